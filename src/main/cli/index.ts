@@ -1,0 +1,143 @@
+// The `gantry` command line: the same core as the desktop and the headless console, for field
+// engineers and scripts. Every subcommand is a thin call into createGantry's api.
+import { Command, InvalidArgumentError } from 'commander'
+import { join } from 'node:path'
+import type { HostSnapshot, StorageSnapshot } from '../../shared/contract'
+import { appVersion, createGantry, type Gantry } from '../core'
+import { GantryError } from '../core/errors'
+import { startServer } from '../server/server'
+import { formatHostReport } from './format'
+
+function port(v: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is 0–65535')
+  return n
+}
+function ms(v: string): number {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('milliseconds, 0 or more')
+  return n
+}
+
+function fatal(err: unknown): never {
+  const msg = err instanceof GantryError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err)
+  process.stderr.write(`gantry: ${msg}\n`)
+  process.exit(err instanceof GantryError && err.code === 'contract/invalid-input' ? 2 : 1)
+}
+
+function open(opts: { dataDir?: string }, extra: Parameters<typeof createGantry>[0] = {}): Gantry {
+  try {
+    return createGantry({ dataDir: opts.dataDir, ...extra })
+  } catch (err) {
+    fatal(err)
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+  program
+    .name('gantry')
+    .description("Gantry: the operator's console for on-prem GPU servers and the models they serve")
+    .version(appVersion())
+    .option('--data-dir <dir>', 'data directory (default: $GANTRY_HOME or the OS app-data dir)')
+    .showHelpAfterError()
+
+  program
+    .command('serve')
+    .description('serve the console and its API over HTTP/WebSocket (127.0.0.1 by default)')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', port, 7300)
+    .option('--host <host>', 'address to bind; beyond loopback a token is required', '127.0.0.1')
+    .option('--host-interval <ms>', 'host poll interval in ms (0 disables)', ms)
+    .option('--storage-interval <ms>', 'filesystem poll interval in ms (0 disables)', ms)
+    .action(async (o: { port: number; host: string; hostInterval?: number; storageInterval?: number }) => {
+      await serve({ ...program.opts(), ...o })
+    })
+
+  program
+    .command('host')
+    .description('one snapshot of this host and its storage')
+    .option('--json', 'print the normalized snapshot as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0 })
+      try {
+        // CPU load is a rate: prime the counters, then measure over a short window.
+        await gantry.api.call('host.snapshot', { fresh: true })
+        await new Promise((r) => setTimeout(r, 500))
+        const [h, s] = await Promise.all([
+          gantry.api.call('host.snapshot', { fresh: true }),
+          gantry.api.call('storage.list', { fresh: true }),
+        ])
+        if (!h.ok) throw new GantryError(h.error.code, h.error.message)
+        if (!s.ok) throw new GantryError(s.error.code, s.error.message)
+        const host = h.data as HostSnapshot
+        const storage = s.data as StorageSnapshot
+        process.stdout.write(
+          o.json ? `${JSON.stringify({ host, storage }, null, 2)}\n` : formatHostReport(host, storage),
+        )
+      } catch (err) {
+        fatal(err)
+      } finally {
+        await gantry.stop()
+      }
+    })
+  return program
+}
+
+export async function serve(o: {
+  dataDir?: string
+  port?: number
+  host?: string
+  hostInterval?: number
+  storageInterval?: number
+}): Promise<void> {
+  const gantry = open(o, {
+    door: 'server',
+    hostIntervalMs: o.hostInterval,
+    storageIntervalMs: o.storageInterval,
+  })
+  let server
+  try {
+    server = await startServer({
+      gantry,
+      host: o.host,
+      port: o.port,
+      rendererDir: join(__dirname, '..', 'renderer'),
+    })
+  } catch (err) {
+    await gantry.stop()
+    fatal(err)
+  }
+  gantry.start()
+  const out = (l: string): boolean => process.stdout.write(`${l}\n`)
+  out(`Gantry console: ${server.url}`)
+  out(`data directory: ${gantry.config.dataDir}`)
+  if (server.token) {
+    if (server.tokenCreated) {
+      out(`access token (shown once; stored 0600 in ${server.tokenPath}): ${server.token}`)
+    } else {
+      out(`access token required; it is stored in ${server.tokenPath}`)
+    }
+    out(`open ${server.url}#token=<token> in a browser`)
+  }
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    out(`gantry: ${signal}, stopping`)
+    const hard = setTimeout(() => process.exit(1), gantry.config.stopTimeoutMs + 2000)
+    hard.unref()
+    void server
+      .close()
+      .catch(() => {})
+      .then(() => gantry.stop())
+      .then(() => process.exit(0))
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => fatal(err))
+}

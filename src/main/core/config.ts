@@ -1,0 +1,53 @@
+// Resolves where Gantry keeps its data and how often it polls: flags beat GANTRY_HOME beat the
+// OS application-data directory. Every door (desktop, headless, CLI) resolves it the same way,
+// so they all open the same database.
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export interface GantryConfig {
+  /** Absolute path of the data directory (holds gantry.db and the server token). */
+  dataDir: string
+  /** Which door opened the core; shown in app.info. */
+  door: 'electron' | 'server' | 'cli'
+  /** Host (CPU, memory, load, disk IO) poll interval; 0 disables the poller. */
+  hostIntervalMs: number
+  /** Filesystem poll interval; 0 disables the poller. */
+  storageIntervalMs: number
+  /** A poll that takes longer than this is reported degraded. */
+  pollTimeoutMs: number
+  /** How long stop() may take before it gives up waiting on services. */
+  stopTimeoutMs: number
+  /** Overrides for tests: a clock and the probes. */
+  now?: () => number
+}
+
+export function defaultDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): string {
+  if (env.GANTRY_HOME) return resolve(env.GANTRY_HOME)
+  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Gantry')
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Gantry')
+  return join(env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'gantry')
+}
+
+export function resolveConfig(
+  opts: Partial<GantryConfig> & { dataDir?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): GantryConfig {
+  const num = (v: string | undefined, d: number): number => {
+    if (v === undefined || v === '') return d
+    const n = Number(v)
+    return Number.isFinite(n) && n >= 0 ? n : d
+  }
+  return {
+    door: opts.door ?? 'cli',
+    dataDir: opts.dataDir ? resolve(opts.dataDir) : defaultDataDir(env),
+    hostIntervalMs: opts.hostIntervalMs ?? num(env.GANTRY_HOST_INTERVAL_MS, 1000),
+    storageIntervalMs: opts.storageIntervalMs ?? num(env.GANTRY_STORAGE_INTERVAL_MS, 10_000),
+    pollTimeoutMs: opts.pollTimeoutMs ?? num(env.GANTRY_POLL_TIMEOUT_MS, 5000),
+    stopTimeoutMs: opts.stopTimeoutMs ?? 3000,
+    now: opts.now,
+  }
+}

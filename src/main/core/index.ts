@@ -1,0 +1,203 @@
+// createGantry: builds the whole core (database, time-series store, services, api, events) for any
+// door. Plain Node: this folder never imports electron.
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import type { EventName, EventPayload, HostSnapshot, ServiceStatus, StorageSnapshot } from '../../shared/contract'
+import { createApi, type Api } from './api'
+import { resolveConfig, type GantryConfig } from './config'
+import { openDatabase, type Db } from './db/database'
+import { GantryError } from './errors'
+import { degradedHost, hostPoints, hostSnapshot, probeHost, systemHostDeps, type HostProbeDeps } from './telemetry/host'
+import {
+  probeStorage,
+  storagePoints,
+  storageSnapshot,
+  systemStorageDeps,
+  type StorageProbeDeps,
+} from './telemetry/storage'
+import { createTimeSeriesStore, type TimeSeriesStore } from './telemetry/timeseries'
+import { createEventBus, type EventBus } from './util/events'
+import { createSampledService, type SampledService } from './util/sampled-service'
+
+export type GantryEvents = { [E in EventName]: EventPayload<E> }
+
+export interface Gantry {
+  api: Api
+  events: EventBus<GantryEvents>
+  config: GantryConfig
+  db: Db
+  store: TimeSeriesStore
+  start(): void
+  /** Stops every service (bounded by stopTimeoutMs) and closes the database. */
+  stop(): Promise<void>
+}
+
+export interface GantryOptions extends Partial<GantryConfig> {
+  hostDeps?: HostProbeDeps
+  storageDeps?: StorageProbeDeps
+  log?: (line: string) => void
+}
+
+const PRUNE_EVERY_MS = 10 * 60_000
+const FORECAST_WINDOW_MS = 24 * 3600_000
+
+export function appVersion(): string {
+  for (const p of [join(__dirname, '..', '..', 'package.json'), join(__dirname, '..', '..', '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'gantry' && pkg.version) return pkg.version
+    } catch {
+      // try the next candidate: the layout differs between sources and the build
+    }
+  }
+  return '0.0.0'
+}
+
+export function createGantry(options: GantryOptions = {}): Gantry {
+  const config = resolveConfig(options)
+  const now = config.now ?? Date.now
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const opened = openDatabase(config.dataDir)
+  if (opened.backupPath) log(`gantry: upgraded the database schema; the previous copy is at ${opened.backupPath}`)
+  const { db } = opened
+  const store = createTimeSeriesStore(db, now)
+  const events = createEventBus<GantryEvents>((err) => log(`gantry: event listener failed: ${String(err)}`))
+  const startedAt = now()
+  let stopped = false
+
+  const onStatus = (s: ServiceStatus): void => events.emit('service.status', s)
+  const safeWrite = (t: number, pts: [string, number | null, string][]): void => {
+    if (stopped) return
+    try {
+      store.write(t, pts)
+    } catch (err) {
+      log(`gantry: could not store samples: ${String(err)}`)
+    }
+  }
+
+  const hostDeps = options.hostDeps ?? systemHostDeps
+  const host: SampledService<HostSnapshot> = createSampledService({
+    name: 'host',
+    intervalMs: config.hostIntervalMs,
+    timeoutMs: config.pollTimeoutMs,
+    now,
+    probe: async () => {
+      const t = now()
+      const facts = await probeHost(hostDeps)
+      return hostSnapshot(facts, t, now() - t)
+    },
+    degraded: degradedHost,
+    problemOf: (s) => (s.problems.length ? s.problems.join('; ') : null),
+    publish: (s) => {
+      safeWrite(s.at, hostPoints(s))
+      if (!stopped) events.emit('host.sample', s)
+    },
+    onStatus,
+  })
+
+  const history = (mount: string): (readonly [number, number])[] => {
+    try {
+      const series = store.query({ key: `fs.used:${mount}`, rangeMs: FORECAST_WINDOW_MS, maxPoints: 300 })
+      return series.points.map((p) => [p[0], p[1]] as const)
+    } catch {
+      return [] // no history yet for a newly seen mount
+    }
+  }
+  const storageDeps = options.storageDeps ?? systemStorageDeps
+  const storage: SampledService<StorageSnapshot> = createSampledService({
+    name: 'storage',
+    intervalMs: config.storageIntervalMs,
+    timeoutMs: config.pollTimeoutMs,
+    now,
+    probe: async () => {
+      const t = now()
+      const facts = await probeStorage(storageDeps)
+      return storageSnapshot(facts, t, now() - t, history)
+    },
+    degraded: (reason, at, durationMs) =>
+      storageSnapshot({ problems: [reason], filesystems: [], io: null }, at, durationMs, history),
+    problemOf: (s) => (s.problems.length ? s.problems.join('; ') : null),
+    publish: (s) => {
+      safeWrite(s.at, storagePoints(s))
+      if (!stopped) events.emit('storage.sample', s)
+    },
+    onStatus,
+  })
+
+  let pruneTimer: ReturnType<typeof setInterval> | null = null
+
+  const api = createApi(
+    {
+      'app.info': () => ({
+        version: appVersion(),
+        door: config.door,
+        dataDir: config.dataDir,
+        dbPath: opened.path,
+        schemaVersion: opened.schemaVersion,
+        sqliteVersion: opened.sqliteVersion,
+        startedAt,
+        pid: process.pid,
+        hostname: os.hostname(),
+        services: [host.status(), storage.status()],
+      }),
+      'host.snapshot': async (input) => {
+        if ('fresh' in input && input.fresh) return host.sampleNow()
+        return host.latest()
+      },
+      'storage.list': async (input) => {
+        if ('fresh' in input && input.fresh) return storage.sampleNow()
+        return storage.latest()
+      },
+      'telemetry.query': (input) => {
+        if (!('key' in input)) throw new GantryError('contract/invalid-input', 'telemetry.query needs a key')
+        return store.query(input)
+      },
+      'telemetry.listSeries': (input) => store.listSeries('prefix' in input ? input.prefix : undefined),
+    },
+    (err) => log(`gantry: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+  )
+
+  return {
+    api,
+    events,
+    config,
+    db,
+    store,
+    start() {
+      if (stopped) throw new GantryError('core/unavailable', 'this Gantry core was stopped')
+      host.start()
+      storage.start()
+      if (!pruneTimer) {
+        const prune = (): void => {
+          try {
+            store.prune(now())
+          } catch (err) {
+            log(`gantry: pruning old samples failed: ${String(err)}`)
+          }
+        }
+        prune()
+        pruneTimer = setInterval(prune, PRUNE_EVERY_MS)
+        pruneTimer.unref()
+      }
+    },
+    async stop() {
+      if (stopped) return
+      host.stop()
+      storage.stop()
+      if (pruneTimer) clearInterval(pruneTimer)
+      stopped = true
+      // Services hold no work beyond their in-flight probe, whose result is now dropped; give a
+      // running write a moment, bounded, then close the database.
+      await new Promise((r) => setTimeout(r, Math.min(50, config.stopTimeoutMs)))
+      try {
+        db.close()
+      } catch (err) {
+        log(`gantry: closing the database failed: ${String(err)}`)
+      }
+    },
+  }
+}
+
+export { GantryError } from './errors'
+export { resolveConfig, defaultDataDir } from './config'

@@ -1,0 +1,119 @@
+// Host health of this machine: CPU load, memory, load average and uptime, via systeminformation
+// (which reads /proc here: no process is spawned per tick). Each part that cannot be read is
+// null with its reason, so a partial sample still tells the truth about what it knows.
+import os from 'node:os'
+import si from 'systeminformation'
+import type { HostSnapshot } from '../../../shared/contract'
+import { errorMessage } from '../errors'
+import { hostHealth } from './health'
+
+export type HostFacts = Omit<HostSnapshot, 'health' | 'at' | 'durationMs' | 'status'>
+
+export interface HostProbeDeps {
+  currentLoad: () => Promise<si.Systeminformation.CurrentLoadData>
+  mem: () => Promise<si.Systeminformation.MemData>
+  loadavg: () => number[]
+  uptime: () => number
+  hostname: () => string
+  platform: () => string
+  release: () => string
+}
+
+export const systemHostDeps: HostProbeDeps = {
+  currentLoad: () => si.currentLoad(),
+  mem: () => si.mem(),
+  loadavg: () => os.loadavg(),
+  uptime: () => os.uptime(),
+  hostname: () => os.hostname(),
+  platform: () => `${os.platform()}-${os.arch()}`,
+  release: () => os.release(),
+}
+
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
+
+export async function probeHost(deps: HostProbeDeps = systemHostDeps): Promise<HostFacts> {
+  const problems: string[] = []
+  const part = async <T>(what: string, f: () => Promise<T> | T): Promise<T | null> => {
+    try {
+      return await f()
+    } catch (err) {
+      problems.push(`${what} unavailable: ${errorMessage(err)}`)
+      return null
+    }
+  }
+  const [cpu, memory, load] = await Promise.all([
+    part('CPU', async () => {
+      const l = await deps.currentLoad()
+      if (!Number.isFinite(l.currentLoad)) throw new Error('no CPU counters')
+      return {
+        loadPct: round(l.currentLoad),
+        userPct: round(l.currentLoadUser),
+        systemPct: round(l.currentLoadSystem),
+        iowaitPct: null,
+        cores: l.cpus.length,
+        perCorePct: l.cpus.map((c) => round(c.load)),
+      }
+    }),
+    part('memory', async () => {
+      const m = await deps.mem()
+      if (!(m.total > 0)) throw new Error('no memory counters')
+      const used = m.total - m.available
+      return {
+        total: m.total,
+        used,
+        available: m.available,
+        usedPct: round((used / m.total) * 100),
+        swapTotal: m.swaptotal,
+        swapUsed: m.swapused,
+      }
+    }),
+    part('load average', () => {
+      const [one, five, fifteen] = deps.loadavg()
+      if (![one, five, fifteen].every(Number.isFinite)) throw new Error('no load average')
+      return { one: round(one), five: round(five), fifteen: round(fifteen) }
+    }),
+  ])
+  return {
+    problems,
+    hostname: deps.hostname(),
+    platform: deps.platform(),
+    kernel: deps.release(),
+    uptimeSec: Math.round(deps.uptime()),
+    cpu,
+    load,
+    memory,
+  }
+}
+
+export function hostSnapshot(facts: HostFacts, at: number, durationMs: number): HostSnapshot {
+  const status = facts.problems.length > 0 ? 'degraded' : 'ok'
+  return { ...facts, at, durationMs, status, health: hostHealth(facts) }
+}
+
+export function degradedHost(reason: string, at: number, durationMs: number): HostSnapshot {
+  const facts: HostFacts = {
+    problems: [reason],
+    hostname: os.hostname(),
+    platform: `${os.platform()}-${os.arch()}`,
+    kernel: os.release(),
+    uptimeSec: Math.round(os.uptime()),
+    cpu: null,
+    load: null,
+    memory: null,
+  }
+  return { ...facts, at, durationMs, status: 'degraded', health: hostHealth(facts) }
+}
+
+/** The series a host sample writes to the time-series store. */
+export function hostPoints(s: HostSnapshot): [string, number | null, string][] {
+  return [
+    ['host.cpu.load', s.cpu?.loadPct ?? null, '%'],
+    ['host.cpu.user', s.cpu?.userPct ?? null, '%'],
+    ['host.cpu.system', s.cpu?.systemPct ?? null, '%'],
+    ['host.mem.used_pct', s.memory?.usedPct ?? null, '%'],
+    ['host.mem.used', s.memory?.used ?? null, 'bytes'],
+    ['host.load.1', s.load?.one ?? null, ''],
+    ['host.load.5', s.load?.five ?? null, ''],
+    ['host.load.15', s.load?.fifteen ?? null, ''],
+  ]
+}

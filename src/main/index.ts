@@ -1,0 +1,54 @@
+// The desktop door: composes the core, the hardened window and the validated IPC. No logic here.
+import { app, BrowserWindow, dialog } from 'electron'
+import { createGantry, type Gantry } from './core'
+import { forwardEvents, registerIpc } from './electron/ipc'
+import { hardenSession } from './electron/security'
+import { createMainWindow, isOwnUrl } from './electron/window'
+
+let gantry: Gantry | null = null
+
+function dataDirFlag(): string | undefined {
+  const i = process.argv.indexOf('--data-dir')
+  return i > 0 ? process.argv[i + 1] : process.argv.find((a) => a.startsWith('--data-dir='))?.slice(11)
+}
+
+if (!app.requestSingleInstanceLock()) app.quit()
+
+app.whenReady().then(() => {
+  hardenSession()
+  try {
+    gantry = createGantry({ door: 'electron', dataDir: dataDirFlag() })
+  } catch (err) {
+    dialog.showErrorBox('Gantry cannot start', err instanceof Error ? err.message : String(err))
+    app.exit(1)
+    return
+  }
+  registerIpc(gantry, isOwnUrl)
+  const win = createMainWindow()
+  forwardEvents(gantry, win.webContents)
+  gantry.start()
+})
+
+app.on('web-contents-created', (_e, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault())
+})
+
+app.on('window-all-closed', () => app.quit())
+
+let quitting = false
+app.on('before-quit', (event) => {
+  if (quitting || !gantry) return
+  event.preventDefault()
+  quitting = true
+  const g = gantry
+  // Bounded shutdown: stop services and close the database, or give up after a few seconds.
+  void Promise.race([g.stop(), new Promise((r) => setTimeout(r, g.config.stopTimeoutMs))]).finally(() => app.quit())
+})
+
+app.on('second-instance', () => {
+  const [win] = BrowserWindow.getAllWindows()
+  if (win) {
+    if (win.isMinimized()) win.restore()
+    win.focus()
+  }
+})

@@ -1,0 +1,110 @@
+// The app shell: navigation for every area, the connection state, and the routed screen.
+import { useEffect } from 'react'
+import { useShallow } from 'zustand/react/shallow'
+import { Overview } from '../features/overview/Overview'
+import { Placeholder } from '../features/placeholder/Placeholder'
+import { Settings } from '../features/settings/Settings'
+import { Storage } from '../features/storage/Storage'
+import { useStore } from '../store'
+import { HealthBadge } from '../ui/Health'
+import { routeFromHash, type Route } from './slice'
+import { useResolvedTheme } from './theme'
+
+const NAV: { route: Route; label: string; key: string }[] = [
+  { route: 'overview', label: 'Overview', key: '1' },
+  { route: 'gpus', label: 'GPUs', key: '2' },
+  { route: 'storage', label: 'Storage', key: '3' },
+  { route: 'serving', label: 'Serving', key: '4' },
+  { route: 'models', label: 'Models', key: '5' },
+  { route: 'drift', label: 'Drift', key: '6' },
+  { route: 'deployments', label: 'Deployments', key: '7' },
+  { route: 'alerts', label: 'Alerts', key: '8' },
+  { route: 'settings', label: 'Settings', key: '9' },
+]
+
+export function App() {
+  const { route, setRoute, connection, host, storage, info } = useStore(
+    useShallow((s) => ({
+      route: s.route,
+      setRoute: s.setRoute,
+      connection: s.connection,
+      host: s.host,
+      storage: s.storage,
+      info: s.info,
+    })),
+  )
+  useResolvedTheme()
+
+  useEffect(() => {
+    const onHash = (): void => setRoute(routeFromHash(window.location.hash))
+    window.addEventListener('hashchange', onHash)
+    // Alt+1…9 jumps between areas (plain digits stay free for inputs).
+    const onKey = (e: KeyboardEvent): void => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return
+      const item = NAV.find((n) => n.key === e.key)
+      if (item) {
+        e.preventDefault()
+        window.location.hash = `#/${item.route}`
+      }
+    }
+    window.addEventListener('keydown', onKey)
+    return () => {
+      window.removeEventListener('hashchange', onHash)
+      window.removeEventListener('keydown', onKey)
+    }
+  }, [setRoute])
+
+  const hostLevel = host?.health.level
+  const storageLevel = storage?.health.level
+
+  return (
+    <div className="shell" data-connection={connection}>
+      <nav className="nav" aria-label="Areas">
+        <div className="brand">
+          <span className="logo" aria-hidden="true">
+            ⊓
+          </span>
+          Gantry
+        </div>
+        <ul>
+          {NAV.map((n) => (
+            <li key={n.route}>
+              <a
+                href={`#/${n.route}`}
+                aria-current={route === n.route ? 'page' : undefined}
+                title={`${n.label} (Alt+${n.key})`}
+                data-nav={n.route}
+              >
+                <span>{n.label}</span>
+                {n.route === 'overview' && hostLevel ? <HealthBadge level={hostLevel} compact /> : null}
+                {n.route === 'storage' && storageLevel ? <HealthBadge level={storageLevel} compact /> : null}
+              </a>
+            </li>
+          ))}
+        </ul>
+        <div className="nav-foot">
+          <span className={`conn conn-${connection}`} data-testid="connection">
+            {connection === 'open' ? 'connected' : connection === 'connecting' ? 'connecting…' : 'disconnected — retrying'}
+          </span>
+          {info ? <span className="muted small">{info.hostname} · offline-only</span> : null}
+        </div>
+      </nav>
+      <main className="main">
+        {connection === 'closed' ? (
+          <div className="banner" role="alert">
+            Lost the connection to the Gantry core; retrying. Values below are the last received.
+          </div>
+        ) : null}
+        {route === 'overview' ? (
+          <Overview />
+        ) : route === 'storage' ? (
+          <Storage />
+        ) : route === 'settings' ? (
+          <Settings />
+        ) : (
+          <Placeholder area={route} />
+        )}
+      </main>
+    </div>
+  )
+}

@@ -1,0 +1,54 @@
+// App-wide state: the route, the theme, the connection to the core and its app.info.
+import type { StateCreator } from 'zustand'
+import type { AppInfo } from '../../../shared/contract'
+import type { ConnectionState } from '../bridge'
+import type { Store } from '../store'
+
+export const ROUTES = [
+  'overview',
+  'gpus',
+  'storage',
+  'serving',
+  'models',
+  'drift',
+  'deployments',
+  'alerts',
+  'settings',
+] as const
+export type Route = (typeof ROUTES)[number]
+export type ThemeChoice = 'system' | 'dark' | 'light'
+
+export interface AppSlice {
+  route: Route
+  theme: ThemeChoice
+  connection: ConnectionState
+  info: AppInfo | null
+  setRoute(route: Route): void
+  setTheme(theme: ThemeChoice): void
+  setConnection(state: ConnectionState): void
+  setInfo(info: AppInfo): void
+}
+
+export function routeFromHash(hash: string): Route {
+  const r = hash.replace(/^#\/?/, '').split(/[/?&]/)[0]
+  return (ROUTES as readonly string[]).includes(r) ? (r as Route) : 'overview'
+}
+
+function initialTheme(): ThemeChoice {
+  const t = localStorage.getItem('gantry-theme')
+  return t === 'dark' || t === 'light' || t === 'system' ? t : 'system'
+}
+
+export const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
+  route: routeFromHash(window.location.hash),
+  theme: initialTheme(),
+  connection: 'connecting',
+  info: null,
+  setRoute: (route) => set({ route }),
+  setTheme: (theme) => {
+    localStorage.setItem('gantry-theme', theme)
+    set({ theme })
+  },
+  setConnection: (connection) => set({ connection }),
+  setInfo: (info) => set({ info }),
+})

@@ -1,0 +1,90 @@
+// The headless transport: the contract over one WebSocket to the serving Gantry, with request
+// ids, a per-call timeout, and reconnection with backoff. Calls made while disconnected wait
+// for the connection (bounded by the same timeout) instead of failing at once.
+import type { EventName } from '../../../shared/contract'
+import { fail, type Result } from '../../../shared/result'
+import type { Bridge, ConnectionState } from './types'
+
+const CALL_TIMEOUT_MS = 15_000
+
+export function createWsBridge(url: string): Bridge {
+  let ws: WebSocket | null = null
+  let state: ConnectionState = 'connecting'
+  let nextId = 1
+  let backoff = 500
+  const pending = new Map<number, { resolve: (r: Result<never>) => void; timer: ReturnType<typeof setTimeout> }>()
+  const queue: string[] = []
+  const listeners = new Map<string, Set<(p: unknown) => void>>()
+  const connListeners = new Set<(s: ConnectionState) => void>()
+
+  function setState(s: ConnectionState): void {
+    state = s
+    for (const cb of connListeners) cb(s)
+  }
+
+  function connect(): void {
+    setState('connecting')
+    const sock = new WebSocket(url)
+    ws = sock
+    sock.onopen = () => {
+      backoff = 500
+      setState('open')
+      while (queue.length) sock.send(queue.shift() as string)
+    }
+    sock.onmessage = (ev) => {
+      let msg: { type?: string; id?: number; result?: Result<never>; name?: string; payload?: unknown }
+      try {
+        msg = JSON.parse(String(ev.data))
+      } catch {
+        return
+      }
+      if (msg.type === 'result' && typeof msg.id === 'number') {
+        const p = pending.get(msg.id)
+        if (p && msg.result) {
+          clearTimeout(p.timer)
+          pending.delete(msg.id)
+          p.resolve(msg.result)
+        }
+      } else if (msg.type === 'event' && msg.name) {
+        for (const cb of listeners.get(msg.name) ?? []) cb(msg.payload)
+      }
+    }
+    sock.onclose = () => {
+      if (ws !== sock) return
+      ws = null
+      setState('closed')
+      setTimeout(connect, backoff)
+      backoff = Math.min(backoff * 2, 5000)
+    }
+  }
+  connect()
+
+  return {
+    transport: 'ws',
+    call(method, input) {
+      const id = nextId++
+      const frame = JSON.stringify({ id, method, input })
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          pending.delete(id)
+          resolve(fail('core/timeout', `${method}: no answer from the console server within ${CALL_TIMEOUT_MS / 1000} s`))
+        }, CALL_TIMEOUT_MS)
+        pending.set(id, { resolve: resolve as (r: Result<never>) => void, timer })
+        if (ws && state === 'open') ws.send(frame)
+        else queue.push(frame)
+      })
+    },
+    on(event: EventName, cb) {
+      let set = listeners.get(event)
+      if (!set) listeners.set(event, (set = new Set()))
+      const f = cb as (p: unknown) => void
+      set.add(f)
+      return () => set.delete(f)
+    },
+    onConnection(cb) {
+      connListeners.add(cb)
+      cb(state)
+      return () => connListeners.delete(cb)
+    },
+  }
+}

@@ -1,0 +1,121 @@
+// Overview: this host at a glance. Health first ("how is my machine?"), then usage ("what is it
+// doing?"), each with when it was last observed.
+import { useShallow } from 'zustand/react/shallow'
+import type { Health } from '../../../../shared/contract'
+import { Chart } from '../../ui/Chart'
+import { bytes, duration, pct, rate } from '../../ui/format'
+import { HealthBadge, HealthReasons } from '../../ui/Health'
+import { Screen } from '../../ui/Screen'
+import { useResolvedTheme } from '../../app/theme'
+import { useStore } from '../../store'
+
+const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
+
+function combine(a: Health | undefined, b: Health | undefined): Health {
+  const parts = [a, b].filter((x): x is Health => !!x)
+  if (parts.length === 0) return { level: 'unknown', reasons: ['no sample yet'] }
+  const level = parts.reduce((w, h) => (RANK[h.level] > RANK[w] ? h.level : w), 'ok' as Health['level'])
+  return { level, reasons: parts.flatMap((p) => p.reasons) }
+}
+
+export function Overview() {
+  const { host, hostState, hostError, storage, history } = useStore(
+    useShallow((s) => ({
+      host: s.host,
+      hostState: s.hostState,
+      hostError: s.hostError,
+      storage: s.storage,
+      history: s.hostHistory,
+    })),
+  )
+  const theme = useResolvedTheme()
+  const health = combine(host?.health, storage?.health)
+  const state = hostState === 'error' ? 'error' : host ? 'ready' : 'loading'
+  const cpu = history['host.cpu.load']
+  const mem = history['host.mem.used_pct']
+  const fullest = [...(storage?.filesystems ?? [])].sort((a, b) => b.usedPct - a.usedPct).slice(0, 5)
+
+  return (
+    <Screen id="overview" title="Overview" state={state} updatedAt={host?.at ?? null} error={hostError}>
+      {host ? (
+        <>
+          <p className="subtitle">
+            <strong>{host.hostname}</strong> · {host.platform} · kernel {host.kernel} · up {duration(host.uptimeSec)}
+          </p>
+          <section className={`panel health-panel level-${health.level}`} aria-label="Health" data-testid="health">
+            <div className="health-head">
+              <h2>Health</h2>
+              <HealthBadge level={health.level} />
+            </div>
+            <HealthReasons
+              health={health}
+              okText="All checks pass: memory, load and every filesystem are within limits."
+            />
+          </section>
+
+          <h2 className="section-title">Usage</h2>
+          <div className="cards">
+            <div className="card" data-testid="card-cpu">
+              <span className="card-label">CPU</span>
+              <span className="card-value">{pct(host.cpu?.loadPct)}</span>
+              <span className="card-sub">{host.cpu ? `${host.cpu.cores} cores · user ${pct(host.cpu.userPct, 0)} · system ${pct(host.cpu.systemPct, 0)}` : 'not readable'}</span>
+            </div>
+            <div className="card" data-testid="card-memory">
+              <span className="card-label">Memory</span>
+              <span className="card-value">{pct(host.memory?.usedPct)}</span>
+              <span className="card-sub">
+                {host.memory ? `${bytes(host.memory.used)} of ${bytes(host.memory.total)} · swap ${bytes(host.memory.swapUsed)}` : 'not readable'}
+              </span>
+            </div>
+            <div className="card" data-testid="card-load">
+              <span className="card-label">Load average</span>
+              <span className="card-value">{host.load ? host.load.one.toFixed(2) : '—'}</span>
+              <span className="card-sub">{host.load ? `5 min ${host.load.five.toFixed(2)} · 15 min ${host.load.fifteen.toFixed(2)}` : 'not readable'}</span>
+            </div>
+            <div className="card" data-testid="card-io">
+              <span className="card-label">Disk IO</span>
+              <span className="card-value">{rate(storage?.io?.readBytesPerSec)}</span>
+              <span className="card-sub">read · write {rate(storage?.io?.writeBytesPerSec)}</span>
+            </div>
+          </div>
+
+          <section className="panel" aria-label="CPU and memory, last 15 minutes">
+            <h2>CPU and memory · last 15 min</h2>
+            <Chart
+              label="CPU and memory use over the last 15 minutes"
+              theme={theme}
+              yMax={100}
+              yFormat={(v) => `${Math.round(v)} %`}
+              series={[
+                { name: 'CPU', points: cpu?.points ?? [], color: '#4c9aff' },
+                { name: 'Memory', points: mem?.points ?? [], color: '#b07cff' },
+              ]}
+            />
+          </section>
+
+          <section className="panel" aria-label="Fullest filesystems">
+            <div className="health-head">
+              <h2>Fullest filesystems</h2>
+              <a href="#/storage">All storage →</a>
+            </div>
+            {fullest.length === 0 ? (
+              <p className="muted">{storage ? 'No filesystems reported.' : 'Waiting for the first storage poll…'}</p>
+            ) : (
+              <ul className="bars">
+                {fullest.map((f) => (
+                  <li key={f.mount}>
+                    <span className="bar-label">{f.mount}</span>
+                    <span className={`bar level-${f.health.level}`}>
+                      <span style={{ width: `${Math.min(100, f.usedPct)}%` }} />
+                    </span>
+                    <span className="bar-value">{pct(f.usedPct)}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        </>
+      ) : null}
+    </Screen>
+  )
+}

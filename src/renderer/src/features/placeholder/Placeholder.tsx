@@ -1,0 +1,25 @@
+// Areas whose capability has not been built yet say so plainly, with the issue that builds them,
+// rather than showing invented data.
+import { Screen } from '../../ui/Screen'
+
+const PLANNED: Record<string, { title: string; what: string; issue: number }> = {
+  gpus: { title: 'GPUs', what: 'Per-GPU telemetry from a streaming nvidia-smi, history and diagnosis', issue: 3 },
+  serving: { title: 'Serving', what: 'Model-server health: liveness, served versions, latency and errors', issue: 4 },
+  models: { title: 'Models', what: 'The model registry: owners, versions, aliases, approvals and audit history', issue: 5 },
+  drift: { title: 'Drift', what: 'Per-feature drift against each version’s reference data', issue: 6 },
+  deployments: { title: 'Deployments', what: 'Journaled deploys and one-click rollback', issue: 7 },
+  alerts: { title: 'Alerts', what: 'Alert rules and routing for every area', issue: 0 },
+}
+
+export function Placeholder({ area }: { area: string }) {
+  const p = PLANNED[area]
+  const when = p?.issue ? `issue #${p.issue}` : 'a later issue'
+  return (
+    <Screen
+      id={area}
+      title={p?.title ?? area}
+      state="empty"
+      emptyText={`Not built yet. ${p?.what ?? ''} arrives with ${when}; until then Gantry shows nothing here rather than made-up numbers.`}
+    />
+  )
+}

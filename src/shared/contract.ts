@@ -1,0 +1,212 @@
+// The one typed contract between the core and every door (Electron IPC, HTTP/WebSocket, CLI):
+// each method with its zod input and output schema, each event with its payload schema.
+// Times are UTC epoch milliseconds; sizes are bytes; percentages are 0–100.
+import { z } from 'zod'
+import type { EventName, MethodName } from './names'
+import type { Result } from './result'
+
+/** ok / warning / critical, or unknown when Gantry could not observe the thing. */
+export const HealthLevel = z.enum(['ok', 'warning', 'critical', 'unknown'])
+export type HealthLevel = z.infer<typeof HealthLevel>
+
+/** A verdict with every reason behind it, worst first. */
+export const Health = z.object({
+  level: HealthLevel,
+  reasons: z.array(z.string()),
+})
+export type Health = z.infer<typeof Health>
+
+/** Whether the poll that produced a sample fully succeeded; degraded samples carry the reason. */
+export const SampleStatus = z.enum(['ok', 'degraded'])
+
+export const CpuUsage = z.object({
+  loadPct: z.number(),
+  userPct: z.number(),
+  systemPct: z.number(),
+  iowaitPct: z.number().nullable(),
+  cores: z.number().int(),
+  perCorePct: z.array(z.number()),
+})
+
+export const MemoryUsage = z.object({
+  total: z.number(),
+  used: z.number(),
+  available: z.number(),
+  usedPct: z.number(),
+  swapTotal: z.number(),
+  swapUsed: z.number(),
+})
+
+export const LoadAverage = z.object({ one: z.number(), five: z.number(), fifteen: z.number() })
+
+export const DiskIo = z.object({
+  readBytesPerSec: z.number().nullable(),
+  writeBytesPerSec: z.number().nullable(),
+  readOpsPerSec: z.number().nullable(),
+  writeOpsPerSec: z.number().nullable(),
+})
+
+/** One poll of this host: each part is null when it could not be read, with the reason in `problems`. */
+export const HostSnapshot = z.object({
+  at: z.number(),
+  status: SampleStatus,
+  problems: z.array(z.string()),
+  durationMs: z.number(),
+  hostname: z.string(),
+  platform: z.string(),
+  kernel: z.string(),
+  uptimeSec: z.number(),
+  cpu: CpuUsage.nullable(),
+  load: LoadAverage.nullable(),
+  memory: MemoryUsage.nullable(),
+  health: Health,
+})
+export type HostSnapshot = z.infer<typeof HostSnapshot>
+
+/** Time-to-full forecast from the usage trend (least squares over the recent history). */
+export const Forecast = z.object({
+  state: z.enum(['filling', 'stable', 'shrinking', 'insufficient-history']),
+  /** When the filesystem is projected to be full, if filling. */
+  fullAt: z.number().nullable(),
+  /** Trend in bytes per day (negative when shrinking); null without enough history. */
+  bytesPerDay: z.number().nullable(),
+  /** How much history the trend was fitted on. */
+  basisMs: z.number(),
+  points: z.number().int(),
+  /** Coefficient of determination of the fit, 0–1; a low value means a noisy trend. */
+  r2: z.number().nullable(),
+})
+export type Forecast = z.infer<typeof Forecast>
+
+export const Filesystem = z.object({
+  mount: z.string(),
+  device: z.string(),
+  type: z.string(),
+  size: z.number(),
+  used: z.number(),
+  available: z.number(),
+  usedPct: z.number(),
+  readOnly: z.boolean().nullable(),
+  forecast: Forecast,
+  health: Health,
+})
+export type Filesystem = z.infer<typeof Filesystem>
+
+export const StorageSnapshot = z.object({
+  at: z.number(),
+  status: SampleStatus,
+  problems: z.array(z.string()),
+  durationMs: z.number(),
+  filesystems: z.array(Filesystem),
+  /** Disk IO rates across block devices since the previous storage poll (null on the first). */
+  io: DiskIo.nullable(),
+  health: Health,
+})
+export type StorageSnapshot = z.infer<typeof StorageSnapshot>
+
+export const ServiceState = z.enum(['starting', 'ok', 'degraded', 'stopped'])
+export const ServiceStatus = z.object({
+  name: z.string(),
+  state: ServiceState,
+  reason: z.string().nullable(),
+  at: z.number(),
+  intervalMs: z.number(),
+})
+export type ServiceStatus = z.infer<typeof ServiceStatus>
+
+export const AppInfo = z.object({
+  version: z.string(),
+  door: z.enum(['electron', 'server', 'cli']),
+  dataDir: z.string(),
+  dbPath: z.string(),
+  schemaVersion: z.number().int(),
+  sqliteVersion: z.string(),
+  startedAt: z.number(),
+  pid: z.number().int(),
+  hostname: z.string(),
+  services: z.array(ServiceStatus),
+})
+export type AppInfo = z.infer<typeof AppInfo>
+
+/** A downsampled series: at most `maxPoints` buckets of [t, avg, min, max]. */
+export const SeriesPoint = z.tuple([z.number(), z.number(), z.number(), z.number()])
+export const Series = z.object({
+  key: z.string(),
+  unit: z.string().nullable(),
+  from: z.number(),
+  to: z.number(),
+  /** Bucket width in ms actually used. */
+  stepMs: z.number(),
+  /** Which store answered: raw samples or a rollup of the given resolution. */
+  source: z.enum(['raw', 'rollup-1m', 'rollup-1h']),
+  points: z.array(SeriesPoint),
+})
+export type Series = z.infer<typeof Series>
+
+export const SeriesInfo = z.object({
+  key: z.string(),
+  unit: z.string().nullable(),
+  lastAt: z.number().nullable(),
+})
+
+const Empty = z.object({}).strict().optional()
+
+/** Longest history range a query may ask for: 400 days. */
+export const MAX_RANGE_MS = 400 * 24 * 3600 * 1000
+
+/** Every method a door can call. */
+export const methods = {
+  /** Version, data directory, schema and service states of the running core. */
+  'app.info': { input: Empty, output: AppInfo },
+  /** The latest host sample; with `fresh`, a new probe run now (the CLI's one-shot). */
+  'host.snapshot': {
+    input: z.object({ fresh: z.boolean().optional() }).strict().optional(),
+    output: HostSnapshot.nullable(),
+  },
+  /** Every mounted filesystem with usage, forecast and health; with `fresh`, probed now. */
+  'storage.list': {
+    input: z.object({ fresh: z.boolean().optional() }).strict().optional(),
+    output: StorageSnapshot.nullable(),
+  },
+  /** A series from the time-series store, downsampled to at most `maxPoints` points. */
+  'telemetry.query': {
+    input: z
+      .object({
+        key: z.string().min(1).max(512),
+        rangeMs: z.number().int().positive().max(MAX_RANGE_MS),
+        /** End of the range; default now. */
+        to: z.number().int().positive().optional(),
+        maxPoints: z.number().int().min(2).max(5000).optional(),
+      })
+      .strict(),
+    output: Series,
+  },
+  /** Every series the store holds, optionally filtered by key prefix. */
+  'telemetry.listSeries': {
+    input: z.object({ prefix: z.string().max(512).optional() }).strict().optional(),
+    output: z.array(SeriesInfo),
+  },
+} as const satisfies Record<MethodName, { input: z.ZodType; output: z.ZodType }>
+
+/** Every event the core pushes to subscribers. */
+export const events = {
+  /** A host poll finished (ok or degraded). */
+  'host.sample': HostSnapshot,
+  /** A storage poll finished (ok or degraded). */
+  'storage.sample': StorageSnapshot,
+  /** A service changed state (started, degraded with a reason, recovered, stopped). */
+  'service.status': ServiceStatus,
+} as const satisfies Record<EventName, z.ZodType>
+
+export type Methods = typeof methods
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>
+export type MethodOutput<M extends MethodName> = z.output<Methods[M]['output']>
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>
+
+/** The contract as a typed client: what the renderer bridge and the CLI call. */
+export type GantryClient = {
+  [M in MethodName]: (input?: MethodInput<M>) => Promise<Result<MethodOutput<M>>>
+}
+
+export type { EventName, MethodName }
+export { METHOD_NAMES, EVENT_NAMES } from './names'

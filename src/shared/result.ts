@@ -1,0 +1,40 @@
+// The Result type every door returns, and the closed set of error codes that can cross a door.
+// A thrown error never crosses a process boundary by itself: the core turns it into one of these.
+
+export const ERROR_CODES = [
+  'contract/invalid-input',
+  'contract/unknown-method',
+  'auth/unauthorized',
+  'core/internal',
+  'core/unavailable',
+  'core/timeout',
+  'config/data-dir',
+  'db/corrupt',
+  'db/newer-schema',
+  'db/migration-edited',
+  'db/busy',
+  'telemetry/unknown-series',
+  'host/unavailable',
+  'storage/unknown-mount',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export interface GantryErrorShape {
+  code: ErrorCode
+  message: string
+}
+
+export type Result<T> = { ok: true; data: T } | { ok: false; error: GantryErrorShape }
+
+export function ok<T>(data: T): Result<T> {
+  return { ok: true, data }
+}
+
+export function fail<T = never>(code: ErrorCode, message: string): Result<T> {
+  return { ok: false, error: { code, message } }
+}
+
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === 'string' && (ERROR_CODES as readonly string[]).includes(x)
+}
