@@ -45,6 +45,7 @@ export const DiskIo = z.object({
   readOpsPerSec: z.number().nullable(),
   writeOpsPerSec: z.number().nullable(),
 })
+export type DiskIo = z.infer<typeof DiskIo>
 
 /** One poll of this host: each part is null when it could not be read, with the reason in `problems`. */
 export const HostSnapshot = z.object({
@@ -201,6 +202,8 @@ export const events = {
 export type Methods = typeof methods
 export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>
 export type MethodOutput<M extends MethodName> = z.output<Methods[M]['output']>
+/** What a handler receives: the parsed input, `{}` where the input was optional and omitted. */
+export type HandlerInput<M extends MethodName> = NonNullable<z.output<Methods[M]['input']>>
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>
 
 /** The contract as a typed client: what the renderer bridge and the CLI call. */

@@ -136,8 +136,10 @@ export async function serve(o: {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
 }
 
-if (require.main === module) {
-  buildProgram()
-    .parseAsync(process.argv)
+export function main(argv: string[] = process.argv): Promise<unknown> {
+  return buildProgram()
+    .parseAsync(argv)
     .catch((err: unknown) => fatal(err))
 }
+
+if (require.main === module) void main()

@@ -2,19 +2,12 @@
 // validates the output, and turns any failure into a Result with a closed error code. Nothing
 // thrown escapes: a door can pass the Result straight across its transport.
 import { z } from 'zod'
-import {
-  methods,
-  type MethodInput,
-  type MethodName,
-  type MethodOutput,
-} from '../../shared/contract'
+import { methods, type HandlerInput, type MethodName, type MethodOutput } from '../../shared/contract'
 import { fail, ok, type Result } from '../../shared/result'
 import { GantryError, errorMessage } from './errors'
 
 export type Handlers = {
-  [M in MethodName]: (input: NonNullable<MethodInput<M>> | Record<string, never>) =>
-    | Promise<MethodOutput<M>>
-    | MethodOutput<M>
+  [M in MethodName]: (input: HandlerInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>
 }
 
 export interface Api {

@@ -142,18 +142,15 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         services: [host.status(), storage.status()],
       }),
       'host.snapshot': async (input) => {
-        if ('fresh' in input && input.fresh) return host.sampleNow()
+        if (input.fresh) return host.sampleNow()
         return host.latest()
       },
       'storage.list': async (input) => {
-        if ('fresh' in input && input.fresh) return storage.sampleNow()
+        if (input.fresh) return storage.sampleNow()
         return storage.latest()
       },
-      'telemetry.query': (input) => {
-        if (!('key' in input)) throw new GantryError('contract/invalid-input', 'telemetry.query needs a key')
-        return store.query(input)
-      },
-      'telemetry.listSeries': (input) => store.listSeries('prefix' in input ? input.prefix : undefined),
+      'telemetry.query': (input) => store.query(input),
+      'telemetry.listSeries': (input) => store.listSeries(input.prefix),
     },
     (err) => log(`gantry: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   )

@@ -53,7 +53,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const tok = loopback ? null : loadOrCreateToken(opts.gantry.config.dataDir)
   const { api, events } = opts.gantry
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, maxParamLength: 200 })
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, routerOptions: { maxParamLength: 200 } })
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } })
 
   function hostAllowed(req: FastifyRequest): boolean {

@@ -22,7 +22,7 @@ export class HealthBuilder {
 
 const DAY = 24 * 3600_000
 
-export function hostHealth(s: Omit<HostSnapshot, 'health'>): Health {
+export function hostHealth(s: Pick<HostSnapshot, 'problems' | 'memory' | 'load' | 'cpu'>): Health {
   const h = new HealthBuilder()
   for (const p of s.problems) h.add('unknown', p)
   if (s.memory) {

@@ -32,12 +32,13 @@ export const systemHostDeps: HostProbeDeps = {
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d
 
 export async function probeHost(deps: HostProbeDeps = systemHostDeps): Promise<HostFacts> {
-  const problems: string[] = []
+  // Each part reports its own problem; they are listed in a fixed order whatever finishes first.
+  const failures: Record<string, string> = {}
   const part = async <T>(what: string, f: () => Promise<T> | T): Promise<T | null> => {
     try {
       return await f()
     } catch (err) {
-      problems.push(`${what} unavailable: ${errorMessage(err)}`)
+      failures[what] = `${what} unavailable: ${errorMessage(err)}`
       return null
     }
   }
@@ -73,6 +74,7 @@ export async function probeHost(deps: HostProbeDeps = systemHostDeps): Promise<H
       return { one: round(one), five: round(five), fifteen: round(fifteen) }
     }),
   ])
+  const problems = ['CPU', 'memory', 'load average'].flatMap((w) => (failures[w] ? [failures[w]] : []))
   return {
     problems,
     hostname: deps.hostname(),

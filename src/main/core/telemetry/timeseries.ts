@@ -34,11 +34,12 @@ export function createTimeSeriesStore(db: Db, now: () => number = Date.now): Tim
     ON CONFLICT (series_id, res, t) DO UPDATE SET
       n = n + 1, sum = sum + excluded.sum,
       min = min(min, excluded.min), max = max(max, excluded.max)`)
+  // better-sqlite3 binds JS numbers as REAL: cast so the bucket division is an integer one.
   const rawQuery = db.prepare(`
-    SELECT (t / @step) * @step AS b, avg(v) AS v, min(v) AS lo, max(v) AS hi
+    SELECT (t / CAST(@step AS INTEGER)) * CAST(@step AS INTEGER) AS b, avg(v) AS v, min(v) AS lo, max(v) AS hi
     FROM ts_raw WHERE series_id = @id AND t >= @from AND t < @to GROUP BY b ORDER BY b`)
   const rollupQuery = db.prepare(`
-    SELECT (t / @step) * @step AS b, sum(sum) / sum(n) AS v, min(min) AS lo, max(max) AS hi
+    SELECT (t / CAST(@step AS INTEGER)) * CAST(@step AS INTEGER) AS b, sum(sum) / sum(n) AS v, min(min) AS lo, max(max) AS hi
     FROM ts_rollup WHERE series_id = @id AND res = @res AND t >= @from AND t < @to
     GROUP BY b ORDER BY b`)
   const list = db.prepare(

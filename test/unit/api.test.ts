@@ -1,0 +1,83 @@
+// The dispatcher turns every failure into a contract-shaped Result: nothing thrown escapes.
+import { describe, expect, it, vi } from 'vitest'
+import { createApi, type Handlers } from '../../src/main/core/api'
+import { GantryError } from '../../src/main/core/errors'
+
+const series = { key: 'k', unit: null, from: 0, to: 1, stepMs: 1, source: 'raw' as const, points: [] }
+
+function handlers(over: Partial<Handlers> = {}): Handlers {
+  return {
+    'app.info': () => {
+      throw new Error('not used')
+    },
+    'host.snapshot': () => null,
+    'storage.list': () => null,
+    'telemetry.query': () => series,
+    'telemetry.listSeries': () => [],
+    ...over,
+  }
+}
+
+describe('the api dispatcher', () => {
+  it('answers a valid call with {ok:true,data}', async () => {
+    const api = createApi(handlers())
+    await expect(api.call('telemetry.query', { key: 'k', rangeMs: 1000 })).resolves.toEqual({ ok: true, data: series })
+    await expect(api.call('host.snapshot', undefined)).resolves.toEqual({ ok: true, data: null })
+  })
+
+  it('answers an unknown method with contract/unknown-method, including prototype names', async () => {
+    const api = createApi(handlers())
+    for (const m of ['nope', '__proto__', 'constructor', 'toString']) {
+      const r = await api.call(m, {})
+      expect(r.ok ? null : r.error.code).toBe('contract/unknown-method')
+    }
+  })
+
+  it('answers invalid input with contract/invalid-input naming the field, without calling the handler', async () => {
+    const query = vi.fn(() => series)
+    const api = createApi(handlers({ 'telemetry.query': query }))
+    const r = await api.call('telemetry.query', { key: 7 })
+    expect(r).toMatchObject({ ok: false, error: { code: 'contract/invalid-input' } })
+    expect(r.ok ? '' : r.error.message).toMatch(/key/)
+    expect(query).not.toHaveBeenCalled()
+  })
+
+  it('passes a GantryError code through and hides plain errors behind core/internal', async () => {
+    const log = vi.fn()
+    const api = createApi(
+      handlers({
+        'telemetry.query': () => {
+          throw new GantryError('telemetry/unknown-series', 'no series named "k"')
+        },
+        'telemetry.listSeries': () => {
+          throw new TypeError('boom')
+        },
+      }),
+      log,
+    )
+    expect(await api.call('telemetry.query', { key: 'k', rangeMs: 1 })).toEqual({
+      ok: false,
+      error: { code: 'telemetry/unknown-series', message: 'no series named "k"' },
+    })
+    const r = await api.call('telemetry.listSeries', {})
+    expect(r).toMatchObject({ ok: false, error: { code: 'core/internal' } })
+    expect(log).toHaveBeenCalledOnce()
+  })
+
+  it('maps SQLITE_BUSY to db/busy', async () => {
+    const api = createApi(
+      handlers({
+        'telemetry.listSeries': () => {
+          throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+        },
+      }),
+    )
+    expect(await api.call('telemetry.listSeries', {})).toMatchObject({ ok: false, error: { code: 'db/busy' } })
+  })
+
+  it('refuses to hand out a result that breaks the contract', async () => {
+    const api = createApi(handlers({ 'telemetry.listSeries': () => [{ key: 5 }] as never }))
+    const r = await api.call('telemetry.listSeries', {})
+    expect(r).toMatchObject({ ok: false, error: { code: 'core/internal' } })
+  })
+})
