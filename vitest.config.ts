@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     typecheck: { enabled: false },
+    globalSetup: ['test/helpers/global-build.ts'],
   },
 })

@@ -23,6 +23,8 @@ export function Chart(props: {
   yMax?: number
   yFormat?: (v: number) => string
   height?: number
+  /** Pin the time axis to the requested range so sparse history shows where it starts. */
+  xRange?: readonly [number, number]
   label: string
   theme: string
 }) {
@@ -59,6 +61,8 @@ export function Chart(props: {
         },
         xAxis: {
           type: 'time',
+          min: props.xRange?.[0],
+          max: props.xRange?.[1],
           axisLabel: { color: text },
           axisLine: { lineStyle: { color: grid } },
           splitLine: { show: false },
@@ -73,7 +77,7 @@ export function Chart(props: {
         series: props.series.map((s) => ({
           name: s.name,
           type: 'line',
-          showSymbol: false,
+          showSymbol: s.points.length < 30, // a few points would be invisible as a bare line
           sampling: 'lttb',
           lineStyle: { width: 1.5 },
           color: s.color,
@@ -82,7 +86,7 @@ export function Chart(props: {
       },
       { notMerge: true },
     )
-  }, [props.series, props.yMax, props.yFormat, props.theme])
+  }, [props.series, props.yMax, props.yFormat, props.theme, props.xRange])
 
   return <div ref={el} className="chart" role="img" aria-label={props.label} style={{ height: props.height ?? 220 }} />
 }

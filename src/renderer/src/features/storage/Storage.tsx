@@ -155,10 +155,12 @@ export function Storage() {
                 <td className="num">{bytes(f.used)}</td>
                 <td className="num">{bytes(f.available)}</td>
                 <td>
-                  <span className={`bar level-${f.health.level}`} title={f.health.reasons.join('\n')}>
-                    <span style={{ width: `${Math.min(100, f.usedPct)}%` }} />
-                  </span>{' '}
-                  {pct(f.usedPct)}
+                  <span className="use-cell">
+                    <span className={`bar level-${f.health.level}`} title={f.health.reasons.join('\n')}>
+                      <span style={{ width: `${Math.min(100, f.usedPct)}%` }} />
+                    </span>
+                    <span className="bar-value">{pct(f.usedPct)}</span>
+                  </span>
                 </td>
                 <td className={f.forecast.state === 'filling' ? 'forecast-filling' : 'muted'}>{forecastText(f, now)}</td>
               </tr>
@@ -203,6 +205,7 @@ export function Storage() {
               theme={theme}
               yMax={100}
               yFormat={(v) => `${Math.round(v)} %`}
+              xRange={s.history ? [s.history.from, s.history.to] : undefined}
               series={[{ name: 'Used', points: s.history?.points ?? [], color: '#4c9aff' }]}
             />
           )}

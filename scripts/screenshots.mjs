@@ -1,0 +1,60 @@
+// Captures the README screenshots from the real console: starts `gantry serve` on a fresh data
+// directory, lets it collect a little history, and shoots Overview and Storage in both themes
+// with Debian's Chromium. Usage: npm run screenshots [-- --wait-ms 20000]
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright'
+import { buildIfNeeded } from './build-if-needed.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const waitIdx = process.argv.indexOf('--wait-ms')
+const waitMs = waitIdx > 0 ? Number(process.argv[waitIdx + 1]) : 15_000
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+
+buildIfNeeded()
+const dataDir = mkdtempSync(join(tmpdir(), 'gantry-shots-'))
+const server = spawn(process.execPath, [join(root, 'out/main/cli.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
+  env: { ...process.env, GANTRY_HOST_INTERVAL_MS: '500', GANTRY_STORAGE_INTERVAL_MS: '1000' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+const url = await new Promise((resolve, reject) => {
+  let buf = ''
+  server.stdout.on('data', (d) => {
+    buf += d
+    const m = /Gantry console: (\S+)/.exec(buf)
+    if (m) resolve(m[1])
+  })
+  server.on('exit', (c) => reject(new Error(`gantry serve exited ${c}`)))
+})
+await new Promise((r) => setTimeout(r, waitMs))
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
+try {
+  for (const theme of ['dark', 'light']) {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, colorScheme: theme })
+    await page.goto(`${url}#/overview`)
+    await page.locator('[data-screen="overview"][data-state="ready"]').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `overview-${theme}.png`) })
+    await page.goto(`${url}#/storage`)
+    await page.locator('[data-screen="storage"][data-state="ready"]').waitFor()
+    await page.locator('[data-testid="fs-history"][data-state="ready"]').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `storage-${theme}.png`) })
+    await page.close()
+  }
+} finally {
+  await browser.close()
+  server.kill('SIGTERM')
+  rmSync(dataDir, { recursive: true, force: true })
+}
+console.log('screenshots written to docs/')

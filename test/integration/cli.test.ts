@@ -1,0 +1,120 @@
+// The `gantry` bin and `npm start` as a user runs them: real processes, real data directories.
+import { spawn, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { HostSnapshot, StorageSnapshot } from '../../src/shared/contract'
+import { cleanupTmp, tmpDir } from '../helpers/tmp'
+
+const root = join(__dirname, '..', '..')
+const bin = join(root, 'bin', 'gantry.js')
+afterEach(cleanupTmp)
+
+function gantry(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 })
+}
+
+/** Starts a long-running command and resolves once its stdout matches. */
+function startUntil(cmd: string, args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stderr.on('data', (d) => (err += d))
+  const matched = new Promise<RegExpExecArray>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = pattern.exec(out)
+      if (m) resolve(m)
+    })
+    child.on('exit', (code) => reject(new Error(`exited ${code} before ${pattern}: ${out}\n${err}`)))
+  })
+  return { child, matched, output: () => out }
+}
+
+function exitOf(child: ReturnType<typeof spawn>): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+}
+
+describe('the gantry CLI', () => {
+  it('prints help naming its commands', () => {
+    const r = gantry(['--help'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/serve \[options\]/)
+    expect(r.stdout).toMatch(/host \[options\]/)
+    expect(r.stdout).toMatch(/--data-dir/)
+  })
+
+  it('`host --json` prints one snapshot of this host and its storage in the contract’s shape', () => {
+    const r = gantry(['--data-dir', tmpDir(), 'host', '--json'])
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { host: unknown; storage: unknown }
+    const host = HostSnapshot.parse(out.host)
+    expect(host.cpu?.cores).toBeGreaterThan(0)
+    expect(host.memory?.total).toBeGreaterThan(0)
+    expect(StorageSnapshot.parse(out.storage).filesystems.some((f) => f.mount === '/')).toBe(true)
+  })
+
+  it('honours GANTRY_HOME when no --data-dir is given', () => {
+    const home = tmpDir()
+    const r = gantry(['host'], { GANTRY_HOME: home })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/health: (OK|WARNING|CRITICAL|UNKNOWN)/)
+    expect(spawnSync('ls', [home], { encoding: 'utf8' }).stdout).toMatch(/gantry\.db/)
+  })
+
+  it('fails with the path and code when the database is corrupt, exit status 1', () => {
+    const dir = tmpDir()
+    writeFileSync(join(dir, 'gantry.db'), 'garbage '.repeat(1000))
+    const r = gantry(['--data-dir', dir, 'host', '--json'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain(join(dir, 'gantry.db'))
+    expect(r.stderr).toMatch(/\[db\/corrupt\]/)
+    expect(r.stdout).toBe('')
+  })
+
+  it('`serve` prints its URL, serves the console page and the API, and stops on SIGTERM', async () => {
+    const s = startUntil(process.execPath, [bin, '--data-dir', tmpDir(), 'serve', '--port', '0'], /Gantry console: (\S+)/)
+    const url = (await s.matched)[1]
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    const page = await fetch(url)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/)
+    expect(await page.text()).toMatch(/<div id="root">/)
+    const info = await fetch(`${url}api/app.info`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    expect(await info.json()).toMatchObject({ ok: true, data: { door: 'server' } })
+    s.child.kill('SIGTERM')
+    expect(await exitOf(s.child)).toBe(0)
+  })
+
+  it('rejects a bad port with a usage error', () => {
+    const r = gantry(['serve', '--port', 'eighty'])
+    expect(r.status).not.toBe(0)
+    expect(r.stderr).toMatch(/a port is 0–65535/)
+  })
+})
+
+describe('npm start', () => {
+  it('without an Electron binary, says so in one line and serves the console headless', async () => {
+    let electronPresent = false
+    try {
+      electronPresent = typeof require('electron') === 'string'
+    } catch {
+      electronPresent = false
+    }
+    if (electronPresent) {
+      console.log('skipping: the Electron binary is installed here, so npm start opens the desktop app')
+      return
+    }
+    const s = startUntil(
+      process.execPath,
+      [join(root, 'scripts', 'start.mjs'), '--port', '0', '--data-dir', tmpDir()],
+      /Gantry console: (\S+)/,
+    )
+    const url = (await s.matched)[1]
+    const lines = s.output().trim().split('\n')
+    expect(lines[0]).toMatch(/^gantry: Electron binary not available \(.+\); serving the console headless instead/)
+    expect((await fetch(url)).status).toBe(200)
+    s.child.kill('SIGTERM')
+    await exitOf(s.child)
+  })
+})
