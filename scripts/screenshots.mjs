@@ -37,7 +37,10 @@ const url = await new Promise((resolve, reject) => {
   server.on('exit', (c) => reject(new Error(`gantry serve exited ${c}`)))
 })
 await new Promise((r) => setTimeout(r, waitMs))
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: CHROMIUM_ARGS,
+})
 try {
   for (const theme of ['dark', 'light']) {
     const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, colorScheme: theme })

@@ -184,7 +184,10 @@ export const methods = {
   },
   /** Every series the store holds, optionally filtered by key prefix. */
   'telemetry.listSeries': {
-    input: z.object({ prefix: z.string().max(512).optional() }).strict().optional(),
+    input: z
+      .object({ prefix: z.string().max(512).optional() })
+      .strict()
+      .optional(),
     output: z.array(SeriesInfo),
   },
 } as const satisfies Record<MethodName, { input: z.ZodType; output: z.ZodType }>

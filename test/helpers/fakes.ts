@@ -28,8 +28,26 @@ export function fakeStorageDeps(over: Partial<StorageProbeDeps> = {}): StoragePr
   return {
     fsSize: async () =>
       [
-        { fs: '/dev/sda1', type: 'ext4', size: 100 * GiB, used: 40 * GiB, available: 55 * GiB, use: 42.1, mount: '/', rw: true },
-        { fs: '/dev/sdb1', type: 'xfs', size: 1000 * GiB, used: 930 * GiB, available: 70 * GiB, use: 93, mount: '/data', rw: true },
+        {
+          fs: '/dev/sda1',
+          type: 'ext4',
+          size: 100 * GiB,
+          used: 40 * GiB,
+          available: 55 * GiB,
+          use: 42.1,
+          mount: '/',
+          rw: true,
+        },
+        {
+          fs: '/dev/sdb1',
+          type: 'xfs',
+          size: 1000 * GiB,
+          used: 930 * GiB,
+          available: 70 * GiB,
+          use: 93,
+          mount: '/data',
+          rw: true,
+        },
       ] as never,
     disksIO: async () => ({ rIO_sec: 10, wIO_sec: 20 }) as never,
     fsStats: async () => ({ rx_sec: 1024, wx_sec: 2048 }) as never,

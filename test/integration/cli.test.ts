@@ -11,7 +11,11 @@ const bin = join(root, 'bin', 'gantry.js')
 afterEach(cleanupTmp)
 
 function gantry(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 })
+  return spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  })
 }
 
 /** Starts a long-running command and resolves once its stdout matches. */
@@ -73,14 +77,22 @@ describe('the gantry CLI', () => {
   })
 
   it('`serve` prints its URL, serves the console page and the API, and stops on SIGTERM', async () => {
-    const s = startUntil(process.execPath, [bin, '--data-dir', tmpDir(), 'serve', '--port', '0'], /Gantry console: (\S+)/)
+    const s = startUntil(
+      process.execPath,
+      [bin, '--data-dir', tmpDir(), 'serve', '--port', '0'],
+      /Gantry console: (\S+)/,
+    )
     const url = (await s.matched)[1]
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
     const page = await fetch(url)
     expect(page.status).toBe(200)
     expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/)
     expect(await page.text()).toMatch(/<div id="root">/)
-    const info = await fetch(`${url}api/app.info`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    const info = await fetch(`${url}api/app.info`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
     expect(await info.json()).toMatchObject({ ok: true, data: { door: 'server' } })
     s.child.kill('SIGTERM')
     expect(await exitOf(s.child)).toBe(0)

@@ -4,7 +4,14 @@ import type { Forecast } from '../../src/shared/contract'
 import { filesystemHealth, hostHealth } from '../../src/main/core/telemetry/health'
 
 const GiB = 1024 ** 3
-const none: Forecast = { state: 'insufficient-history', fullAt: null, bytesPerDay: null, basisMs: 0, points: 0, r2: null }
+const none: Forecast = {
+  state: 'insufficient-history',
+  fullAt: null,
+  bytesPerDay: null,
+  basisMs: 0,
+  points: 0,
+  r2: null,
+}
 const mem = (availFraction: number) => ({
   total: 100 * GiB,
   used: (1 - availFraction) * 100 * GiB,
@@ -30,7 +37,8 @@ describe('host health', () => {
     expect(at(0.049)).toBe('critical')
   })
   it('judges load per core over 5 minutes', () => {
-    const at = (five: number) => hostHealth({ problems: [], memory: null, load: { one: 0, five, fifteen: 0 }, cpu }).level
+    const at = (five: number) =>
+      hostHealth({ problems: [], memory: null, load: { one: 0, five, fifteen: 0 }, cpu }).level
     expect(at(8)).toBe('ok')
     expect(at(8.1)).toBe('warning')
     expect(at(16.1)).toBe('critical')

@@ -55,7 +55,14 @@ describe('the poller', () => {
   it('reports a degraded outcome with the reason when a run exceeds the timeout, and not before', async () => {
     const run = vi.fn(() => new Promise<number>((r) => setTimeout(() => r(1), 250)))
     const c = collect<number>()
-    const p = createPoller({ name: 'host', intervalMs: 10_000, timeoutMs: 200, run, onOutcome: c.onOutcome, now: Date.now })
+    const p = createPoller({
+      name: 'host',
+      intervalMs: 10_000,
+      timeoutMs: 200,
+      run,
+      onOutcome: c.onOutcome,
+      now: Date.now,
+    })
     p.start()
     await vi.advanceTimersByTimeAsync(199)
     expect(c.outcomes).toHaveLength(0)
@@ -82,7 +89,14 @@ describe('the poller', () => {
   it('does not pile up work behind a probe that hangs forever', async () => {
     const run = vi.fn(() => new Promise<number>(() => {}))
     const c = collect<number>()
-    const p = createPoller({ name: 'host', intervalMs: 1000, timeoutMs: 100, run, onOutcome: c.onOutcome, now: Date.now })
+    const p = createPoller({
+      name: 'host',
+      intervalMs: 1000,
+      timeoutMs: 100,
+      run,
+      onOutcome: c.onOutcome,
+      now: Date.now,
+    })
     p.start()
     await vi.advanceTimersByTimeAsync(10_000)
     p.stop()
@@ -100,7 +114,14 @@ describe('the poller', () => {
       return 2
     })
     const c = collect<number>()
-    const p = createPoller({ name: 'host', intervalMs: 1000, timeoutMs: 100, run, onOutcome: c.onOutcome, now: Date.now })
+    const p = createPoller({
+      name: 'host',
+      intervalMs: 1000,
+      timeoutMs: 100,
+      run,
+      onOutcome: c.onOutcome,
+      now: Date.now,
+    })
     p.start()
     await vi.advanceTimersByTimeAsync(1000)
     p.stop()

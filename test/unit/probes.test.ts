@@ -50,8 +50,24 @@ describe('the storage probe', () => {
       fakeStorageDeps({
         fsSize: async () =>
           [
-            { fs: '/dev/sda1', type: 'ext4', size: 100 * GiB, used: 45 * GiB, available: 50 * GiB, mount: '/', rw: true },
-            { fs: '/dev/sda1', type: 'ext4', size: 100 * GiB, used: 45 * GiB, available: 50 * GiB, mount: '/', rw: true },
+            {
+              fs: '/dev/sda1',
+              type: 'ext4',
+              size: 100 * GiB,
+              used: 45 * GiB,
+              available: 50 * GiB,
+              mount: '/',
+              rw: true,
+            },
+            {
+              fs: '/dev/sda1',
+              type: 'ext4',
+              size: 100 * GiB,
+              used: 45 * GiB,
+              available: 50 * GiB,
+              mount: '/',
+              rw: true,
+            },
             { fs: 'proc', type: 'proc', size: 0, used: 0, available: 0, mount: '/proc', rw: true },
             { fs: '/dev/sr0', type: 'iso9660', size: GiB, used: GiB, available: 0, mount: '/media/cd', rw: false },
           ] as never,
@@ -73,7 +89,12 @@ describe('the storage probe', () => {
         fsStats: async () => ({ rx_sec: null, wx_sec: -1 }) as never,
       }),
     )
-    expect(facts.io).toEqual({ readOpsPerSec: null, writeOpsPerSec: null, readBytesPerSec: null, writeBytesPerSec: null })
+    expect(facts.io).toEqual({
+      readOpsPerSec: null,
+      writeOpsPerSec: null,
+      readBytesPerSec: null,
+      writeBytesPerSec: null,
+    })
   })
 
   it('degrades with the reason when df fails, and rolls filesystem health up', async () => {
@@ -98,7 +119,9 @@ describe('the storage probe', () => {
     const facts = await probeStorage(fakeStorageDeps())
     // /data grows 10 GiB per hour over the last hour; 70 GiB left.
     const hist = (mount: string) =>
-      mount === '/data' ? Array.from({ length: 61 }, (_, i) => [T - 3600_000 + i * 60_000, 920 * GiB + (10 * GiB * i) / 60] as const) : []
+      mount === '/data'
+        ? Array.from({ length: 61 }, (_, i) => [T - 3600_000 + i * 60_000, 920 * GiB + (10 * GiB * i) / 60] as const)
+        : []
     const s = storageSnapshot(facts, T, 2, hist)
     const data = s.filesystems.find((f) => f.mount === '/data')
     expect(data?.forecast.state).toBe('filling')

@@ -61,7 +61,9 @@ describe('the time-series store', () => {
     expect(Math.max(...q.points.map((p) => p[3]))).toBe(99)
     expect(Math.min(...q.points.map((p) => p[2]))).toBe(50)
     for (const maxPoints of [2, 10, 333]) {
-      expect(s.query({ key: 'fs.used_pct:/', rangeMs: 7 * DAY, maxPoints }).points.length).toBeLessThanOrEqual(maxPoints)
+      expect(s.query({ key: 'fs.used_pct:/', rangeMs: 7 * DAY, maxPoints }).points.length).toBeLessThanOrEqual(
+        maxPoints,
+      )
     }
   })
 

@@ -27,7 +27,9 @@ export function formatHostReport(h: HostSnapshot, s: StorageSnapshot): string {
   lines.push(`storage — health: ${s.health.level.toUpperCase()}`)
   for (const p of s.problems) lines.push(`  ! ${p}`)
   const w = Math.max(5, ...s.filesystems.map((f) => f.mount.length))
-  lines.push(`  ${'MOUNT'.padEnd(w)}  ${'SIZE'.padStart(10)}  ${'USED'.padStart(10)}  ${'AVAIL'.padStart(10)}  USE%   FORECAST`)
+  lines.push(
+    `  ${'MOUNT'.padEnd(w)}  ${'SIZE'.padStart(10)}  ${'USED'.padStart(10)}  ${'AVAIL'.padStart(10)}  USE%   FORECAST`,
+  )
   for (const f of s.filesystems) {
     const fc =
       f.forecast.state === 'filling' && f.forecast.fullAt

@@ -20,7 +20,8 @@ function ms(v: string): number {
 }
 
 function fatal(err: unknown): never {
-  const msg = err instanceof GantryError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err)
+  const msg =
+    err instanceof GantryError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err)
   process.stderr.write(`gantry: ${msg}\n`)
   process.exit(err instanceof GantryError && err.code === 'contract/invalid-input' ? 2 : 1)
 }

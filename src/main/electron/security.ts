@@ -42,7 +42,10 @@ export function hardenSession(): void {
   // Air-gapped sites: the app itself never reaches beyond this machine.
   ses.webRequest.onBeforeRequest((details, callback) => {
     const u = details.url
-    const local = u.startsWith('file:') || u.startsWith('devtools:') || /^(https?|wss?):\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/)/.test(u)
+    const local =
+      u.startsWith('file:') ||
+      u.startsWith('devtools:') ||
+      /^(https?|wss?):\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/)/.test(u)
     callback({ cancel: !local })
   })
 }

@@ -45,7 +45,6 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 /** Events queued past this many bytes for one socket are dropped: a stalled tab must not grow us. */
 const MAX_BUFFERED = 4 * 1024 * 1024
 
-
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1'
   const loopback = isLoopbackHost(host)

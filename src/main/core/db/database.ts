@@ -52,10 +52,7 @@ function isCorruption(err: unknown): boolean {
   return code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')
 }
 
-export function openDatabase(
-  dataDir: string,
-  migrations: readonly Migration[] = MIGRATIONS,
-): OpenedDatabase {
+export function openDatabase(dataDir: string, migrations: readonly Migration[] = MIGRATIONS): OpenedDatabase {
   ensureDataDir(dataDir)
   const path = join(dataDir, DB_FILE)
   let db: Db

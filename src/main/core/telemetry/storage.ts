@@ -35,8 +35,7 @@ export interface StorageFacts {
   io: StorageSnapshot['io']
 }
 
-const finiteOrNull = (x: unknown): number | null =>
-  typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : null
+const finiteOrNull = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : null)
 
 export async function probeStorage(deps: StorageProbeDeps = systemStorageDeps): Promise<StorageFacts> {
   const problems: string[] = []

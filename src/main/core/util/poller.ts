@@ -5,8 +5,7 @@
 import { errorMessage } from '../errors'
 
 export type PollOutcome<T> =
-  | { ok: true; value: T; at: number; durationMs: number }
-  | { ok: false; reason: string; at: number; durationMs: number }
+  { ok: true; value: T; at: number; durationMs: number } | { ok: false; reason: string; at: number; durationMs: number }
 
 export interface PollerOptions<T> {
   name: string

@@ -84,7 +84,11 @@ export function App() {
         </ul>
         <div className="nav-foot">
           <span className={`conn conn-${connection}`} data-testid="connection">
-            {connection === 'open' ? 'connected' : connection === 'connecting' ? 'connecting…' : 'disconnected — retrying'}
+            {connection === 'open'
+              ? 'connected'
+              : connection === 'connecting'
+                ? 'connecting…'
+                : 'disconnected — retrying'}
           </span>
           {info ? <span className="muted small">{info.hostname} · offline-only</span> : null}
         </div>

@@ -67,7 +67,9 @@ export function createWsBridge(url: string): Bridge {
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
           pending.delete(id)
-          resolve(fail('core/timeout', `${method}: no answer from the console server within ${CALL_TIMEOUT_MS / 1000} s`))
+          resolve(
+            fail('core/timeout', `${method}: no answer from the console server within ${CALL_TIMEOUT_MS / 1000} s`),
+          )
         }, CALL_TIMEOUT_MS)
         pending.set(id, { resolve: resolve as (r: Result<never>) => void, timer })
         if (ws && state === 'open') ws.send(frame)

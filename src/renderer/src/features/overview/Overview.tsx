@@ -58,19 +58,29 @@ export function Overview() {
             <div className="card" data-testid="card-cpu">
               <span className="card-label">CPU</span>
               <span className="card-value">{pct(host.cpu?.loadPct)}</span>
-              <span className="card-sub">{host.cpu ? `${host.cpu.cores} cores · user ${pct(host.cpu.userPct, 0)} · system ${pct(host.cpu.systemPct, 0)}` : 'not readable'}</span>
+              <span className="card-sub">
+                {host.cpu
+                  ? `${host.cpu.cores} cores · user ${pct(host.cpu.userPct, 0)} · system ${pct(host.cpu.systemPct, 0)}`
+                  : 'not readable'}
+              </span>
             </div>
             <div className="card" data-testid="card-memory">
               <span className="card-label">Memory</span>
               <span className="card-value">{pct(host.memory?.usedPct)}</span>
               <span className="card-sub">
-                {host.memory ? `${bytes(host.memory.used)} of ${bytes(host.memory.total)} · swap ${bytes(host.memory.swapUsed)}` : 'not readable'}
+                {host.memory
+                  ? `${bytes(host.memory.used)} of ${bytes(host.memory.total)} · swap ${bytes(host.memory.swapUsed)}`
+                  : 'not readable'}
               </span>
             </div>
             <div className="card" data-testid="card-load">
               <span className="card-label">Load average</span>
               <span className="card-value">{host.load ? host.load.one.toFixed(2) : '—'}</span>
-              <span className="card-sub">{host.load ? `5 min ${host.load.five.toFixed(2)} · 15 min ${host.load.fifteen.toFixed(2)}` : 'not readable'}</span>
+              <span className="card-sub">
+                {host.load
+                  ? `5 min ${host.load.five.toFixed(2)} · 15 min ${host.load.fifteen.toFixed(2)}`
+                  : 'not readable'}
+              </span>
             </div>
             <div className="card" data-testid="card-io">
               <span className="card-label">Disk IO</span>

@@ -5,7 +5,11 @@ import { Screen } from '../../ui/Screen'
 const PLANNED: Record<string, { title: string; what: string; issue: number }> = {
   gpus: { title: 'GPUs', what: 'Per-GPU telemetry from a streaming nvidia-smi, history and diagnosis', issue: 3 },
   serving: { title: 'Serving', what: 'Model-server health: liveness, served versions, latency and errors', issue: 4 },
-  models: { title: 'Models', what: 'The model registry: owners, versions, aliases, approvals and audit history', issue: 5 },
+  models: {
+    title: 'Models',
+    what: 'The model registry: owners, versions, aliases, approvals and audit history',
+    issue: 5,
+  },
   drift: { title: 'Drift', what: 'Per-feature drift against each version’s reference data', issue: 6 },
   deployments: { title: 'Deployments', what: 'Journaled deploys and one-click rollback', issue: 7 },
   alerts: { title: 'Alerts', what: 'Alert rules and routing for every area', issue: 0 },

@@ -7,7 +7,9 @@ import { useNow } from '../../ui/hooks'
 import { Screen } from '../../ui/Screen'
 
 export function Settings() {
-  const { theme, setTheme, info } = useStore(useShallow((s) => ({ theme: s.theme, setTheme: s.setTheme, info: s.info })))
+  const { theme, setTheme, info } = useStore(
+    useShallow((s) => ({ theme: s.theme, setTheme: s.setTheme, info: s.info })),
+  )
   const now = useNow()
   return (
     <Screen id="settings" title="Settings" state={info ? 'ready' : 'loading'}>

@@ -74,7 +74,13 @@ export function Storage() {
   }, [s.storage, sort])
 
   const state =
-    s.state === 'error' ? 'error' : !s.storage ? 'loading' : s.storage.filesystems.length === 0 && s.storage.problems.length === 0 ? 'empty' : 'ready'
+    s.state === 'error'
+      ? 'error'
+      : !s.storage
+        ? 'loading'
+        : s.storage.filesystems.length === 0 && s.storage.problems.length === 0
+          ? 'empty'
+          : 'ready'
   const header = (key: SortKey, label: string, numeric = false) => (
     <th
       scope="col"
@@ -107,12 +113,20 @@ export function Storage() {
         <div className="card">
           <span className="card-label">Disk read</span>
           <span className="card-value">{rate(s.storage?.io?.readBytesPerSec)}</span>
-          <span className="card-sub">{s.storage?.io?.readOpsPerSec != null ? `${s.storage.io.readOpsPerSec.toFixed(0)} ops/s` : 'rate needs two polls'}</span>
+          <span className="card-sub">
+            {s.storage?.io?.readOpsPerSec != null
+              ? `${s.storage.io.readOpsPerSec.toFixed(0)} ops/s`
+              : 'rate needs two polls'}
+          </span>
         </div>
         <div className="card">
           <span className="card-label">Disk write</span>
           <span className="card-value">{rate(s.storage?.io?.writeBytesPerSec)}</span>
-          <span className="card-sub">{s.storage?.io?.writeOpsPerSec != null ? `${s.storage.io.writeOpsPerSec.toFixed(0)} ops/s` : 'rate needs two polls'}</span>
+          <span className="card-sub">
+            {s.storage?.io?.writeOpsPerSec != null
+              ? `${s.storage.io.writeOpsPerSec.toFixed(0)} ops/s`
+              : 'rate needs two polls'}
+          </span>
         </div>
       </div>
       <div className="panel table-wrap">
@@ -123,7 +137,9 @@ export function Storage() {
               <th scope="col">Device</th>
               <th scope="col">Type</th>
               {header('size', 'Size', true)}
-              <th scope="col" className="num">Used</th>
+              <th scope="col" className="num">
+                Used
+              </th>
               {header('available', 'Available', true)}
               {header('usedPct', 'Use')}
               {header('forecast', 'Forecast')}
@@ -162,7 +178,9 @@ export function Storage() {
                     <span className="bar-value">{pct(f.usedPct)}</span>
                   </span>
                 </td>
-                <td className={f.forecast.state === 'filling' ? 'forecast-filling' : 'muted'}>{forecastText(f, now)}</td>
+                <td className={f.forecast.state === 'filling' ? 'forecast-filling' : 'muted'}>
+                  {forecastText(f, now)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -170,19 +188,19 @@ export function Storage() {
       </div>
 
       {selectedFs ? (
-        <section className="panel" aria-label={`History of ${selectedFs.mount}`} data-testid="fs-history" data-state={s.historyState}>
+        <section
+          className="panel"
+          aria-label={`History of ${selectedFs.mount}`}
+          data-testid="fs-history"
+          data-state={s.historyState}
+        >
           <div className="health-head">
             <h2>
               <span className="mono">{selectedFs.mount}</span> · used over time
             </h2>
             <div className="segmented" role="group" aria-label="Range">
               {STORAGE_RANGES.map((r) => (
-                <button
-                  key={r.ms}
-                  type="button"
-                  aria-pressed={s.rangeMs === r.ms}
-                  onClick={() => s.setRange(r.ms)}
-                >
+                <button key={r.ms} type="button" aria-pressed={s.rangeMs === r.ms} onClick={() => s.setRange(r.ms)}>
                   {r.label}
                 </button>
               ))}
@@ -198,7 +216,9 @@ export function Storage() {
           {s.historyState === 'error' ? (
             <p className="state-note error">{s.historyError}</p>
           ) : s.historyState === 'empty' ? (
-            <p className="state-note">No history for this range yet: samples are kept from the moment Gantry first saw this filesystem.</p>
+            <p className="state-note">
+              No history for this range yet: samples are kept from the moment Gantry first saw this filesystem.
+            </p>
           ) : (
             <Chart
               label={`Use of ${selectedFs.mount} over time`}

@@ -42,7 +42,11 @@ export const createStorageSlice: StateCreator<Store, [], [], StorageSlice> = (se
       storage,
       storageState: 'ready',
       storageError: null,
-      selectedMount: st.selectedMount ?? storage?.filesystems.find((f) => f.mount === '/')?.mount ?? storage?.filesystems[0]?.mount ?? null,
+      selectedMount:
+        st.selectedMount ??
+        storage?.filesystems.find((f) => f.mount === '/')?.mount ??
+        storage?.filesystems[0]?.mount ??
+        null,
     })),
   setStorageError: (message) => set({ storageState: 'error', storageError: message }),
   selectMount: (selectedMount) => set({ selectedMount, mountHistoryState: 'loading' }),
