@@ -28,11 +28,14 @@ test('the desktop app opens a hardened window showing the Overview', async () =>
   })
   const win = await app.firstWindow()
   await expect(win.locator('[data-screen="overview"][data-state="ready"]')).toBeVisible()
-  const prefs = await app.evaluate(({ BrowserWindow }) => {
-    const w = BrowserWindow.getAllWindows()[0]
-    return w.webContents.getLastWebPreferences()
+  // Seen from the page: no Node (sandbox, no nodeIntegration), only the preload's contract API.
+  const seen = await win.evaluate(() => {
+    const w = globalThis as unknown as { require?: unknown; process?: unknown; gantry?: Record<string, unknown> }
+    return { require: typeof w.require, process: typeof w.process, api: Object.keys(w.gantry ?? {}).sort() }
   })
-  expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false })
-  expect(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined')
+  expect(seen.require).toBe('undefined')
+  expect(seen.process).toBe('undefined')
+  expect(seen.api).toContain('app.info')
+  expect(seen.api).toContain('on')
   await app.close()
 })

@@ -43,11 +43,11 @@ describe('createGantry', () => {
     g.start()
     expect(HostSnapshot.parse(await host).cpu?.loadPct).toBe(37.5)
     expect(StorageSnapshot.parse(await storage).filesystems.map((f) => f.mount)).toEqual(['/', '/data'])
-    const q = await g.api.call('telemetry.query', { key: 'host.cpu.load', rangeMs: 60_000 })
+    const q = await g.client['telemetry.query']({ key: 'host.cpu.load', rangeMs: 60_000 })
     expect(q.ok && q.data.points.length).toBeGreaterThan(0)
-    const list = await g.api.call('telemetry.listSeries', { prefix: 'fs.used:' })
+    const list = await g.client['telemetry.listSeries']({ prefix: 'fs.used:' })
     expect(list.ok && list.data.map((s) => s.key)).toEqual(['fs.used:/', 'fs.used:/data'])
-    const info = await g.api.call('app.info', {})
+    const info = await g.client['app.info']({})
     expect(info.ok && info.data.services.map((s) => [s.name, s.state])).toEqual([
       ['host', 'ok'],
       ['storage', 'ok'],
@@ -66,12 +66,12 @@ describe('createGantry', () => {
     })
     g.start()
     expect(await degraded).toMatchObject({ reason: 'host: no answer within 50 ms' })
-    const snap = await g.api.call('host.snapshot', {})
+    const snap = await g.client['host.snapshot']({})
     expect(snap.ok && snap.data?.status).toBe('degraded')
     expect(snap.ok && snap.data?.health).toEqual({ level: 'unknown', reasons: ['host: no answer within 50 ms'] })
     await g.stop()
     // After stop the database is closed and calls fail cleanly rather than crash.
-    const after = await g.api.call('telemetry.listSeries', {})
+    const after = await g.client['telemetry.listSeries']({})
     expect(after.ok).toBe(false)
   })
 
@@ -81,7 +81,7 @@ describe('createGantry', () => {
       ok: false,
       error: { code: 'contract/invalid-input' },
     })
-    expect(await g.api.call('telemetry.query', { key: 'x', rangeMs: 1000 })).toMatchObject({
+    expect(await g.client['telemetry.query']({ key: 'x', rangeMs: 1000 })).toMatchObject({
       ok: false,
       error: { code: 'telemetry/unknown-series' },
     })
@@ -91,8 +91,8 @@ describe('createGantry', () => {
   it('probes this real host through systeminformation', async () => {
     const g = createGantry({ dataDir: tmpDir(), hostIntervalMs: 0, storageIntervalMs: 0, log: () => {} })
     running.push(g)
-    const h = await g.api.call('host.snapshot', { fresh: true })
-    const s = await g.api.call('storage.list', { fresh: true })
+    const h = await g.client['host.snapshot']({ fresh: true })
+    const s = await g.client['storage.list']({ fresh: true })
     if (!h.ok || !s.ok) throw new Error('probe failed')
     const host = HostSnapshot.parse(h.data)
     expect(host.cpu?.cores).toBeGreaterThan(0)

@@ -2,7 +2,14 @@
 // validates the output, and turns any failure into a Result with a closed error code. Nothing
 // thrown escapes: a door can pass the Result straight across its transport.
 import { z } from 'zod'
-import { methods, type HandlerInput, type MethodName, type MethodOutput } from '../../shared/contract'
+import {
+  METHOD_NAMES,
+  methods,
+  type GantryClient,
+  type HandlerInput,
+  type MethodName,
+  type MethodOutput,
+} from '../../shared/contract'
 import { fail, ok, type Result } from '../../shared/result'
 import { GantryError, errorMessage } from './errors'
 
@@ -51,4 +58,9 @@ export function createApi(handlers: Handlers, onInternalError: (err: unknown) =>
       }
     },
   }
+}
+
+/** The api as a typed client (what the CLI and tests call): same validation, typed results. */
+export function typedClient(api: Api): GantryClient {
+  return Object.fromEntries(METHOD_NAMES.map((m) => [m, (input?: unknown) => api.call(m, input)])) as GantryClient
 }

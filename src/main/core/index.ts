@@ -3,8 +3,15 @@
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import type { EventName, EventPayload, HostSnapshot, ServiceStatus, StorageSnapshot } from '../../shared/contract'
-import { createApi, type Api } from './api'
+import type {
+  EventName,
+  EventPayload,
+  GantryClient,
+  HostSnapshot,
+  ServiceStatus,
+  StorageSnapshot,
+} from '../../shared/contract'
+import { createApi, typedClient, type Api } from './api'
 import { resolveConfig, type GantryConfig } from './config'
 import { openDatabase, type Db } from './db/database'
 import { GantryError } from './errors'
@@ -24,6 +31,8 @@ export type GantryEvents = { [E in EventName]: EventPayload<E> }
 
 export interface Gantry {
   api: Api
+  /** The same api, typed by the contract. */
+  client: GantryClient
   events: EventBus<GantryEvents>
   config: GantryConfig
   db: Db
@@ -157,6 +166,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
 
   return {
     api,
+    client: typedClient(api),
     events,
     config,
     db,
