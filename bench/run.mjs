@@ -1,0 +1,31 @@
+// `npm run bench`: runs every benchmark in turn (never in parallel: they would skew each other),
+// prints one result line each with its ratio against the baseline measured in the same run, and
+// rewrites bench/RESULTS.md with the lines, the machine and the command.
+import { writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { buildIfNeeded } from '../scripts/build-if-needed.mjs'
+import { benchHostPoll } from './host-poll.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+buildIfNeeded()
+const benches = { 'host-poll': benchHostPoll }
+const only = process.argv.slice(2)
+const lines = []
+for (const [name, run] of Object.entries(benches)) {
+  if (only.length && !only.includes(name)) continue
+  const line = await run()
+  console.log(line)
+  lines.push(line)
+}
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+const md = `# Benchmark results
+
+Produced by \`npm run bench\`${process.env.BENCH_SECONDS ? ` with BENCH_SECONDS=${process.env.BENCH_SECONDS}` : ''} on ${new Date().toISOString().slice(0, 10)}:
+${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.
+Each line compares against a baseline measured in the same run.
+
+${lines.map((l) => `- ${l}`).join('\n')}
+`
+if (!only.length) writeFileSync(join(here, 'RESULTS.md'), md)
