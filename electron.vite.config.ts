@@ -12,6 +12,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
+          // benchmark harness (bench/gpu-stream.mjs): the compiled collectors, measured in-process
+          bench: resolve(__dirname, 'src/main/bench/collectors.ts'),
         },
       },
     },

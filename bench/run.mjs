@@ -6,11 +6,12 @@ import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildIfNeeded } from '../scripts/build-if-needed.mjs'
+import { benchGpuStream } from './gpu-stream.mjs'
 import { benchHostPoll } from './host-poll.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
-const benches = { 'host-poll': benchHostPoll }
+const benches = { 'host-poll': benchHostPoll, 'gpu-stream': benchGpuStream }
 const only = process.argv.slice(2)
 const lines = []
 for (const [name, run] of Object.entries(benches)) {

@@ -2,19 +2,13 @@
 // each method with its zod input and output schema, each event with its payload schema.
 // Times are UTC epoch milliseconds; sizes are bytes; percentages are 0–100.
 import { z } from 'zod'
+import { Health, HealthLevel } from './contract-base'
+import { GpuDetail, GpuSnapshot } from './gpu'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
-/** ok / warning / critical, or unknown when Gantry could not observe the thing. */
-export const HealthLevel = z.enum(['ok', 'warning', 'critical', 'unknown'])
-export type HealthLevel = z.infer<typeof HealthLevel>
-
-/** A verdict with every reason behind it, worst first. */
-export const Health = z.object({
-  level: HealthLevel,
-  reasons: z.array(z.string()),
-})
-export type Health = z.infer<typeof Health>
+export { Health, HealthLevel }
+export type { Gpu, GpuDetail, GpuProcess, GpuSnapshot, MigDevice } from './gpu'
 
 /** Whether the poll that produced a sample fully succeeded; degraded samples carry the reason. */
 export const SampleStatus = z.enum(['ok', 'degraded'])
@@ -182,6 +176,10 @@ export const methods = {
       .strict(),
     output: Series,
   },
+  /** The live GPU picture from the streaming collector: GPUs, diagnosis, processes, XIDs. */
+  'gpu.snapshot': { input: Empty, output: GpuSnapshot },
+  /** A full `nvidia-smi -q -x` reading (MIG devices, ECC and remap detail, thresholds), on demand. */
+  'gpu.detail': { input: Empty, output: GpuDetail },
   /** Every series the store holds, optionally filtered by key prefix. */
   'telemetry.listSeries': {
     input: z
@@ -198,6 +196,8 @@ export const events = {
   'host.sample': HostSnapshot,
   /** A storage poll finished (ok or degraded). */
   'storage.sample': StorageSnapshot,
+  /** A GPU stream sample, or a change of the stream's state (no driver, not responding…). */
+  'gpu.sample': GpuSnapshot,
   /** A service changed state (started, degraded with a reason, recovered, stopped). */
   'service.status': ServiceStatus,
 } as const satisfies Record<EventName, z.ZodType>

@@ -7,9 +7,11 @@ export const METHOD_NAMES = [
   'storage.list',
   'telemetry.query',
   'telemetry.listSeries',
+  'gpu.snapshot',
+  'gpu.detail',
 ] as const
 
-export const EVENT_NAMES = ['host.sample', 'storage.sample', 'service.status'] as const
+export const EVENT_NAMES = ['host.sample', 'storage.sample', 'gpu.sample', 'service.status'] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]
 export type EventName = (typeof EVENT_NAMES)[number]

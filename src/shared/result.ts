@@ -16,6 +16,9 @@ export const ERROR_CODES = [
   'telemetry/unknown-series',
   'host/unavailable',
   'storage/unknown-mount',
+  'gpu/unavailable',
+  'gpu/unknown-gpu',
+  'gpu/parse',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

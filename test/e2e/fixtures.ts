@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const root = join(__dirname, '..', '..')
+export const STANDIN_BIN = join(root, 'test', 'fixtures', 'bin')
+export const GPU_FIXTURES = join(root, 'test', 'fixtures', 'gpu')
 
 export interface ConsoleServer {
   url: string
@@ -15,12 +17,16 @@ export interface ConsoleServer {
 }
 
 /** Starts `gantry serve` and resolves with its URL once it prints it. */
-export async function startServe(dataDir: string, port = 0): Promise<{ url: string; child: ChildProcess }> {
+export async function startServe(
+  dataDir: string,
+  port = 0,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [join(root, 'out/main/cli.js'), 'serve', '--port', String(port), '--data-dir', dataDir],
     {
-      env: { ...process.env, GANTRY_HOST_INTERVAL_MS: '500', GANTRY_STORAGE_INTERVAL_MS: '1000' },
+      env: { ...process.env, GANTRY_HOST_INTERVAL_MS: '500', GANTRY_STORAGE_INTERVAL_MS: '1000', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
@@ -38,10 +44,12 @@ export async function startServe(dataDir: string, port = 0): Promise<{ url: stri
   return { url, child }
 }
 
-export const test = base.extend<{ gantry: ConsoleServer }>({
-  gantry: async ({}, use) => {
+/** Extra environment for the served console (a test sets a stand-in nvidia-smi through it). */
+export const test = base.extend<{ gantry: ConsoleServer; serveEnv: NodeJS.ProcessEnv }>({
+  serveEnv: [{}, { option: true }],
+  gantry: async ({ serveEnv }, use) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gantry-e2e-'))
-    const { url, child } = await startServe(dataDir)
+    const { url, child } = await startServe(dataDir, 0, serveEnv)
     await use({ url, dataDir, process: child })
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 
 export default function setup(): void {
+  if (process.env.GANTRY_SKIP_BUILD === '1') return
   const r = spawnSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-if-needed.mjs')], {
     stdio: 'inherit',
   })

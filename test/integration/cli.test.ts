@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HostSnapshot, StorageSnapshot } from '../../src/shared/contract'
+import { BUNDLES, bundleSection } from '../helpers/gpu-fixtures'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 const root = join(__dirname, '..', '..')
@@ -128,5 +129,66 @@ describe('npm start', () => {
     expect((await fetch(url)).status).toBe(200)
     s.child.kill('SIGTERM')
     await exitOf(s.child)
+  })
+})
+
+describe('gantry gpu', () => {
+  const fixtures = join(root, 'test', 'fixtures', 'gpu')
+  const standin = join(root, 'test', 'fixtures', 'bin')
+
+  it('--from-xml prints the normalized model of a customer capture', () => {
+    const r = gantry(['gpu', '--from-xml', join(fixtures, 'netdata__a100-sxm4-mig.xml'), '--json'])
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { source: string; gpus: Record<string, unknown>[] }
+    expect(out.source).toMatch(/schema v11/)
+    expect(out.gpus).toHaveLength(1)
+    expect(out.gpus[0]).toMatchObject({
+      name: 'NVIDIA A100-SXM4-40GB',
+      utilization: { gpuPct: null },
+      mig: { mode: 'Enabled' },
+    })
+    expect((out.gpus[0].mig as { devices: unknown[] }).devices).toHaveLength(2)
+  })
+
+  it('--from-csv reads a recorded --query-gpu CSV with its header and units', () => {
+    const csv = join(tmpDir(), 'h100.csv')
+    writeFileSync(csv, bundleSection(BUNDLES.h100, 'load :: query-gpu (csv, what the exporter parses)'))
+    const r = gantry(['gpu', '--from-csv', csv, '--json'])
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { gpus: { name: string; memory: { totalMiB: number } }[] }
+    expect(out.gpus[0]).toMatchObject({ name: 'NVIDIA H100 80GB HBM3', memory: { totalMiB: 81559 } })
+  })
+
+  it('refuses a file that is not nvidia-smi output, naming it', () => {
+    const bad = join(tmpDir(), 'notes.txt')
+    writeFileSync(bad, 'hello')
+    const x = gantry(['gpu', '--from-xml', bad])
+    expect(x.status).toBe(1)
+    expect(x.stderr).toMatch(new RegExp(`${bad}: not nvidia-smi XML`))
+    const c = gantry(['gpu', '--from-csv', bad])
+    expect(c.status).toBe(1)
+    expect(c.stderr).toMatch(/\[gpu\/parse\]/)
+  })
+
+  it('reads the live stream once, with processes, through nvidia-smi on PATH', () => {
+    const r = gantry(['--data-dir', tmpDir(), 'gpu', '--json'], {
+      PATH: `${standin}:${process.env.PATH}`,
+      STANDIN_XML: join(fixtures, 'datakit__gtx-8card-v100s.xml'),
+      GANTRY_GPU_INTERVAL_MS: '200',
+    })
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { state: string; gpus: { processes: { name: string }[] }[] }
+    expect(out.state).toBe('ok')
+    expect(out.gpus).toHaveLength(8)
+    expect(out.gpus[0].processes[0].name).toBe('python')
+  })
+
+  it('says "no NVIDIA GPU" and exits 1 on a host without nvidia-smi', () => {
+    const r = gantry(['--data-dir', tmpDir(), 'gpu'], {
+      PATH: '/usr/bin:/bin',
+      GANTRY_NVIDIA_SMI: '/nonexistent/nvidia-smi',
+    })
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/state: no-driver — no NVIDIA GPU \(nvidia-smi not found\)/)
   })
 })

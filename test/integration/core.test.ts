@@ -17,6 +17,7 @@ function make(opts: Parameters<typeof createGantry>[0] = {}): Gantry {
     dataDir: tmpDir(),
     hostIntervalMs: 50,
     storageIntervalMs: 50,
+    gpuIntervalMs: 0,
     hostDeps: fakeHostDeps(),
     storageDeps: fakeStorageDeps(),
     log: () => {},
@@ -51,6 +52,7 @@ describe('createGantry', () => {
     expect(info.ok && info.data.services.map((s) => [s.name, s.state])).toEqual([
       ['host', 'ok'],
       ['storage', 'ok'],
+      ['gpu', 'stopped'],
     ])
   })
 

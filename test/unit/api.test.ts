@@ -14,6 +14,12 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'storage.list': () => null,
     'telemetry.query': () => series,
     'telemetry.listSeries': () => [],
+    'gpu.snapshot': () => {
+      throw new Error('not used')
+    },
+    'gpu.detail': () => {
+      throw new Error('not used')
+    },
     ...over,
   }
 }

@@ -7,6 +7,7 @@ import { appVersion, createGantry, type Gantry } from '../core'
 import { GantryError } from '../core/errors'
 import { startServer } from '../server/server'
 import { formatHostReport } from './format'
+import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
   const n = Number(v)
@@ -59,7 +60,7 @@ export function buildProgram(): Command {
     .description('one snapshot of this host and its storage')
     .option('--json', 'print the normalized snapshot as JSON')
     .action(async (o: { json?: boolean }) => {
-      const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0 })
+      const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0 })
       try {
         // CPU load is a rate: prime the counters, then measure over a short window.
         await gantry.api.call('host.snapshot', { fresh: true })
@@ -79,6 +80,39 @@ export function buildProgram(): Command {
         fatal(err)
       } finally {
         await gantry.stop()
+      }
+    })
+  program
+    .command('gpu')
+    .description('GPUs of this host from the live stream, or parsed from a recorded nvidia-smi output')
+    .option('--json', 'print the normalized model as JSON')
+    .option('--from-xml <file>', 'parse a recorded `nvidia-smi -q -x` instead of asking this host')
+    .option('--from-csv <file>', 'parse a recorded `nvidia-smi --query-gpu=… --format=csv` (with its header)')
+    .option('--wait <ms>', 'how long to wait for the first live sample', ms, 20_000)
+    .action(async (o: { json?: boolean; fromXml?: string; fromCsv?: string; wait: number }) => {
+      try {
+        if (o.fromXml || o.fromCsv) {
+          const report = o.fromXml ? await gpuReportFromXmlFile(o.fromXml) : gpuReportFromCsvFile(o.fromCsv as string)
+          process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatGpuReport(report))
+          return
+        }
+        const gantry = open(program.opts(), {
+          door: 'cli',
+          hostIntervalMs: 0,
+          storageIntervalMs: 0,
+          gpuProcessIntervalMs: 2000,
+        })
+        try {
+          gantry.start()
+          const snap = await waitForGpus(gantry, o.wait)
+          const report = gpuReportFromSnapshot(snap)
+          process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatGpuReport(report))
+          if (snap.state !== 'ok') process.exitCode = 1
+        } finally {
+          await gantry.stop()
+        }
+      } catch (err) {
+        fatal(err)
       }
     })
   return program

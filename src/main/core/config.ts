@@ -13,6 +13,12 @@ export interface GantryConfig {
   hostIntervalMs: number
   /** Filesystem poll interval; 0 disables the poller. */
   storageIntervalMs: number
+  /** GPU stream interval (nvidia-smi -lms); 0 disables GPU telemetry. */
+  gpuIntervalMs: number
+  /** GPU process table (--query-compute-apps) interval. */
+  gpuProcessIntervalMs: number
+  /** The nvidia-smi executable; found on PATH by default. */
+  nvidiaSmi: string
   /** A poll that takes longer than this is reported degraded. */
   pollTimeoutMs: number
   /** How long stop() may take before it gives up waiting on services. */
@@ -46,6 +52,9 @@ export function resolveConfig(
     dataDir: opts.dataDir ? resolve(opts.dataDir) : defaultDataDir(env),
     hostIntervalMs: opts.hostIntervalMs ?? num(env.GANTRY_HOST_INTERVAL_MS, 1000),
     storageIntervalMs: opts.storageIntervalMs ?? num(env.GANTRY_STORAGE_INTERVAL_MS, 10_000),
+    gpuIntervalMs: opts.gpuIntervalMs ?? num(env.GANTRY_GPU_INTERVAL_MS, 1000),
+    gpuProcessIntervalMs: opts.gpuProcessIntervalMs ?? num(env.GANTRY_GPU_PROCESS_INTERVAL_MS, 10_000),
+    nvidiaSmi: opts.nvidiaSmi ?? (env.GANTRY_NVIDIA_SMI || 'nvidia-smi'),
     pollTimeoutMs: opts.pollTimeoutMs ?? num(env.GANTRY_POLL_TIMEOUT_MS, 5000),
     stopTimeoutMs: opts.stopTimeoutMs ?? 3000,
     now: opts.now,

@@ -24,6 +24,7 @@ import {
   type StorageProbeDeps,
 } from './telemetry/storage'
 import { createTimeSeriesStore, type TimeSeriesStore } from './telemetry/timeseries'
+import { createGpuService, gpuPoints, type GpuService } from './telemetry/gpu/service'
 import { createEventBus, type EventBus } from './util/events'
 import { createSampledService, type SampledService } from './util/sampled-service'
 
@@ -45,6 +46,10 @@ export interface Gantry {
 export interface GantryOptions extends Partial<GantryConfig> {
   hostDeps?: HostProbeDeps
   storageDeps?: StorageProbeDeps
+  /** Replaces node-nvidia-smi for the on-demand `-q -x` reading (tests). */
+  readGpuXml?: () => Promise<unknown>
+  /** How long `nvidia-smi -q -x` may take (default 20 s: multi-GPU hosts are slow). */
+  gpuDetailTimeoutMs?: number
   log?: (line: string) => void
 }
 
@@ -74,6 +79,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   const events = createEventBus<GantryEvents>((err) => log(`gantry: event listener failed: ${String(err)}`))
   const startedAt = now()
   let stopped = false
+  let stopping: Promise<void> | null = null
 
   const onStatus = (s: ServiceStatus): void => events.emit('service.status', s)
   const safeWrite = (t: number, pts: [string, number | null, string][]): void => {
@@ -134,6 +140,20 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     onStatus,
   })
 
+  const gpu: GpuService = createGpuService({
+    bin: config.nvidiaSmi,
+    intervalMs: config.gpuIntervalMs,
+    processIntervalMs: config.gpuProcessIntervalMs,
+    detailTimeoutMs: options.gpuDetailTimeoutMs ?? 20_000,
+    now,
+    publish: (s) => {
+      if (s.state === 'ok') safeWrite(s.at, gpuPoints(s.gpus))
+      if (!stopped) events.emit('gpu.sample', s)
+    },
+    onStatus,
+    readXml: options.readGpuXml,
+  })
+
   let pruneTimer: ReturnType<typeof setInterval> | null = null
 
   const api = createApi(
@@ -148,7 +168,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         startedAt,
         pid: process.pid,
         hostname: os.hostname(),
-        services: [host.status(), storage.status()],
+        services: [host.status(), storage.status(), gpu.status()],
       }),
       'host.snapshot': async (input) => {
         if (input.fresh) return host.sampleNow()
@@ -158,6 +178,8 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         if (input.fresh) return storage.sampleNow()
         return storage.latest()
       },
+      'gpu.snapshot': () => gpu.snapshot(),
+      'gpu.detail': () => gpu.detail(),
       'telemetry.query': (input) => store.query(input),
       'telemetry.listSeries': (input) => store.listSeries(input.prefix),
     },
@@ -175,6 +197,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       if (stopped) throw new GantryError('core/unavailable', 'this Gantry core was stopped')
       host.start()
       storage.start()
+      gpu.start()
       if (!pruneTimer) {
         const prune = (): void => {
           try {
@@ -188,21 +211,27 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         pruneTimer.unref()
       }
     },
-    async stop() {
-      if (stopped) return
-      host.stop()
-      storage.stop()
-      if (pruneTimer) clearInterval(pruneTimer)
-      stopped = true
-      // Services hold no work beyond their in-flight probe, whose result is now dropped; give a
-      // running write a moment, bounded, then close the database.
-      await new Promise((r) => setTimeout(r, Math.min(50, config.stopTimeoutMs)))
-      try {
-        db.close()
-      } catch (err) {
-        log(`gantry: closing the database failed: ${String(err)}`)
-      }
+    stop() {
+      if (!stopping) stopping = stopAll()
+      return stopping
     },
+  }
+
+  async function stopAll(): Promise<void> {
+    host.stop()
+    storage.stop()
+    if (pruneTimer) clearInterval(pruneTimer)
+    stopped = true
+    // The GPU stream owns a child process: stop it, but never wait past the bound. In-flight
+    // probes' results are dropped (stopped), so the database can close.
+    let bound: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([gpu.stop(), new Promise((r) => (bound = setTimeout(r, config.stopTimeoutMs)))])
+    clearTimeout(bound) // a pending timer would keep a CLI process alive for seconds
+    try {
+      db.close()
+    } catch (err) {
+      log(`gantry: closing the database failed: ${String(err)}`)
+    }
   }
 }
 

@@ -1,13 +1,18 @@
 // The app shell: navigation for every area, the connection state, and the routed screen.
 import { useEffect } from 'react'
 import { useShallow } from 'zustand/react/shallow'
+import { GpuDetailScreen } from '../features/gpus/GpuDetail'
+import { Gpus } from '../features/gpus/Gpus'
 import { Overview } from '../features/overview/Overview'
 import { Placeholder } from '../features/placeholder/Placeholder'
 import { Settings } from '../features/settings/Settings'
 import { Storage } from '../features/storage/Storage'
 import { useStore } from '../store'
+import type { HealthLevel } from '../../../shared/contract'
 import { HealthBadge } from '../ui/Health'
-import { routeFromHash, type Route } from './slice'
+
+const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
+import { paramFromHash, routeFromHash, type Route } from './slice'
 import { useResolvedTheme } from './theme'
 
 const NAV: { route: Route; label: string; key: string }[] = [
@@ -23,9 +28,11 @@ const NAV: { route: Route; label: string; key: string }[] = [
 ]
 
 export function App() {
-  const { route, setRoute, connection, host, storage, info } = useStore(
+  const { route, routeParam, setRoute, connection, host, storage, info, gpu } = useStore(
     useShallow((s) => ({
       route: s.route,
+      routeParam: s.routeParam,
+      gpu: s.gpu,
       setRoute: s.setRoute,
       connection: s.connection,
       host: s.host,
@@ -36,7 +43,7 @@ export function App() {
   useResolvedTheme()
 
   useEffect(() => {
-    const onHash = (): void => setRoute(routeFromHash(window.location.hash))
+    const onHash = (): void => setRoute(routeFromHash(window.location.hash), paramFromHash(window.location.hash))
     window.addEventListener('hashchange', onHash)
     // Alt+1…9 jumps between areas (plain digits stay free for inputs).
     const onKey = (e: KeyboardEvent): void => {
@@ -56,6 +63,11 @@ export function App() {
 
   const hostLevel = host?.health.level
   const storageLevel = storage?.health.level
+  const gpuLevel = gpu?.health.length
+    ? gpu.health.reduce<HealthLevel>((w, h) => (RANK[h.health.level] > RANK[w] ? h.health.level : w), 'ok')
+    : gpu && gpu.state !== 'ok' && gpu.state !== 'no-driver' && gpu.state !== 'off'
+      ? 'unknown'
+      : undefined
 
   return (
     <div className="shell" data-connection={connection}>
@@ -78,6 +90,7 @@ export function App() {
                 <span>{n.label}</span>
                 {n.route === 'overview' && hostLevel ? <HealthBadge level={hostLevel} compact /> : null}
                 {n.route === 'storage' && storageLevel ? <HealthBadge level={storageLevel} compact /> : null}
+                {n.route === 'gpus' && gpuLevel ? <HealthBadge level={gpuLevel} compact /> : null}
               </a>
             </li>
           ))}
@@ -103,6 +116,12 @@ export function App() {
           <Overview />
         ) : route === 'storage' ? (
           <Storage />
+        ) : route === 'gpus' ? (
+          routeParam ? (
+            <GpuDetailScreen uuid={routeParam} />
+          ) : (
+            <Gpus />
+          )
         ) : route === 'settings' ? (
           <Settings />
         ) : (

@@ -20,10 +20,12 @@ export type ThemeChoice = 'system' | 'dark' | 'light'
 
 export interface AppSlice {
   route: Route
+  /** The part after the area, e.g. a GPU uuid in #/gpus/<uuid>. */
+  routeParam: string | null
   theme: ThemeChoice
   connection: ConnectionState
   info: AppInfo | null
-  setRoute(route: Route): void
+  setRoute(route: Route, param?: string | null): void
   setTheme(theme: ThemeChoice): void
   setConnection(state: ConnectionState): void
   setInfo(info: AppInfo): void
@@ -34,6 +36,11 @@ export function routeFromHash(hash: string): Route {
   return (ROUTES as readonly string[]).includes(r) ? (r as Route) : 'overview'
 }
 
+export function paramFromHash(hash: string): string | null {
+  const parts = hash.replace(/^#\/?/, '').split('&')[0].split('/')
+  return parts[1] ? decodeURIComponent(parts[1]) : null
+}
+
 function initialTheme(): ThemeChoice {
   const t = localStorage.getItem('gantry-theme')
   return t === 'dark' || t === 'light' || t === 'system' ? t : 'system'
@@ -41,10 +48,11 @@ function initialTheme(): ThemeChoice {
 
 export const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
   route: routeFromHash(window.location.hash),
+  routeParam: paramFromHash(window.location.hash),
   theme: initialTheme(),
   connection: 'connecting',
   info: null,
-  setRoute: (route) => set({ route }),
+  setRoute: (route, param = null) => set({ route, routeParam: param }),
   setTheme: (theme) => {
     localStorage.setItem('gantry-theme', theme)
     set({ theme })

@@ -1,6 +1,7 @@
 // Wires the bridge to the store: pushes events into slices, loads what a screen needs when the
 // connection opens, and refetches the storage history when its mount, range or data change.
 // Components never subscribe to transport events themselves.
+import { GPU_SERIES } from '../features/gpus/slice'
 import { OVERVIEW_RANGE_MS } from '../features/overview/slice'
 import type { useStore } from '../store'
 import type { Bridge } from './types'
@@ -40,6 +41,31 @@ export function connectStore(bridge: Bridge, store: StoreApi): () => void {
     else s().setMountHistory(null, r.error.message)
   }
 
+  async function loadGpu(): Promise<void> {
+    const r = await bridge.call('gpu.snapshot')
+    if (r.ok) s().setGpu(r.data)
+    else s().setGpuError(r.error.message)
+  }
+  let gpuSeq = 0
+  async function loadGpuHistory(): Promise<void> {
+    const { route, routeParam, gpuRangeMs } = s()
+    if (route !== 'gpus' || !routeParam) return
+    const seq = ++gpuSeq
+    for (const series of GPU_SERIES) {
+      const key = `${series.key}:${routeParam}`
+      const r = await bridge.call('telemetry.query', { key, rangeMs: gpuRangeMs, maxPoints: 600 })
+      if (seq !== gpuSeq) return
+      s().setGpuHistory(key, r.ok ? r.data : null)
+    }
+  }
+  async function loadGpuDetail(): Promise<void> {
+    s().setGpuDetail(s().gpuDetail, 'loading')
+    const r = await bridge.call('gpu.detail')
+    if (r.ok) s().setGpuDetail(r.data, 'ready')
+    else s().setGpuDetail(null, 'error', r.error.message)
+  }
+  let lastGpuHistoryAt = 0
+
   const offs = [
     bridge.onConnection((state) => {
       s().setConnection(state)
@@ -47,6 +73,7 @@ export function connectStore(bridge: Bridge, store: StoreApi): () => void {
         void loadInfo()
         void loadHost()
         void loadStorage().then(loadMountHistory)
+        void loadGpu().then(loadGpuHistory)
       }
     }),
     bridge.on('host.sample', (p) => s().setHost(p)),
@@ -54,9 +81,21 @@ export function connectStore(bridge: Bridge, store: StoreApi): () => void {
       s().setStorage(p)
       void loadMountHistory()
     }),
+    bridge.on('gpu.sample', (p) => {
+      s().setGpu(p)
+      // Refresh the open GPU's charts every few seconds, not on every 1 Hz sample.
+      if (Date.now() - lastGpuHistoryAt > 5000) {
+        lastGpuHistoryAt = Date.now()
+        void loadGpuHistory()
+      }
+    }),
     bridge.on('service.status', () => void loadInfo()),
     store.subscribe((now, prev) => {
       if (now.selectedMount !== prev.selectedMount || now.rangeMs !== prev.rangeMs) void loadMountHistory()
+      const gpuPageChanged = now.routeParam !== prev.routeParam || now.route !== prev.route
+      if (gpuPageChanged || now.gpuRangeMs !== prev.gpuRangeMs) void loadGpuHistory()
+      if (gpuPageChanged && now.route === 'gpus' && now.routeParam && now.gpuDetailState !== 'loading')
+        void loadGpuDetail()
     }),
   ]
   return () => offs.forEach((off) => off())

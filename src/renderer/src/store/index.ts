@@ -1,13 +1,15 @@
 // The one store, built from each feature's slice (zustand's slices pattern).
 import { create } from 'zustand'
 import { createAppSlice, type AppSlice } from '../app/slice'
+import { createGpuSlice, type GpuSlice } from '../features/gpus/slice'
 import { createHostSlice, type HostSlice } from '../features/overview/slice'
 import { createStorageSlice, type StorageSlice } from '../features/storage/slice'
 
-export type Store = AppSlice & HostSlice & StorageSlice
+export type Store = AppSlice & HostSlice & StorageSlice & GpuSlice
 
 export const useStore = create<Store>()((...a) => ({
   ...createAppSlice(...a),
   ...createHostSlice(...a),
   ...createStorageSlice(...a),
+  ...createGpuSlice(...a),
 }))

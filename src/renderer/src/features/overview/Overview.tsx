@@ -19,8 +19,9 @@ function combine(a: Health | undefined, b: Health | undefined): Health {
 }
 
 export function Overview() {
-  const { host, hostState, hostError, storage, history } = useStore(
+  const { host, hostState, hostError, storage, history, gpu } = useStore(
     useShallow((s) => ({
+      gpu: s.gpu,
       host: s.host,
       hostState: s.hostState,
       hostError: s.hostError,
@@ -51,6 +52,33 @@ export function Overview() {
               health={health}
               okText="All checks pass: memory, load and every filesystem are within limits."
             />
+          </section>
+
+          <section className="panel" aria-label="GPU health" data-testid="gpu-overview">
+            <div className="health-head">
+              <h2>GPUs</h2>
+              <a href="#/gpus">All GPUs →</a>
+            </div>
+            {!gpu || gpu.state === 'starting' ? (
+              <p className="muted">Waiting for the GPU stream…</p>
+            ) : gpu.gpus.length === 0 ? (
+              <p className="muted">{gpu.reason ?? 'No GPUs reported.'}</p>
+            ) : (
+              <ul className="gpu-summary">
+                {gpu.health.map((h) => {
+                  const g = gpu.gpus.find((x) => x.uuid === h.uuid)
+                  return (
+                    <li key={h.uuid}>
+                      <a href={`#/gpus/${encodeURIComponent(h.uuid)}`} title={h.health.reasons.join('\n') || 'healthy'}>
+                        <HealthBadge level={h.health.level} compact /> GPU {g?.index}
+                      </a>
+                      {h.health.reasons[0] ? <span className="muted small"> {h.health.reasons[0]}</span> : null}
+                    </li>
+                  )
+                })}
+              </ul>
+            )}
+            {gpu && gpu.state !== 'ok' && gpu.gpus.length > 0 ? <p className="state-note warn">{gpu.reason}</p> : null}
           </section>
 
           <h2 className="section-title">Usage</h2>

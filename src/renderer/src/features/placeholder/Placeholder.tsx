@@ -3,7 +3,6 @@
 import { Screen } from '../../ui/Screen'
 
 const PLANNED: Record<string, { title: string; what: string; issue: number }> = {
-  gpus: { title: 'GPUs', what: 'Per-GPU telemetry from a streaming nvidia-smi, history and diagnosis', issue: 3 },
   serving: { title: 'Serving', what: 'Model-server health: liveness, served versions, latency and errors', issue: 4 },
   models: {
     title: 'Models',

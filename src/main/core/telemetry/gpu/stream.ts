@@ -1,0 +1,254 @@
+// The GPU stream: ONE long-lived `nvidia-smi --query-gpu=… --format=csv,noheader,nounits -lms N`
+// child read line by line — no process per tick (multi-GPU start-up takes seconds; repeated spawns
+// have hung drivers). Fields come from the driver's own --help-query-gpu. A silent child is
+// reported "not responding" (a GPU fallen off the bus hangs nvidia-smi), killed, and replaced
+// only after it has exited, so processes never pile up.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import type { Gpu } from '../../../../shared/gpu'
+import { gpuFromRow, rowFromLine, type Row } from './csv'
+import { parseHelpQueryGpu, planFields, type FieldPlan } from './fields'
+
+export type StreamState = 'starting' | 'ok' | 'no-driver' | 'not-responding' | 'error' | 'off'
+
+export interface GpuStreamOptions {
+  /** The nvidia-smi executable (default: found on PATH). */
+  bin?: string
+  intervalMs: number
+  /** Silence longer than this (after the first sample) means "not responding". */
+  stallMs?: number
+  /** Grace for the first sample: multi-GPU nvidia-smi can take 5–10 s to start. */
+  startupMs?: number
+  now?: () => number
+  env?: NodeJS.ProcessEnv
+  onSample: (gpus: Gpu[], at: number) => void
+  onState: (state: StreamState, reason: string | null) => void
+}
+
+export interface GpuStream {
+  start(): void
+  stop(): Promise<void>
+  readonly state: StreamState
+  readonly reason: string | null
+  /** pid of the nvidia-smi child, if one is running. */
+  readonly childPid: number | null
+  /** How many nvidia-smi children were started (tests assert there is no pile-up). */
+  readonly spawned: number
+  readonly plan: FieldPlan | null
+}
+
+const NVML_FAILURE =
+  /Failed to initialize NVML[^\n]*|Driver\/library version mismatch|NVIDIA-SMI has failed[^\n]*|couldn't communicate with the NVIDIA driver[^\n]*/i
+
+export function driverFailure(text: string): string | null {
+  const m = NVML_FAILURE.exec(text)
+  if (!m) return null
+  return /version mismatch/i.test(text)
+    ? 'driver/library version mismatch: the kernel module and the user-space driver differ (reboot or reload the nvidia module)'
+    : m[0].trim()
+}
+
+export function createGpuStream(o: GpuStreamOptions): GpuStream {
+  const bin = o.bin ?? 'nvidia-smi'
+  const now = o.now ?? Date.now
+  const stallMs = o.stallMs ?? Math.max(5000, o.intervalMs * 5)
+  const startupMs = o.startupMs ?? Math.max(15_000, stallMs)
+  const env = { ...(o.env ?? process.env), LC_ALL: 'C' }
+  let state: StreamState = 'off'
+  let reason: string | null = null
+  let stopped = true
+  let child: ChildProcess | null = null
+  let plan: FieldPlan | null = null
+  let timer: ReturnType<typeof setTimeout> | null = null
+  let watchdog: ReturnType<typeof setInterval> | null = null
+  let backoff = 2000
+  let spawned = 0
+  let lastValidAt = 0
+  let sawSample = false
+  let lastGarbage: string | null = null
+  let pending: Row[] = []
+  let killedByUs = false
+
+  function setState(s: StreamState, r: string | null): void {
+    if (s === state && r === reason) return
+    state = s
+    reason = r
+    o.onState(s, r)
+  }
+
+  function retry(ms: number): void {
+    if (stopped) return
+    if (timer) clearTimeout(timer)
+    timer = setTimeout(() => {
+      timer = null
+      discover()
+    }, ms)
+  }
+
+  function discover(): void {
+    if (stopped) return
+    execFile(bin, ['--help-query-gpu'], { timeout: 15_000, env, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (stopped) return
+      const out = `${stdout ?? ''}${stderr ?? ''}`
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        setState('no-driver', 'no NVIDIA GPU (nvidia-smi not found)')
+        return retry(60_000)
+      }
+      const failure = driverFailure(out)
+      if (failure) {
+        setState('error', failure)
+        return retry(30_000)
+      }
+      if (err && (err as { killed?: boolean }).killed) {
+        setState('not-responding', 'nvidia-smi did not answer --help-query-gpu within 15 s')
+        return retry(nextBackoff())
+      }
+      try {
+        plan = planFields(parseHelpQueryGpu(stdout))
+      } catch (e) {
+        setState('error', `cannot use this nvidia-smi: ${(e as Error).message}`)
+        return retry(60_000)
+      }
+      spawnChild(plan)
+    })
+  }
+
+  function nextBackoff(): number {
+    const b = backoff
+    backoff = Math.min(backoff * 2, 60_000)
+    return b
+  }
+
+  function spawnChild(p: FieldPlan): void {
+    if (stopped || child) return
+    const args = [`--query-gpu=${p.query.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(o.intervalMs)]
+    const c = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child = c
+    spawned++
+    killedByUs = false
+    sawSample = false
+    lastValidAt = now()
+    pending = []
+    let tail = ''
+    c.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2000)))
+    const rl = createInterface({ input: c.stdout as NodeJS.ReadableStream })
+    rl.on('line', (line) => onLine(line, p, (t) => (tail = (tail + t).slice(-2000))))
+    c.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        setState('no-driver', 'no NVIDIA GPU (nvidia-smi not found)')
+      else setState('error', `cannot start nvidia-smi: ${err.message}`)
+    })
+    c.on('exit', (code, signal) => {
+      rl.close()
+      if (child === c) child = null
+      if (stopped) return
+      if (!killedByUs) {
+        const why =
+          driverFailure(tail) ?? (tail.trim().split('\n').pop() || `nvidia-smi exited (${signal ?? `code ${code}`})`)
+        setState('error', `nvidia-smi stopped: ${why}`)
+      }
+      retry(nextBackoff())
+    })
+  }
+
+  function onLine(line: string, p: FieldPlan, keep: (t: string) => void): void {
+    if (line.trim() === '') return
+    let row: Row
+    try {
+      row = rowFromLine(line, p.logical)
+    } catch {
+      lastGarbage = line.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)
+      keep(`${line}\n`)
+      return
+    }
+    const first = pending[0]
+    if (first && first.timestamp !== row.timestamp) flush() // an incomplete tick: show what came
+    pending.push(row)
+    const count = Number(row.count)
+    if (Number.isFinite(count) && pending.length >= count) flush()
+  }
+
+  function flush(): void {
+    if (pending.length === 0) return
+    const rows = pending
+    pending = []
+    const at = now()
+    lastValidAt = at
+    sawSample = true
+    lastGarbage = null
+    backoff = 2000
+    setState('ok', null)
+    o.onSample(
+      rows.map((r, i) => gpuFromRow(r, i)),
+      at,
+    )
+  }
+
+  function checkStall(): void {
+    if (stopped || !child) return
+    const silent = now() - lastValidAt
+    const limit = sawSample ? stallMs : startupMs
+    if (silent <= limit) return
+    const garbage = lastGarbage ? `; its output is unreadable ("${lastGarbage}")` : ''
+    const pid = child.pid
+    setState(
+      'not-responding',
+      `nvidia-smi not responding for ${Math.round(silent / 1000)} s${garbage} — a GPU may have fallen off the bus or the driver is hung`,
+    )
+    if (!killedByUs) {
+      killedByUs = true
+      child.kill('SIGKILL')
+    } else if (silent > limit + 10_000) {
+      // SIGKILL did not reap it (stuck in the driver): say so, and still never start a second one.
+      setState(
+        'not-responding',
+        `nvidia-smi (pid ${pid}) hung in the driver and cannot be killed; not starting another`,
+      )
+    }
+  }
+
+  return {
+    start() {
+      if (!stopped) return
+      stopped = false
+      setState('starting', null)
+      watchdog = setInterval(checkStall, Math.min(1000, Math.max(50, stallMs / 4)))
+      watchdog.unref?.()
+      discover()
+    },
+    async stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+      if (watchdog) clearInterval(watchdog)
+      timer = null
+      watchdog = null
+      const c = child
+      if (c && c.exitCode === null && c.signalCode === null) {
+        const exited = new Promise<void>((r) => c.once('exit', () => r()))
+        c.kill('SIGTERM')
+        const t = setTimeout(() => c.kill('SIGKILL'), 1000)
+        let bound: ReturnType<typeof setTimeout> | undefined
+        await Promise.race([exited, new Promise((r) => (bound = setTimeout(r, 2000)))])
+        clearTimeout(t)
+        clearTimeout(bound)
+      }
+      child = null
+      setState('off', null)
+    },
+    get state() {
+      return state
+    },
+    get reason() {
+      return reason
+    },
+    get childPid() {
+      return child?.pid ?? null
+    },
+    get spawned() {
+      return spawned
+    },
+    get plan() {
+      return plan
+    },
+  }
+}

@@ -1,0 +1,53 @@
+// GPU state: the live snapshot (pushed by gpu.sample), the open GPU's history and its full
+// `-q -x` detail, fetched when a GPU page opens.
+import type { StateCreator } from 'zustand'
+import type { GpuDetail, GpuSnapshot, Series } from '../../../../shared/contract'
+import type { Store } from '../../store'
+import type { LoadState } from '../overview/slice'
+
+export const GPU_RANGES = [
+  { label: '15 min', ms: 15 * 60_000 },
+  { label: '1 h', ms: 3600_000 },
+  { label: '6 h', ms: 6 * 3600_000 },
+  { label: '24 h', ms: 24 * 3600_000 },
+  { label: '7 d', ms: 7 * 24 * 3600_000 },
+] as const
+
+export const GPU_SERIES = [
+  { key: 'gpu.util', label: 'Utilization', unit: '%', max: 100 },
+  { key: 'gpu.mem_used_pct', label: 'Memory used', unit: '%', max: 100 },
+  { key: 'gpu.temp', label: 'Temperature', unit: '°C', max: undefined },
+  { key: 'gpu.power', label: 'Power', unit: 'W', max: undefined },
+] as const
+
+export interface GpuSlice {
+  gpu: GpuSnapshot | null
+  gpuState: LoadState
+  gpuError: string | null
+  gpuRangeMs: number
+  gpuHistory: Record<string, Series | null>
+  gpuDetail: GpuDetail | null
+  gpuDetailState: LoadState | 'idle'
+  gpuDetailError: string | null
+  setGpu(s: GpuSnapshot): void
+  setGpuError(message: string): void
+  setGpuRange(ms: number): void
+  setGpuHistory(key: string, s: Series | null): void
+  setGpuDetail(d: GpuDetail | null, state: GpuSlice['gpuDetailState'], error?: string): void
+}
+
+export const createGpuSlice: StateCreator<Store, [], [], GpuSlice> = (set) => ({
+  gpu: null,
+  gpuState: 'loading',
+  gpuError: null,
+  gpuRangeMs: GPU_RANGES[0].ms,
+  gpuHistory: {},
+  gpuDetail: null,
+  gpuDetailState: 'idle',
+  gpuDetailError: null,
+  setGpu: (gpu) => set({ gpu, gpuState: 'ready', gpuError: null }),
+  setGpuError: (message) => set({ gpuState: 'error', gpuError: message }),
+  setGpuRange: (gpuRangeMs) => set({ gpuRangeMs }),
+  setGpuHistory: (key, s) => set((st) => ({ gpuHistory: { ...st.gpuHistory, [key]: s } })),
+  setGpuDetail: (gpuDetail, gpuDetailState, error) => set({ gpuDetail, gpuDetailState, gpuDetailError: error ?? null }),
+})
