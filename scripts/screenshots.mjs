@@ -24,7 +24,16 @@ export const CHROMIUM_ARGS = [
 buildIfNeeded()
 const dataDir = mkdtempSync(join(tmpdir(), 'gantry-shots-'))
 const server = spawn(process.execPath, [join(root, 'out/main/cli.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-  env: { ...process.env, GANTRY_HOST_INTERVAL_MS: '500', GANTRY_STORAGE_INTERVAL_MS: '1000' },
+  env: {
+    ...process.env,
+    GANTRY_HOST_INTERVAL_MS: '500',
+    GANTRY_STORAGE_INTERVAL_MS: '1000',
+    // This build machine has no GPU: the GPU screens are fed by the stand-in nvidia-smi replaying
+    // the recorded 8×V100S host (test/fixtures/gpu/datakit__gtx-8card-v100s.xml).
+    PATH: `${join(root, 'test/fixtures/bin')}:${process.env.PATH}`,
+    STANDIN_XML: join(root, 'test/fixtures/gpu/datakit__gtx-8card-v100s.xml'),
+    GANTRY_GPU_PROCESS_INTERVAL_MS: '1000',
+  },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 const url = await new Promise((resolve, reject) => {
@@ -53,6 +62,14 @@ try {
     await page.locator('[data-testid="fs-history"][data-state="ready"]').waitFor()
     await page.waitForTimeout(500)
     await page.screenshot({ path: join(root, 'docs', `storage-${theme}.png`) })
+    await page.goto(`${url}#/gpus`)
+    await page.locator('[data-screen="gpus"][data-state="ready"]').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `gpus-${theme}.png`) })
+    await page.locator('.tile').nth(3).click()
+    await page.locator('[data-testid="gpu-mig"][data-state="ready"]').waitFor()
+    await page.waitForTimeout(800)
+    await page.screenshot({ path: join(root, 'docs', `gpu-detail-${theme}.png`), fullPage: true })
     await page.close()
   }
 } finally {

@@ -24,8 +24,9 @@ export async function measureStream(intervalMs: number, seconds: number, env: No
     onState: () => {},
   })
   s.start()
-  // Skip start-up (help query, first spawn) so the steady state is measured.
-  while (ticks < 2) await new Promise((r) => setTimeout(r, 20))
+  // Skip start-up (help query, first spawn, JIT warm-up) so the steady state is measured.
+  const warm = Math.min(20, Math.max(2, Math.round(2000 / intervalMs)))
+  while (ticks < warm) await new Promise((r) => setTimeout(r, 20))
   const c0 = cpuMs()
   const g0 = gpuSamples
   const t0 = Date.now()
@@ -39,14 +40,20 @@ export async function measureStream(intervalMs: number, seconds: number, env: No
 
 /** The per-tick approach: spawn `nvidia-smi -q -x` through node-nvidia-smi and parse, `ticks` times. */
 export async function measurePerTick(ticks: number) {
+  // One untimed reading first, so both collectors are measured warm.
+  normalizeNvidiaSmiLog(await readOnce(), 'none', Date.now())
   let gpuSamples = 0
   const c0 = cpuMs()
   const t0 = Date.now()
   for (let i = 0; i < ticks; i++) {
-    const parsed = await new Promise<unknown>((resolve, reject) =>
-      nvidiaSmi((err, data) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(data))),
-    )
+    const parsed = await readOnce()
     gpuSamples += normalizeNvidiaSmiLog(parsed, 'none', Date.now()).gpus.length
   }
   return { cpuMs: cpuMs() - c0, wallMs: Date.now() - t0, gpuSamples }
+}
+
+function readOnce(): Promise<unknown> {
+  return new Promise<unknown>((resolve, reject) =>
+    nvidiaSmi((err, data) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(data))),
+  )
 }

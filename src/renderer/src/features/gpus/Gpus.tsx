@@ -9,6 +9,13 @@ import { Screen } from '../../ui/Screen'
 
 const mib = (n: number | null): string => (n === null ? '—' : n >= 1024 ? `${(n / 1024).toFixed(1)} GiB` : `${n} MiB`)
 const num = (n: number | null, unit: string, d = 0): string => (n === null ? '—' : `${n.toFixed(d)} ${unit}`)
+/** "30.9 / 31.7 GiB": one unit for both, so the pair fits a tile. */
+function pair(used: number | null, total: number | null): string {
+  if (total === null) return mib(used)
+  const gib = total >= 1024
+  const f = (x: number | null): string => (x === null ? '—' : gib ? (x / 1024).toFixed(1) : String(x))
+  return `${f(used)} / ${f(total)} ${gib ? 'GiB' : 'MiB'}`
+}
 const pctOf = (a: number | null, b: number | null): number | null => (a === null || !b ? null : (a / b) * 100)
 
 export function stateText(s: GpuSnapshot): string | null {
@@ -24,12 +31,13 @@ export function stateText(s: GpuSnapshot): string | null {
   }
 }
 
+// Meters are neutral: a busy GPU or a full framebuffer (frameworks preallocate) is not a fault.
+// Health is the badge and the tile's edge, decided by the diagnosis.
 function Meter({ label, value, text, title }: { label: string; value: number | null; text: string; title?: string }) {
-  const level = value === null ? 'unknown' : value >= 95 ? 'critical' : value >= 85 ? 'warning' : 'ok'
   return (
     <div className="meter" title={title}>
       <span className="meter-label">{label}</span>
-      <span className={`bar level-${level}`}>
+      <span className={`bar ${value === null ? 'level-unknown' : 'neutral'}`}>
         <span style={{ width: `${value === null ? 0 : Math.min(100, value)}%` }} />
       </span>
       <span className="meter-value">{text}</span>
@@ -62,12 +70,13 @@ const GpuTile = memo(function GpuTile({ gpu, health }: { gpu: Gpu; health: Healt
       <Meter
         label="Mem"
         value={pctOf(gpu.memory.usedMiB, gpu.memory.totalMiB)}
-        text={`${mib(gpu.memory.usedMiB)} / ${mib(gpu.memory.totalMiB)}`}
+        text={pair(gpu.memory.usedMiB, gpu.memory.totalMiB)}
+        title={`${mib(gpu.memory.usedMiB)} of ${mib(gpu.memory.totalMiB)}`}
       />
       <Meter
         label="Power"
         value={pctOf(gpu.power.drawW, gpu.power.limitW)}
-        text={`${num(gpu.power.drawW, 'W')} / ${num(gpu.power.limitW, 'W')}`}
+        text={`${gpu.power.drawW === null ? '—' : gpu.power.drawW.toFixed(0)} / ${num(gpu.power.limitW, 'W')}`}
       />
       <div className="tile-foot muted">
         <span>{num(gpu.temperature.gpuC, '°C')}</span>

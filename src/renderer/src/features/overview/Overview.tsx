@@ -1,7 +1,7 @@
 // Overview: this host at a glance. Health first ("how is my machine?"), then usage ("what is it
 // doing?"), each with when it was last observed.
 import { useShallow } from 'zustand/react/shallow'
-import type { Health } from '../../../../shared/contract'
+import type { GpuSnapshot, Health } from '../../../../shared/contract'
 import { Chart } from '../../ui/Chart'
 import { bytes, duration, pct, rate } from '../../ui/format'
 import { HealthBadge, HealthReasons } from '../../ui/Health'
@@ -11,11 +11,25 @@ import { useStore } from '../../store'
 
 const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
 
-function combine(a: Health | undefined, b: Health | undefined): Health {
-  const parts = [a, b].filter((x): x is Health => !!x)
+function combine(...all: (Health | undefined)[]): Health {
+  const parts = all.filter((x): x is Health => !!x)
   if (parts.length === 0) return { level: 'unknown', reasons: ['no sample yet'] }
   const level = parts.reduce((w, h) => (RANK[h.level] > RANK[w] ? h.level : w), 'ok' as Health['level'])
   return { level, reasons: parts.flatMap((p) => p.reasons) }
+}
+
+/** All GPUs as one verdict for the Overview, each reason naming its GPU. */
+function gpuHealth(gpu: GpuSnapshot | null): Health | undefined {
+  if (!gpu || gpu.state === 'starting' || gpu.state === 'off' || gpu.state === 'no-driver') return undefined
+  if (gpu.state === 'ok' && gpu.health.length === 0) return undefined
+  if (gpu.state !== 'ok') return { level: 'critical', reasons: [`GPUs: ${gpu.reason ?? gpu.state}`] }
+  const index = new Map(gpu.gpus.map((g) => [g.uuid, g.index]))
+  return combine(
+    ...gpu.health.map((h) => ({
+      level: h.health.level,
+      reasons: h.health.reasons.map((r) => `GPU ${index.get(h.uuid)}: ${r}`),
+    })),
+  )
 }
 
 export function Overview() {
@@ -30,7 +44,7 @@ export function Overview() {
     })),
   )
   const theme = useResolvedTheme()
-  const health = combine(host?.health, storage?.health)
+  const health = combine(combine(host?.health, storage?.health), gpuHealth(gpu))
   const state = hostState === 'error' ? 'error' : host ? 'ready' : 'loading'
   const cpu = history['host.cpu.load']
   const mem = history['host.mem.used_pct']
@@ -50,7 +64,7 @@ export function Overview() {
             </div>
             <HealthReasons
               health={health}
-              okText="All checks pass: memory, load and every filesystem are within limits."
+              okText="All checks pass: memory, load, every filesystem and every GPU are within limits."
             />
           </section>
 
