@@ -7,11 +7,12 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildIfNeeded } from '../scripts/build-if-needed.mjs'
 import { benchGpuStream } from './gpu-stream.mjs'
+import { benchGpuTiles } from './gpu-tiles.mjs'
 import { benchHostPoll } from './host-poll.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
-const benches = { 'host-poll': benchHostPoll, 'gpu-stream': benchGpuStream }
+const benches = { 'host-poll': benchHostPoll, 'gpu-stream': benchGpuStream, 'gpu-tiles': benchGpuTiles }
 const only = process.argv.slice(2)
 const lines = []
 for (const [name, run] of Object.entries(benches)) {

@@ -1,12 +1,14 @@
 // The GPU stream through the real boundary: a stand-in `nvidia-smi` first on PATH replays real
 // recordings at the requested interval, and can stall, die, print garbage or fail as a
 // mismatched driver does.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Gpu } from '../../src/shared/gpu'
+import { queryComputeApps } from '../../src/main/core/telemetry/gpu/processes'
 import { createGpuStream, type GpuStream, type StreamState } from '../../src/main/core/telemetry/gpu/stream'
+import { createPoller, type PollOutcome } from '../../src/main/core/util/poller'
 import { BUNDLES, GPU_FIXTURES, STANDIN_BIN } from '../helpers/gpu-fixtures'
 
 const streams: GpuStream[] = []
@@ -169,5 +171,82 @@ describe('the GPU stream', () => {
     await s.stop()
     expect(() => process.kill(pid, 0)).toThrow()
     expect(s.state).toBe('off')
+  })
+})
+
+describe('the GPU stream’s lifecycle', () => {
+  it('recovers when spawning nvidia-smi fails after discovery (EACCES), without a ghost child', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-smi-'))
+    dirs.push(dir)
+    const bin = join(dir, 'nvidia-smi')
+    // Answers --help-query-gpu, then takes away its own exec bit: the spawn that follows fails.
+    writeFileSync(
+      bin,
+      `#!/bin/sh\nif [ "$1" = "--help-query-gpu" ]; then chmod -x "$0"; fi\nexec "${join(STANDIN_BIN, 'nvidia-smi')}" "$@"\n`,
+    )
+    chmodSync(bin, 0o755)
+    const states: [StreamState, string | null][] = []
+    let samples = 0
+    const s = createGpuStream({
+      bin,
+      intervalMs: 100,
+      env: standinEnv({ STANDIN_XML: xml8 }),
+      onSample: () => samples++,
+      onState: (st, r) => states.push([st, r]),
+    })
+    streams.push(s)
+    s.start()
+    await until(() => states.some(([st]) => st === 'error'))
+    expect(states.find(([st]) => st === 'error')?.[1]).toMatch(/^cannot start nvidia-smi: .*EACCES/)
+    expect(s.childPid).toBeNull()
+    chmodSync(bin, 0o755)
+    // The next discovery takes the bit away again; keep restoring it until a child streams.
+    const restore = setInterval(() => chmodSync(bin, 0o755), 20)
+    try {
+      await until(() => samples > 0, 10_000)
+    } finally {
+      clearInterval(restore)
+    }
+    expect(s.state).toBe('ok')
+  })
+
+  it('stop() then start() before the stop finishes leaves one running stream, not "off"', async () => {
+    const { s, samples, states } = start({ STANDIN_XML: xml8 })
+    await until(() => samples.length >= 1)
+    const stopping = s.stop()
+    s.start()
+    await stopping
+    expect(s.state).not.toBe('off')
+    await until(() => s.state === 'ok' && s.spawned === 2, 8000)
+    expect(states.filter(([st]) => st === 'error')).toEqual([])
+    const n = samples.length
+    await until(() => samples.length > n + 2)
+  })
+})
+
+describe('the compute-apps query', () => {
+  it('never starts a sibling next to a hung query: the poller waits for the killed child', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'gantry-smi-')), 'calls')
+    dirs.push(join(log, '..'))
+    Object.assign(process.env, { STANDIN_XML: xml8, STANDIN_MODE: 'apps-hang', STANDIN_LOG: log })
+    const outcomes: PollOutcome<unknown>[] = []
+    const p = createPoller({
+      name: 'gpu processes',
+      intervalMs: 50,
+      timeoutMs: 100,
+      run: () => queryComputeApps(join(STANDIN_BIN, 'nvidia-smi'), 600),
+      onOutcome: (o) => outcomes.push(o),
+    })
+    p.start()
+    await new Promise((r) => setTimeout(r, 2000))
+    p.stop()
+    delete process.env.STANDIN_MODE
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('--query-compute-apps'))
+    // Each hung query lives until its own 600 ms kill: at most ~4 in 2 s, never one per 50 ms tick.
+    expect(calls.length).toBeLessThanOrEqual(4)
+    expect(outcomes.some((o) => !o.ok && /previous poll still running/.test(o.reason))).toBe(true)
   })
 })

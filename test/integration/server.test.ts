@@ -134,6 +134,15 @@ describe('gantry serve', () => {
     expect(wrong.status).toBe(401)
     const right = await post(base, 'app.info', {}, { authorization: `Bearer ${s.token}` })
     expect(right.status).toBe(200)
+    // The router decodes paths: an encoded "/api" must not slip past the token check.
+    const encoded = await fetch(`${base}/%61pi/app.info`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(encoded.status).toBe(401)
+    const health = await fetch(`${base}/healthz`)
+    expect(health.status).toBe(200)
 
     await expect(wsOpen(`${base.replace('http', 'ws')}/ws`)).rejects.toThrow(/401/)
     const ws = await wsOpen(`${base.replace('http', 'ws')}/ws?token=${s.token}`)

@@ -140,4 +140,31 @@ describe('the poller', () => {
     expect(run).toHaveBeenCalledTimes(1)
     expect(c.outcomes).toHaveLength(1)
   })
+
+  it('after stop() and start() during a poll in flight, runs one chain only', async () => {
+    let running = 0
+    let maxRunning = 0
+    const run = vi.fn(async () => {
+      running++
+      maxRunning = Math.max(maxRunning, running)
+      await new Promise((r) => setTimeout(r, 50))
+      running--
+      return 1
+    })
+    const c = collect<number>()
+    const p = createPoller({ name: 't', intervalMs: 1000, timeoutMs: 500, run, onOutcome: c.onOutcome, now: Date.now })
+    p.start()
+    await vi.advanceTimersByTimeAsync(10) // first run in flight
+    p.stop()
+    p.start()
+    await vi.advanceTimersByTimeAsync(10_000)
+    p.stop()
+    // One run at start, joined by the restart, then one per second: never two chains.
+    expect(run.mock.calls.length).toBeGreaterThanOrEqual(10)
+    expect(run.mock.calls.length).toBeLessThanOrEqual(12)
+    expect(maxRunning).toBe(1)
+    const n = run.mock.calls.length
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(run.mock.calls.length).toBe(n)
+  })
 })

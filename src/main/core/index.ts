@@ -81,7 +81,9 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   let stopped = false
   let stopping: Promise<void> | null = null
 
-  const onStatus = (s: ServiceStatus): void => events.emit('service.status', s)
+  const onStatus = (s: ServiceStatus): void => {
+    if (!stopped) events.emit('service.status', s)
+  }
   const safeWrite = (t: number, pts: [string, number | null, string][]): void => {
     if (stopped) return
     try {

@@ -84,7 +84,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   app.addHook('onRequest', async (req, reply) => {
     if (!hostAllowed(req)) return refuse(reply, `Host header "${req.headers.host}" is not this console`)
     if (!originAllowed(req)) return refuse(reply, `cross-origin request from ${req.headers.origin} refused`)
-    if ((req.url.startsWith('/api/') || req.url.startsWith('/ws')) && !authorized(req)) {
+    // Decide on the matched route, not the raw URL: the router decodes "/%61pi/…" to "/api/…".
+    // Beyond loopback only the static UI and the health check are open; everything else needs the token.
+    const route = req.routeOptions.url
+    const open = route === '/healthz' || route === '/' || route === '/*'
+    if (!open && !authorized(req)) {
       return refuse(reply, 'this console listens beyond loopback: a valid token is required')
     }
   })
@@ -112,12 +116,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   })
 
   app.get('/ws', { websocket: true }, (socket) => {
+    // Call results are always sent; pushed events are dropped while a stalled client has more than
+    // MAX_BUFFERED queued (the next event brings it up to date).
     const send = (msg: unknown): void => {
-      if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED) {
-        socket.send(JSON.stringify(msg))
-      }
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg))
     }
-    const unsubscribe = events.onAny((name, payload) => send({ type: 'event', name, payload }))
+    const unsubscribe = events.onAny((name, payload) => {
+      if (socket.bufferedAmount < MAX_BUFFERED) send({ type: 'event', name, payload })
+    })
     socket.on('close', unsubscribe)
     socket.on('message', (raw: Buffer) => {
       let msg: { id?: unknown; method?: unknown; input?: unknown }

@@ -32,11 +32,16 @@ export function createPoller<T>(opts: PollerOptions<T>): Poller {
   let current: Promise<void> | null = null
   let hungSince = 0
 
-  function schedule(delay: number): void {
-    if (!started) return
+  // Each start() begins a new chain; a chain from before a stop() ends itself instead of running on
+  // beside the new one.
+  let generation = 0
+
+  function schedule(delay: number, gen: number): void {
+    if (!started || gen !== generation) return
     timer = setTimeout(() => {
       timer = null
-      void tick().then(() => schedule(Math.max(0, opts.intervalMs - (now() - lastStart))))
+      if (!started || gen !== generation) return
+      void tick().then(() => schedule(Math.max(0, opts.intervalMs - (now() - lastStart)), gen))
     }, delay)
   }
 
@@ -103,10 +108,11 @@ export function createPoller<T>(opts: PollerOptions<T>): Poller {
     start() {
       if (started) return
       started = true
-      schedule(0)
+      schedule(0, ++generation)
     },
     stop() {
       started = false
+      generation++
       if (timer) clearTimeout(timer)
       timer = null
     },

@@ -9,6 +9,8 @@ export interface Bridge {
   call<M extends MethodName>(method: M, input?: MethodInput<M>): Promise<Result<MethodOutput<M>>>
   on<E extends EventName>(event: E, cb: (payload: EventPayload<E>) => void): () => void
   onConnection(cb: (state: ConnectionState) => void): () => void
+  /** Closes the transport for good (no reconnect). */
+  close?(): void
 }
 
 /** The object the Electron preload exposes as window.gantry. */

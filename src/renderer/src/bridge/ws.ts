@@ -7,15 +7,19 @@ import type { Bridge, ConnectionState } from './types'
 
 const CALL_TIMEOUT_MS = 15_000
 
-export function createWsBridge(url: string): Bridge {
+export function createWsBridge(url: string, opts: { callTimeoutMs?: number } = {}): Bridge {
+  const callTimeoutMs = opts.callTimeoutMs ?? CALL_TIMEOUT_MS
   let ws: WebSocket | null = null
   let state: ConnectionState = 'connecting'
   let nextId = 1
   let backoff = 500
   const pending = new Map<number, { resolve: (r: Result<never>) => void; timer: ReturnType<typeof setTimeout> }>()
-  const queue: string[] = []
+  // Frames waiting for the connection, by call id: a call that times out while queued is dropped
+  // from here so it never runs after its caller was told it failed.
+  const queue = new Map<number, string>()
   const listeners = new Map<string, Set<(p: unknown) => void>>()
   const connListeners = new Set<(s: ConnectionState) => void>()
+  let closed = false
 
   function setState(s: ConnectionState): void {
     state = s
@@ -29,7 +33,8 @@ export function createWsBridge(url: string): Bridge {
     sock.onopen = () => {
       backoff = 500
       setState('open')
-      while (queue.length) sock.send(queue.shift() as string)
+      for (const frame of queue.values()) sock.send(frame)
+      queue.clear()
     }
     sock.onmessage = (ev) => {
       let msg: { type?: string; id?: number; result?: Result<never>; name?: string; payload?: unknown }
@@ -49,11 +54,21 @@ export function createWsBridge(url: string): Bridge {
         for (const cb of listeners.get(msg.name) ?? []) cb(msg.payload)
       }
     }
+    // The close event that follows an error does the work; this only keeps the error from being
+    // reported as unhandled (Node's ws, used by the tests, throws on an unheard 'error').
+    sock.onerror = () => {}
     sock.onclose = () => {
       if (ws !== sock) return
       ws = null
+      // Calls sent on this socket can no longer be answered: fail them now, not after the timeout.
+      for (const [id, p] of pending) {
+        if (queue.has(id)) continue
+        clearTimeout(p.timer)
+        pending.delete(id)
+        p.resolve(fail('core/unavailable', 'lost the connection to the console server; try again'))
+      }
       setState('closed')
-      setTimeout(connect, backoff)
+      if (!closed) setTimeout(connect, backoff)
       backoff = Math.min(backoff * 2, 5000)
     }
   }
@@ -67,13 +82,12 @@ export function createWsBridge(url: string): Bridge {
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
           pending.delete(id)
-          resolve(
-            fail('core/timeout', `${method}: no answer from the console server within ${CALL_TIMEOUT_MS / 1000} s`),
-          )
-        }, CALL_TIMEOUT_MS)
+          queue.delete(id)
+          resolve(fail('core/timeout', `${method}: no answer from the console server within ${callTimeoutMs / 1000} s`))
+        }, callTimeoutMs)
         pending.set(id, { resolve: resolve as (r: Result<never>) => void, timer })
         if (ws && state === 'open') ws.send(frame)
-        else queue.push(frame)
+        else queue.set(id, frame)
       })
     },
     on(event: EventName, cb) {
@@ -87,6 +101,10 @@ export function createWsBridge(url: string): Bridge {
       connListeners.add(cb)
       cb(state)
       return () => connListeners.delete(cb)
+    },
+    close() {
+      closed = true
+      ws?.close()
     },
   }
 }

@@ -83,7 +83,10 @@ export function enrichFromProc(p: GpuProcess, proc = '/proc'): GpuProcess {
   return { ...p, user, container }
 }
 
-export function queryComputeApps(bin: string, timeoutMs: number, signal?: AbortSignal): Promise<GpuProcess[]> {
+/** No AbortSignal on purpose: execFile calls back on abort before the child has exited, which would
+ *  let a poller start a sibling next to a hung nvidia-smi. Its own timeout SIGKILLs and calls back
+ *  only once the child is gone. */
+export function queryComputeApps(bin: string, timeoutMs: number): Promise<GpuProcess[]> {
   return new Promise((resolve, reject) => {
     execFile(
       bin,
@@ -92,7 +95,6 @@ export function queryComputeApps(bin: string, timeoutMs: number, signal?: AbortS
         timeout: timeoutMs,
         env: { ...process.env, LC_ALL: 'C' },
         maxBuffer: 4 * 1024 * 1024,
-        signal,
         killSignal: 'SIGKILL',
       },
       (err, stdout, stderr) => {

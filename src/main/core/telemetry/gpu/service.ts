@@ -83,6 +83,7 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
   let processesAt: number | null = null
   let xids: XidEvent[] | null = null
   const slowdown = new Map<string, number | null>()
+  let stopped = false
   let detailInFlight: Promise<GpuDetail> | null = null
   let xmlInFlight: Promise<unknown> | null = null
   let status: ServiceStatus = { name: 'gpu', state: 'stopped', reason: null, at: o.now(), intervalMs: o.intervalMs }
@@ -129,10 +130,13 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
       setStatus(s, r)
       // Process and kernel-log polling only make sense once a driver answered: a host without
       // one gets a single clear state, not a stream of failing commands.
-      if (s === 'ok' && !procPoller.running && o.intervalMs > 0) {
+      if (s === 'ok' && !procPoller.running && o.intervalMs > 0 && !stopped) {
         procPoller.start()
         xidPoller.start()
       }
+      // A stalled or failed driver would hang every --query-compute-apps too; the kernel-log reader
+      // keeps running (an XID 79 is exactly what explains a stall).
+      if (s !== 'ok' && s !== 'starting') procPoller.stop()
       if (s !== 'ok') {
         at = o.now()
         o.publish(snapshot())
@@ -145,7 +149,7 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
     intervalMs: o.processIntervalMs,
     timeoutMs: 10_000,
     now: o.now,
-    run: (signal) => queryComputeApps(o.bin, 10_000, signal),
+    run: () => queryComputeApps(o.bin, 10_000),
     onOutcome: (out) => {
       if (out.ok) {
         processes = out.value
@@ -172,9 +176,11 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
     stream,
     start() {
       if (o.intervalMs <= 0) return
+      stopped = false
       stream.start()
     },
     async stop() {
+      stopped = true
       procPoller.stop()
       xidPoller.stop()
       await stream.stop()

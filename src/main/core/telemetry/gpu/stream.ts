@@ -68,6 +68,11 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
   let lastGarbage: string | null = null
   let pending: Row[] = []
   let killedByUs = false
+  let killedAt = 0
+  let reportedUnkillable = false
+  // Bumped by start() and stop(): callbacks from an earlier run (a discovery in flight, a dying
+  // child's last lines or its exit) compare it and stand down.
+  let generation = 0
 
   function setState(s: StreamState, r: string | null): void {
     if (s === state && r === reason) return
@@ -85,10 +90,17 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     }, ms)
   }
 
+  function nextBackoff(): number {
+    const b = backoff
+    backoff = Math.min(backoff * 2, 60_000)
+    return b
+  }
+
   function discover(): void {
     if (stopped) return
+    const gen = generation
     execFile(bin, ['--help-query-gpu'], { timeout: 15_000, env, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (stopped) return
+      if (stopped || gen !== generation) return
       const out = `${stdout ?? ''}${stderr ?? ''}`
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
         setState('no-driver', 'no NVIDIA GPU (nvidia-smi not found)')
@@ -113,35 +125,47 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     })
   }
 
-  function nextBackoff(): number {
-    const b = backoff
-    backoff = Math.min(backoff * 2, 60_000)
-    return b
-  }
-
   function spawnChild(p: FieldPlan): void {
-    if (stopped || child) return
+    if (stopped) return
+    if (child) {
+      // The previous nvidia-smi has not exited (stuck in the driver): never start a second one.
+      setState('not-responding', `nvidia-smi (pid ${child.pid}) from before has not exited; not starting another`)
+      return retry(nextBackoff())
+    }
+    const gen = generation
     const args = [`--query-gpu=${p.query.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(o.intervalMs)]
     const c = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     child = c
     spawned++
     killedByUs = false
+    reportedUnkillable = false
     sawSample = false
     lastValidAt = now()
     pending = []
     let tail = ''
-    c.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-2000)))
+    const keep = (t: string): void => {
+      tail = (tail + t).slice(-2000)
+    }
+    const current = (): boolean => !stopped && gen === generation && child === c
+    c.stderr?.on('data', (d: Buffer) => keep(d.toString()))
     const rl = createInterface({ input: c.stdout as NodeJS.ReadableStream })
-    rl.on('line', (line) => onLine(line, p, (t) => (tail = (tail + t).slice(-2000))))
+    rl.on('line', (line) => {
+      if (current()) onLine(line, p, keep)
+    })
     c.on('error', (err) => {
+      // A spawn that failed (EACCES, ENOENT, EMFILE…) emits 'error' and never 'exit'.
+      const neverStarted = c.pid === undefined
+      if (neverStarted && child === c) child = null
+      if (stopped || gen !== generation) return
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         setState('no-driver', 'no NVIDIA GPU (nvidia-smi not found)')
       else setState('error', `cannot start nvidia-smi: ${err.message}`)
+      if (neverStarted) retry(nextBackoff())
     })
     c.on('exit', (code, signal) => {
       rl.close()
       if (child === c) child = null
-      if (stopped) return
+      if (stopped || gen !== generation) return
       if (!killedByUs) {
         const why =
           driverFailure(tail) ?? (tail.trim().split('\n').pop() || `nvidia-smi exited (${signal ?? `code ${code}`})`)
@@ -186,31 +210,36 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
 
   function checkStall(): void {
     if (stopped || !child) return
+    if (killedByUs) {
+      // SIGKILL did not reap it within 10 s (stuck in the driver): say so once. The exit handler
+      // schedules the replacement whenever it finally goes; until then there is no second child.
+      if (!reportedUnkillable && now() - killedAt > 10_000) {
+        reportedUnkillable = true
+        setState(
+          'not-responding',
+          `nvidia-smi (pid ${child.pid}) hung in the driver and cannot be killed; not starting another`,
+        )
+      }
+      return
+    }
     const silent = now() - lastValidAt
     const limit = sawSample ? stallMs : startupMs
     if (silent <= limit) return
     const garbage = lastGarbage ? `; its output is unreadable ("${lastGarbage}")` : ''
-    const pid = child.pid
     setState(
       'not-responding',
       `nvidia-smi not responding for ${Math.round(silent / 1000)} s${garbage} — a GPU may have fallen off the bus or the driver is hung`,
     )
-    if (!killedByUs) {
-      killedByUs = true
-      child.kill('SIGKILL')
-    } else if (silent > limit + 10_000) {
-      // SIGKILL did not reap it (stuck in the driver): say so, and still never start a second one.
-      setState(
-        'not-responding',
-        `nvidia-smi (pid ${pid}) hung in the driver and cannot be killed; not starting another`,
-      )
-    }
+    killedByUs = true
+    killedAt = now()
+    child.kill('SIGKILL')
   }
 
   return {
     start() {
       if (!stopped) return
       stopped = false
+      generation++
       setState('starting', null)
       watchdog = setInterval(checkStall, Math.min(1000, Math.max(50, stallMs / 4)))
       watchdog.unref?.()
@@ -218,10 +247,12 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     },
     async stop() {
       stopped = true
+      generation++
       if (timer) clearTimeout(timer)
       if (watchdog) clearInterval(watchdog)
       timer = null
       watchdog = null
+      pending = []
       const c = child
       if (c && c.exitCode === null && c.signalCode === null) {
         const exited = new Promise<void>((r) => c.once('exit', () => r()))
@@ -232,8 +263,9 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
         clearTimeout(t)
         clearTimeout(bound)
       }
-      child = null
-      setState('off', null)
+      // A child stuck in the driver stays recorded, so a later start() cannot add a second one.
+      if (c && child === c && (c.exitCode !== null || c.signalCode !== null)) child = null
+      if (stopped) setState('off', null)
     },
     get state() {
       return state

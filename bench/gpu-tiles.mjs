@@ -1,0 +1,122 @@
+// bench/gpu-tiles: is the GPUs screen smooth with 64 tiles updating at 1 Hz? Serves the console with
+// the stand-in nvidia-smi replaying the recorded 8×V100S host 8 times over (64 GPUs), opens the GPUs
+// screen in Debian's Chromium and records frame intervals (requestAnimationFrame) and main-thread
+// long tasks for BENCH_SECONDS/3 (min 15 s); the baseline is the same screen with the 8 recorded GPUs.
+/* global requestAnimationFrame -- used inside page.evaluate, in the browser */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const seconds = Math.max(15, Math.round(Number(process.env.BENCH_SECONDS ?? 60) / 3))
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+
+async function serve(copies) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-tiles-'))
+  const child = spawn(
+    process.execPath,
+    [join(root, 'out/main/cli.js'), 'serve', '--port', '0', '--data-dir', dataDir],
+    {
+      env: {
+        ...process.env,
+        PATH: `${join(root, 'test/fixtures/bin')}:${process.env.PATH}`,
+        STANDIN_XML: join(root, 'test/fixtures/gpu/datakit__gtx-8card-v100s.xml'),
+        STANDIN_COPIES: String(copies),
+        GANTRY_GPU_INTERVAL_MS: '1000',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  const url = await new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /Gantry console: (\S+)/.exec(out)
+      if (m) resolve(m[1])
+    })
+    child.on('exit', (c) => reject(new Error(`gantry serve exited ${c}`)))
+  })
+  return {
+    url,
+    async close() {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function measure(browser, copies) {
+  const s = await serve(copies)
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } })
+    await page.goto(`${s.url}#/gpus`)
+    await page
+      .locator('[data-testid="gpu-tiles"] .tile')
+      .nth(copies * 8 - 1)
+      .waitFor()
+    const r = await page.evaluate(async (ms) => {
+      const frames = []
+      let longTaskMs = 0
+      let longTasks = 0
+      const obs = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          longTaskMs += e.duration
+          longTasks++
+        }
+      })
+      obs.observe({ type: 'longtask', buffered: false })
+      let last = performance.now()
+      const end = last + ms
+      await new Promise((resolve) => {
+        const tick = (t) => {
+          frames.push(t - last)
+          last = t
+          if (t < end) requestAnimationFrame(tick)
+          else resolve()
+        }
+        requestAnimationFrame(tick)
+      })
+      obs.disconnect()
+      frames.sort((a, b) => a - b)
+      const q = (p) => frames[Math.min(frames.length - 1, Math.floor(p * frames.length))]
+      return { frames: frames.length, p50: q(0.5), p99: q(0.99), max: frames[frames.length - 1], longTaskMs, longTasks }
+    }, seconds * 1000)
+    const updated = await page.locator('[data-screen="gpus"] .updated').getAttribute('title')
+    await page.close()
+    return { ...r, updated }
+  } finally {
+    await s.close()
+  }
+}
+
+export async function benchGpuTiles() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ARGS,
+  })
+  try {
+    const base = await measure(browser, 1)
+    const big = await measure(browser, 8)
+    const f = (r) =>
+      `frame p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, worst ${r.max.toFixed(0)} ms, long tasks ${r.longTasks} (${r.longTaskMs.toFixed(0)} ms)`
+    return (
+      `gpu-tiles: GPUs screen in headless Chromium for ${seconds} s at 1 Hz — 64 tiles: ${f(big)}; ` +
+      `baseline 8 tiles: ${f(base)}; long-task time ratio ${(big.longTaskMs / Math.max(1, base.longTaskMs)).toFixed(1)}x`
+    )
+  } finally {
+    await browser.close()
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await benchGpuTiles())
