@@ -74,7 +74,7 @@ describe('createGantry', () => {
     await g.stop()
     // After stop the database is closed and calls fail cleanly rather than crash.
     const after = await g.client['telemetry.listSeries']({})
-    expect(after.ok).toBe(false)
+    expect(after).toEqual({ ok: false, error: { code: 'core/unavailable', message: 'Gantry is shutting down' } })
   })
 
   it('answers invalid input with contract/invalid-input and keeps serving', async () => {

@@ -11,6 +11,7 @@ import type {
   ServiceStatus,
   StorageSnapshot,
 } from '../../shared/contract'
+import { fail } from '../../shared/result'
 import { createApi, typedClient, type Api } from './api'
 import { resolveConfig, type GantryConfig } from './config'
 import { openDatabase, type Db } from './db/database'
@@ -158,7 +159,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
 
   let pruneTimer: ReturnType<typeof setInterval> | null = null
 
-  const api = createApi(
+  const inner = createApi(
     {
       'app.info': () => ({
         version: appVersion(),
@@ -187,6 +188,12 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     },
     (err) => log(`gantry: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   )
+
+  // Once stopping, the database is closing: doors still holding this core get a clear answer.
+  const api: Api = {
+    call: (method, input) =>
+      stopped ? Promise.resolve(fail('core/unavailable', 'Gantry is shutting down')) : inner.call(method, input),
+  }
 
   return {
     api,
