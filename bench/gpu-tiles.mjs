@@ -3,57 +3,16 @@
 // screen in Debian's Chromium and records frame intervals (requestAnimationFrame) and main-thread
 // long tasks for BENCH_SECONDS/3 (min 15 s); the baseline is the same screen with the 8 recorded GPUs.
 /* global requestAnimationFrame -- used inside page.evaluate, in the browser */
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright'
+import { CHROMIUM_ARGS, CHROMIUM_PATH, standinGpuEnv, startConsole } from '../scripts/console-process.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const seconds = Math.max(15, Math.round(Number(process.env.BENCH_SECONDS ?? 60) / 3))
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 
-async function serve(copies) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-tiles-'))
-  const child = spawn(
-    process.execPath,
-    [join(root, 'out/main/cli.js'), 'serve', '--port', '0', '--data-dir', dataDir],
-    {
-      env: {
-        ...process.env,
-        PATH: `${join(root, 'test/fixtures/bin')}:${process.env.PATH}`,
-        STANDIN_XML: join(root, 'test/fixtures/gpu/datakit__gtx-8card-v100s.xml'),
-        STANDIN_COPIES: String(copies),
-        GANTRY_GPU_INTERVAL_MS: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+function serve(copies) {
+  return startConsole(
+    standinGpuEnv({ STANDIN_COPIES: String(copies), GANTRY_GPU_INTERVAL_MS: '1000' }),
+    'gantry-tiles-',
   )
-  const url = await new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-      const m = /Gantry console: (\S+)/.exec(out)
-      if (m) resolve(m[1])
-    })
-    child.on('exit', (c) => reject(new Error(`gantry serve exited ${c}`)))
-  })
-  return {
-    url,
-    async close() {
-      child.kill('SIGTERM')
-      await new Promise((r) => child.once('exit', r))
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
 }
 
 async function measure(browser, copies) {
@@ -101,10 +60,7 @@ async function measure(browser, copies) {
 }
 
 export async function benchGpuTiles() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ARGS,
-  })
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
   try {
     const base = await measure(browser, 1)
     const big = await measure(browser, 8)

@@ -1,53 +1,29 @@
 // Captures the README screenshots from the real console: starts `gantry serve` on a fresh data
 // directory, lets it collect a little history, and shoots Overview and Storage in both themes
 // with Debian's Chromium. Usage: npm run screenshots [-- --wait-ms 20000]
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { chromium } from 'playwright'
 import { buildIfNeeded } from './build-if-needed.mjs'
+import { CHROMIUM_ARGS, CHROMIUM_PATH, root, standinGpuEnv, startConsole } from './console-process.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const waitIdx = process.argv.indexOf('--wait-ms')
 const waitMs = waitIdx > 0 ? Number(process.argv[waitIdx + 1]) : 15_000
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 
 buildIfNeeded()
-const dataDir = mkdtempSync(join(tmpdir(), 'gantry-shots-'))
-const server = spawn(process.execPath, [join(root, 'out/main/cli.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
-  env: {
-    ...process.env,
+// This build machine has no GPU: the GPU screens are fed by the stand-in nvidia-smi replaying the
+// recorded 8×V100S host (test/fixtures/gpu/datakit__gtx-8card-v100s.xml).
+const server = await startConsole(
+  standinGpuEnv({
     GANTRY_HOST_INTERVAL_MS: '500',
     GANTRY_STORAGE_INTERVAL_MS: '1000',
-    // This build machine has no GPU: the GPU screens are fed by the stand-in nvidia-smi replaying
-    // the recorded 8×V100S host (test/fixtures/gpu/datakit__gtx-8card-v100s.xml).
-    PATH: `${join(root, 'test/fixtures/bin')}:${process.env.PATH}`,
-    STANDIN_XML: join(root, 'test/fixtures/gpu/datakit__gtx-8card-v100s.xml'),
     GANTRY_GPU_PROCESS_INTERVAL_MS: '1000',
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-const url = await new Promise((resolve, reject) => {
-  let buf = ''
-  server.stdout.on('data', (d) => {
-    buf += d
-    const m = /Gantry console: (\S+)/.exec(buf)
-    if (m) resolve(m[1])
-  })
-  server.on('exit', (c) => reject(new Error(`gantry serve exited ${c}`)))
-})
+  }),
+  'gantry-shots-',
+)
+const url = server.url
 await new Promise((r) => setTimeout(r, waitMs))
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  executablePath: CHROMIUM_PATH,
   args: CHROMIUM_ARGS,
 })
 try {
@@ -74,7 +50,6 @@ try {
   }
 } finally {
   await browser.close()
-  server.kill('SIGTERM')
-  rmSync(dataDir, { recursive: true, force: true })
+  await server.close()
 }
 console.log('screenshots written to docs/')
