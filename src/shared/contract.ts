@@ -4,11 +4,13 @@
 import { z } from 'zod'
 import { Health, HealthLevel } from './contract-base'
 import { GpuDetail, GpuSnapshot } from './gpu'
+import { ProbeResult, ServingKind } from './serving'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
 export { Health, HealthLevel }
 export type { Gpu, GpuDetail, GpuProcess, GpuSnapshot, MigDevice } from './gpu'
+export type { ProbeResult, ServedModel, ServingKind } from './serving'
 
 /** Whether the poll that produced a sample fully succeeded; degraded samples carry the reason. */
 export const SampleStatus = z.enum(['ok', 'degraded'])
@@ -180,6 +182,20 @@ export const methods = {
   'gpu.snapshot': { input: Empty, output: GpuSnapshot },
   /** A full `nvidia-smi -q -x` reading (MIG devices, ECC and remap detail, thresholds), on demand. */
   'gpu.detail': { input: Empty, output: GpuDetail },
+  /** Probes a model server once (runtime detection, liveness, readiness, served models and versions). */
+  'serving.probe': {
+    input: z
+      .object({
+        url: z
+          .string()
+          .max(2048)
+          .refine((u) => /^https?:\/\/[^\s]+$/i.test(u), 'an http:// or https:// URL'),
+        kind: ServingKind.optional(),
+        timeoutMs: z.number().int().min(100).max(60_000).optional(),
+      })
+      .strict(),
+    output: ProbeResult,
+  },
   /** Every series the store holds, optionally filtered by key prefix. */
   'telemetry.listSeries': {
     input: z

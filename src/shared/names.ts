@@ -9,6 +9,7 @@ export const METHOD_NAMES = [
   'telemetry.listSeries',
   'gpu.snapshot',
   'gpu.detail',
+  'serving.probe',
 ] as const
 
 export const EVENT_NAMES = ['host.sample', 'storage.sample', 'gpu.sample', 'service.status'] as const

@@ -1,10 +1,11 @@
 // The `gantry` bin and `npm start` as a user runs them: real processes, real data directories.
 import { spawn, spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HostSnapshot, StorageSnapshot } from '../../src/shared/contract'
 import { BUNDLES, bundleSection } from '../helpers/gpu-fixtures'
+import { replayServer } from '../helpers/replay-server'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 const root = join(__dirname, '..', '..')
@@ -190,5 +191,57 @@ describe('gantry gpu', () => {
     })
     expect(r.status).toBe(1)
     expect(r.stdout).toMatch(/state: no-driver — no NVIDIA GPU \(nvidia-smi not found\)/)
+  })
+})
+
+describe('gantry probe', () => {
+  function gantryAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      c.stdout.on('data', (d) => (stdout += d))
+      c.stderr.on('data', (d) => (stderr += d))
+      c.on('exit', (status) => resolve({ status, stdout, stderr }))
+    })
+  }
+  const fx = (p: string): string => readFileSync(join(root, 'test', 'fixtures', 'serving', p), 'utf8')
+
+  it('probes a recorded vLLM server and prints the normalized result', async () => {
+    const s = await replayServer({
+      'GET /v1/models': { body: fx('vllm/v1_models_hf_id.json') },
+      'GET /version': { body: fx('vllm/version.json') },
+      'GET /health': { body: '' },
+    })
+    try {
+      const r = await gantryAsync(['--data-dir', tmpDir(), 'probe', s.url, '--json'])
+      expect(r.status, r.stderr).toBe(0)
+      const out = JSON.parse(r.stdout) as { kind: string; live: boolean; models: { name: string; source: string }[] }
+      expect(out).toMatchObject({ kind: 'vllm', live: true })
+      expect(out.models[0]).toMatchObject({
+        name: 'meta-llama/Llama-3.2-3B-Instruct',
+        source: 'meta-llama/Llama-3.2-3B-Instruct',
+      })
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('exits 1 for a server that does not answer, and 2 for a URL that is not http', async () => {
+    const dead = await gantryAsync([
+      '--data-dir',
+      tmpDir(),
+      'probe',
+      'http://127.0.0.1:9/',
+      '--kind',
+      'generic',
+      '--timeout',
+      '500',
+    ])
+    expect(dead.status).toBe(1)
+    expect(dead.stdout).toMatch(/live unknown/)
+    const bad = await gantryAsync(['--data-dir', tmpDir(), 'probe', 'file:///etc/passwd'])
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toMatch(/\[contract\/invalid-input\]/)
   })
 })

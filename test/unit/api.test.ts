@@ -20,6 +20,9 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'gpu.detail': () => {
       throw new Error('not used')
     },
+    'serving.probe': () => {
+      throw new Error('not used')
+    },
     ...over,
   }
 }

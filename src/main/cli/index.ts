@@ -2,7 +2,8 @@
 // engineers and scripts. Every subcommand is a thin call into createGantry's api.
 import { Command, InvalidArgumentError } from 'commander'
 import { join } from 'node:path'
-import type { HostSnapshot, StorageSnapshot } from '../../shared/contract'
+import type { HostSnapshot, ProbeResult, StorageSnapshot } from '../../shared/contract'
+import { SERVING_KINDS } from '../../shared/serving'
 import { appVersion, createGantry, type Gantry } from '../core'
 import { GantryError } from '../core/errors'
 import { startServer } from '../server/server'
@@ -115,7 +116,41 @@ export function buildProgram(): Command {
         fatal(err)
       }
     })
+  program
+    .command('probe <url>')
+    .description('probe a model server once: runtime, liveness, readiness, served models and versions')
+    .option('--kind <kind>', `skip detection: ${SERVING_KINDS.join(', ')}`)
+    .option('--timeout <ms>', 'per-request deadline in ms', ms, 5000)
+    .option('--json', 'print the normalized result as JSON')
+    .action(async (url: string, o: { kind?: string; timeout: number; json?: boolean }) => {
+      const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0 })
+      try {
+        const r = await gantry.api.call('serving.probe', { url, kind: o.kind, timeoutMs: o.timeout })
+        if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+        const p = r.data as ProbeResult
+        process.stdout.write(o.json ? `${JSON.stringify(p, null, 2)}\n` : formatProbe(p))
+        if (!p.live) process.exitCode = 1
+      } catch (err) {
+        fatal(err)
+      } finally {
+        await gantry.stop()
+      }
+    })
   return program
+}
+
+function formatProbe(p: ProbeResult): string {
+  const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
+  const lines = [
+    `${p.url} — ${p.kind}${p.runtimeVersion ? ` ${p.runtimeVersion}` : ''} (${p.detectedBy})`,
+    `  live ${yn(p.live)} · ready ${yn(p.ready)} · ${p.durationMs} ms`,
+  ]
+  for (const m of p.models) {
+    for (const v of m.versions)
+      lines.push(`  ${m.name}  ${v.version ?? '—'}  ${v.state}${v.reason ? ` (${v.reason})` : ''}`)
+  }
+  for (const pr of p.problems) lines.push(`  ! ${pr}`)
+  return `${lines.join('\n')}\n`
 }
 
 export async function serve(o: {

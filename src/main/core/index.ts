@@ -25,6 +25,7 @@ import {
   type StorageProbeDeps,
 } from './telemetry/storage'
 import { createTimeSeriesStore, type TimeSeriesStore } from './telemetry/timeseries'
+import { probeEndpoint } from './serving/probe'
 import { createGpuService, gpuPoints, type GpuService } from './telemetry/gpu/service'
 import { createEventBus, type EventBus } from './util/events'
 import { createSampledService, type SampledService } from './util/sampled-service'
@@ -183,6 +184,8 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       },
       'gpu.snapshot': () => gpu.snapshot(),
       'gpu.detail': () => gpu.detail(),
+      'serving.probe': (input) =>
+        probeEndpoint(input.url, { kind: input.kind, limits: input.timeoutMs ? { timeoutMs: input.timeoutMs } : {} }),
       'telemetry.query': (input) => store.query(input),
       'telemetry.listSeries': (input) => store.listSeries(input.prefix),
     },

@@ -4,13 +4,17 @@ import { createRoot } from 'react-dom/client'
 import { App } from './app/App'
 import { createBridge } from './bridge'
 import { connectStore } from './bridge/connect'
+import { BridgeContext } from './bridge/context'
 import { useStore } from './store'
 import './styles.css'
 
-connectStore(createBridge(), useStore)
+const bridge = createBridge()
+connectStore(bridge, useStore)
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <App />
+    <BridgeContext.Provider value={bridge}>
+      <App />
+    </BridgeContext.Provider>
   </StrictMode>,
 )

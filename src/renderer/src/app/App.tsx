@@ -5,6 +5,7 @@ import { GpuDetailScreen } from '../features/gpus/GpuDetail'
 import { Gpus } from '../features/gpus/Gpus'
 import { Overview } from '../features/overview/Overview'
 import { Placeholder } from '../features/placeholder/Placeholder'
+import { Serving } from '../features/serving/Serving'
 import { Settings } from '../features/settings/Settings'
 import { Storage } from '../features/storage/Storage'
 import { useStore } from '../store'
@@ -122,6 +123,8 @@ export function App() {
           ) : (
             <Gpus />
           )
+        ) : route === 'serving' ? (
+          <Serving />
         ) : route === 'settings' ? (
           <Settings />
         ) : (

@@ -3,7 +3,6 @@
 import { Screen } from '../../ui/Screen'
 
 const PLANNED: Record<string, { title: string; what: string; issue: number }> = {
-  serving: { title: 'Serving', what: 'Model-server health: liveness, served versions, latency and errors', issue: 4 },
   models: {
     title: 'Models',
     what: 'The model registry: owners, versions, aliases, approvals and audit history',

@@ -1,0 +1,35 @@
+// The Serving screen's one-off probe against a loopback server replaying recorded vLLM bodies.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { replayServer } from '../helpers/replay-server'
+import { expect, test } from './fixtures'
+
+const fx = (p: string): string => readFileSync(join(__dirname, '..', 'fixtures', 'serving', p), 'utf8')
+
+test('probes a model server and shows what it really serves, with the raw responses', async ({ page, gantry }) => {
+  const s = await replayServer({
+    'GET /v1/models': { body: fx('vllm/v1_models_served_model_name.json') },
+    'GET /version': { body: fx('vllm/version.json') },
+    'GET /health': { body: '' },
+  })
+  try {
+    await page.goto(`${gantry.url}#/serving`)
+    await expect(page.locator('[data-screen="serving"]')).toContainText('not built yet — issue #4')
+    await page.getByLabel('Endpoint URL').fill(s.url)
+    await page.getByRole('button', { name: 'Probe' }).click()
+    const result = page.getByTestId('probe-result')
+    await expect(result).toHaveAttribute('data-kind', 'vllm')
+    await expect(result.locator('h2')).toHaveText('vllm 0.4.3 · live yes · ready yes')
+    await expect(result.locator('tbody tr')).toHaveCount(1)
+    await expect(result.locator('tbody tr')).toContainText('prompt_model')
+    await expect(result.locator('tbody tr')).toContainText('/weights/Qwen3-1.7B')
+    await page.getByText(/Raw responses/).click()
+    await expect(result.locator('pre.raw').first()).toContainText('GET /v2')
+
+    await page.getByLabel('Endpoint URL').fill('file:///etc/passwd')
+    await page.getByRole('button', { name: 'Probe' }).click()
+    await expect(page.getByRole('alert')).toContainText('an http:// or https:// URL')
+  } finally {
+    await s.close()
+  }
+})
