@@ -192,6 +192,8 @@ export const methods = {
           .refine((u) => /^https?:\/\/[^\s]+$/i.test(u), 'an http:// or https:// URL'),
         kind: ServingKind.optional(),
         timeoutMs: z.number().int().min(100).max(60_000).optional(),
+        /** Scrape /metrics twice this far apart for rates and windowed percentiles (0: once). */
+        metricsWindowMs: z.number().int().min(0).max(60_000).optional(),
       })
       .strict(),
     output: ProbeResult,

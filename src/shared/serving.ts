@@ -1,6 +1,6 @@
 // The normalized view of a model server, whatever its runtime: is it live and ready, which models
-// and versions does it really serve, and what each check saw (for debugging). Metrics (rates,
-// percentiles) are not part of this model yet: see README "What works today".
+// and versions does it really serve, what each check saw (for debugging), and the metrics (rates,
+// percentiles) computed from the runtime's Prometheus endpoint where it has one.
 import { z } from 'zod'
 
 export const SERVING_KINDS = ['triton', 'oip', 'vllm', 'tgi', 'ollama', 'torchserve', 'generic'] as const
@@ -34,6 +34,27 @@ export const ProbeCheck = z.object({
 })
 export type ProbeCheck = z.infer<typeof ProbeCheck>
 
+/** What the runtime's /metrics allowed Gantry to compute. Without a previous scrape, totals and
+ *  latency cover the whole server lifetime and rates are null (windowMs null). */
+export const ServingMetrics = z.object({
+  windowMs: z.number().nullable(),
+  requests: z.number().nullable(),
+  errors: z.number().nullable(),
+  /** Requests per second over the window. */
+  requestRate: z.number().nullable(),
+  /** Failed share of requests, 0–1, over the window (or lifetime). */
+  errorRate: z.number().nullable(),
+  p50Ms: z.number().nullable(),
+  p95Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+  /** From cumulative duration counters where the runtime has no histogram (Triton, TorchServe). */
+  avgLatencyMs: z.number().nullable(),
+  latencySource: z.enum(['histogram', 'counters']).nullable(),
+  queueDepth: z.number().nullable(),
+  kvCachePct: z.number().nullable(),
+})
+export type ServingMetrics = z.infer<typeof ServingMetrics>
+
 export const ProbeResult = z.object({
   url: z.string(),
   kind: ServingKind,
@@ -45,6 +66,10 @@ export const ProbeResult = z.object({
   ready: z.boolean().nullable(),
   runtimeVersion: z.string().nullable(),
   models: z.array(ServedModel),
+  /** Null where the runtime has no metrics endpoint (Ollama) or it could not be read. */
+  metrics: ServingMetrics.nullable(),
+  /** Where the metrics were read from. */
+  metricsUrl: z.string().nullable(),
   problems: z.array(z.string()),
   checks: z.array(ProbeCheck),
 })

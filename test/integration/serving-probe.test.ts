@@ -27,8 +27,11 @@ describe('probing recorded runtimes', () => {
       // Server-wide readiness is false while any model loads (explicit mode): per-model state rules.
       'GET /v2/health/ready': { status: 400, body: '' },
       'POST /v2/repository/index': { body: fx('triton/v2_repository_index_all_ready.json') },
+      'GET /metrics': { body: fx('triton/metrics_8002.txt'), type: 'text/plain' },
     })
     const r = ProbeResult.parse(await probeEndpoint(s.url))
+    expect(r.metricsUrl).toBe(`${s.url}metrics`)
+    expect(r.metrics).toMatchObject({ requests: 3, errors: 0, latencySource: 'counters', windowMs: null })
     expect(r).toMatchObject({
       kind: 'triton',
       detectedBy: 'GET /v2 names triton',
@@ -47,12 +50,16 @@ describe('probing recorded runtimes', () => {
 
   it('recognises vLLM and reports the served name with the weights path as its version', async () => {
     const s = await serve({
+      'GET /metrics': { body: fx('vllm/metrics.txt'), type: 'text/plain' },
       'GET /v1/models': { body: fx('vllm/v1_models_served_model_name.json') },
       'GET /version': { body: fx('vllm/version.json') },
       'GET /health': { body: '' },
     })
-    const r = await probeEndpoint(s.url)
+    const r = await probeEndpoint(s.url, { metricsWindowMs: 50 })
     expect(r).toMatchObject({ kind: 'vllm', live: true, runtimeVersion: '0.4.3' })
+    // Two scrapes of the same recording: a window with no traffic — a rate of 0, no percentile.
+    expect(r.metrics).toMatchObject({ requests: 0, requestRate: 0, p50Ms: null, kvCachePct: 0 })
+    expect(r.metrics?.windowMs).toBeGreaterThanOrEqual(50)
     expect(r.models).toEqual([
       {
         name: 'prompt_model',
@@ -138,7 +145,8 @@ describe('hostile endpoints', () => {
       'GET /version': { redirectLoop: true },
     })
     const r = await probeEndpoint(s.url, { kind: 'vllm', limits })
-    expect(r.problems).toEqual(['model list: not JSON (GET /v1/models)'])
+    expect(r.problems).toEqual(['model list: not JSON (GET /v1/models)', `metrics: HTTP 404 (GET ${s.url}metrics)`])
+    expect(r.metrics).toBeNull()
     expect(r.checks.find((c) => c.path === '/version')?.error).toBe('more than 3 redirects')
     expect(r.runtimeVersion).toBeNull()
   })

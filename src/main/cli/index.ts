@@ -121,11 +121,17 @@ export function buildProgram(): Command {
     .description('probe a model server once: runtime, liveness, readiness, served models and versions')
     .option('--kind <kind>', `skip detection: ${SERVING_KINDS.join(', ')}`)
     .option('--timeout <ms>', 'per-request deadline in ms', ms, 5000)
+    .option('--window <ms>', 'scrape /metrics twice this far apart for rates and percentiles (0: once)', ms, 2000)
     .option('--json', 'print the normalized result as JSON')
-    .action(async (url: string, o: { kind?: string; timeout: number; json?: boolean }) => {
+    .action(async (url: string, o: { kind?: string; timeout: number; window: number; json?: boolean }) => {
       const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0 })
       try {
-        const r = await gantry.api.call('serving.probe', { url, kind: o.kind, timeoutMs: o.timeout })
+        const r = await gantry.api.call('serving.probe', {
+          url,
+          kind: o.kind,
+          timeoutMs: o.timeout,
+          metricsWindowMs: o.window,
+        })
         if (!r.ok) throw new GantryError(r.error.code, r.error.message)
         const p = r.data as ProbeResult
         process.stdout.write(o.json ? `${JSON.stringify(p, null, 2)}\n` : formatProbe(p))
@@ -148,6 +154,16 @@ function formatProbe(p: ProbeResult): string {
   for (const m of p.models) {
     for (const v of m.versions)
       lines.push(`  ${m.name}  ${v.version ?? '—'}  ${v.state}${v.reason ? ` (${v.reason})` : ''}`)
+  }
+  const m = p.metrics
+  if (m) {
+    const f = (v: number | null, unit: string, d = 1): string => (v === null ? '—' : `${v.toFixed(d)}${unit}`)
+    lines.push(
+      `  metrics (${m.windowMs === null ? 'server lifetime' : `over ${(m.windowMs / 1000).toFixed(1)} s`}): ` +
+        `${m.requests ?? '—'} requests, ${f(m.requestRate, ' rps', 2)}, errors ${f(m.errorRate === null ? null : m.errorRate * 100, ' %')}, ` +
+        `p50 ${f(m.p50Ms, ' ms')} p95 ${f(m.p95Ms, ' ms')} p99 ${f(m.p99Ms, ' ms')} avg ${f(m.avgLatencyMs, ' ms')}, queue ${m.queueDepth ?? '—'}` +
+        (m.kvCachePct === null ? '' : `, KV cache ${m.kvCachePct.toFixed(0)} %`),
+    )
   }
   for (const pr of p.problems) lines.push(`  ! ${pr}`)
   return `${lines.join('\n')}\n`

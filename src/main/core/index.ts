@@ -185,7 +185,11 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'gpu.snapshot': () => gpu.snapshot(),
       'gpu.detail': () => gpu.detail(),
       'serving.probe': (input) =>
-        probeEndpoint(input.url, { kind: input.kind, limits: input.timeoutMs ? { timeoutMs: input.timeoutMs } : {} }),
+        probeEndpoint(input.url, {
+          kind: input.kind,
+          limits: input.timeoutMs ? { timeoutMs: input.timeoutMs } : {},
+          metricsWindowMs: input.metricsWindowMs,
+        }),
       'telemetry.query': (input) => store.query(input),
       'telemetry.listSeries': (input) => store.listSeries(input.prefix),
     },

@@ -4,6 +4,8 @@
 // Every request is bounded (http.ts); a failed check becomes a problem in the result, never a throw.
 import type { ProbeCheck, ProbeResult, ServedModel, ServingKind } from '../../../shared/serving'
 import { boundedFetch, json, type HttpAnswer, type HttpLimits } from './http'
+import { metricsUrl, servingMetrics, type Scrape } from './metrics'
+import { parsePrometheusText } from './prometheus'
 
 type Obj = Record<string, unknown>
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x)
@@ -214,7 +216,7 @@ const PROBES: Record<ServingKind, (ctx: Ctx, r: Partial<ProbeResult>) => Promise
 
 export async function probeEndpoint(
   url: string,
-  opts: { kind?: ServingKind; limits?: Partial<HttpLimits> } = {},
+  opts: { kind?: ServingKind; limits?: Partial<HttpLimits>; metricsWindowMs?: number } = {},
 ): Promise<ProbeResult> {
   const at = Date.now()
   const base = url.endsWith('/') ? url : `${url}/`
@@ -223,6 +225,18 @@ export async function probeEndpoint(
   const r: Partial<ProbeResult> = { live: null, ready: null, runtimeVersion: null, models: [] }
   await PROBES[kind](ctx, r)
   if (kind !== 'generic' && r.live === null) ctx.problems.unshift('the server did not answer')
+  const mUrl = metricsUrl(kind, base)
+  let metrics: ProbeResult['metrics'] = null
+  if (mUrl && r.live !== null) {
+    // Two scrapes a window apart give rates and windowed percentiles; one gives lifetime totals.
+    const first = await scrape(ctx, mUrl)
+    let second: Scrape | null = null
+    if (first && opts.metricsWindowMs && opts.metricsWindowMs > 0) {
+      await new Promise((res) => setTimeout(res, opts.metricsWindowMs))
+      second = await scrape(ctx, mUrl)
+    }
+    if (first) metrics = second ? servingMetrics(kind, first, second) : servingMetrics(kind, null, first)
+  }
   return {
     url,
     kind,
@@ -233,7 +247,29 @@ export async function probeEndpoint(
     ready: r.ready ?? null,
     runtimeVersion: r.runtimeVersion ?? null,
     models: r.models ?? [],
+    metrics,
+    metricsUrl: mUrl,
     problems: ctx.problems,
     checks: ctx.checks,
   }
+}
+
+async function scrape(ctx: Ctx, url: string): Promise<Scrape | null> {
+  const a = await boundedFetch(url, '', {
+    ...ctx.limits,
+    maxBytes: Math.max(ctx.limits.maxBytes ?? 0, 8 * 1024 * 1024),
+  })
+  ctx.checks.push({ ...a.check, path: url })
+  if (a.text === null || a.check.error || (a.status ?? 500) >= 400) {
+    ctx.problems.push(`metrics: ${a.check.error ?? `HTTP ${a.status}`} (GET ${url})`)
+    return null
+  }
+  const parsed = parsePrometheusText(a.text)
+  if (parsed.families.size === 0) {
+    ctx.problems.push(`metrics: no Prometheus metrics in the answer (GET ${url})`)
+    return null
+  }
+  if (parsed.errors.length)
+    ctx.problems.push(`metrics: ${parsed.errors.length} unreadable line(s), first: ${parsed.errors[0]}`)
+  return { at: Date.now(), families: parsed.families }
 }

@@ -8,6 +8,7 @@ import { useBridge } from '../../bridge/context'
 import { Screen } from '../../ui/Screen'
 
 const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
+const fmt = (v: number | null, unit: string, d = 1): string | null => (v === null ? null : `${v.toFixed(d)}${unit}`)
 
 export function Serving() {
   const bridge = useBridge()
@@ -21,7 +22,7 @@ export function Serving() {
     e.preventDefault()
     setBusy(true)
     setError(null)
-    const r = await bridge.call('serving.probe', { url: url.trim(), ...(kind ? { kind } : {}) })
+    const r = await bridge.call('serving.probe', { url: url.trim(), metricsWindowMs: 2000, ...(kind ? { kind } : {}) })
     setBusy(false)
     if (r.ok) setResult(r.data)
     else {
@@ -33,8 +34,9 @@ export function Serving() {
   return (
     <Screen id="serving" title="Serving" state="ready">
       <p className="state-note">
-        Endpoint monitoring (saved endpoints polled on a schedule, request rate, errors, latency percentiles, and
-        intent-vs-served checks against the registry) is not built yet — issue #4. Until then, probe a server once:
+        Endpoint monitoring (saved endpoints polled on a schedule, history charts, smoke requests, credentials and
+        intent-vs-served checks against the registry) is not built yet — issue #4. Until then, probe a server once (two
+        /metrics scrapes 2 s apart for rates and percentiles):
       </p>
       <form className="panel probe-form" onSubmit={(e) => void probe(e)} data-testid="probe-form">
         <label>
@@ -70,6 +72,43 @@ export function Serving() {
           <p className="muted small">
             {result.detectedBy} · {result.durationMs} ms
           </p>
+          {result.metrics ? (
+            <div className="cards" data-testid="probe-metrics">
+              <div className="card">
+                <span className="card-label">Requests</span>
+                <span className="card-value">
+                  {fmt(result.metrics.requestRate, ' rps', 2) ?? result.metrics.requests ?? '—'}
+                </span>
+                <span className="card-sub">
+                  {result.metrics.windowMs === null
+                    ? 'server lifetime'
+                    : `over ${(result.metrics.windowMs / 1000).toFixed(1)} s`}
+                </span>
+              </div>
+              <div className="card">
+                <span className="card-label">Errors</span>
+                <span className="card-value">
+                  {fmt(result.metrics.errorRate === null ? null : result.metrics.errorRate * 100, ' %') ?? '—'}
+                </span>
+                <span className="card-sub">{result.metrics.errors ?? '—'} failed</span>
+              </div>
+              <div className="card">
+                <span className="card-label">Latency p95</span>
+                <span className="card-value">{fmt(result.metrics.p95Ms, ' ms', 0) ?? '—'}</span>
+                <span className="card-sub">
+                  p50 {fmt(result.metrics.p50Ms, ' ms', 0) ?? '—'} · p99 {fmt(result.metrics.p99Ms, ' ms', 0) ?? '—'} ·
+                  avg {fmt(result.metrics.avgLatencyMs, ' ms', 0) ?? '—'}
+                </span>
+              </div>
+              <div className="card">
+                <span className="card-label">Queue</span>
+                <span className="card-value">{result.metrics.queueDepth ?? '—'}</span>
+                <span className="card-sub">
+                  {result.metrics.kvCachePct === null ? '' : `KV cache ${result.metrics.kvCachePct.toFixed(0)} %`}
+                </span>
+              </div>
+            </div>
+          ) : null}
           {result.problems.length ? (
             <ul className="reasons">
               {result.problems.map((p) => (
