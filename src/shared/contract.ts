@@ -4,13 +4,13 @@
 import { z } from 'zod'
 import { Health, HealthLevel } from './contract-base'
 import { GpuDetail, GpuSnapshot } from './gpu'
-import { ProbeResult, ServingKind } from './serving'
+import { EndpointStatus, ProbeResult, ServingEndpoint, ServingKind } from './serving'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
 export { Health, HealthLevel }
 export type { Gpu, GpuDetail, GpuProcess, GpuSnapshot, MigDevice } from './gpu'
-export type { ProbeResult, ServedModel, ServingKind } from './serving'
+export type { EndpointStatus, ProbeResult, ServedModel, ServingEndpoint, ServingKind } from './serving'
 
 /** Whether the poll that produced a sample fully succeeded; degraded samples carry the reason. */
 export const SampleStatus = z.enum(['ok', 'degraded'])
@@ -148,6 +148,11 @@ export const SeriesInfo = z.object({
 
 const Empty = z.object({}).strict().optional()
 
+const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine((u) => /^https?:\/\/[^\s]+$/i.test(u), 'an http:// or https:// URL')
+
 /** Longest history range a query may ask for: 400 days. */
 export const MAX_RANGE_MS = 400 * 24 * 3600 * 1000
 
@@ -186,10 +191,7 @@ export const methods = {
   'serving.probe': {
     input: z
       .object({
-        url: z
-          .string()
-          .max(2048)
-          .refine((u) => /^https?:\/\/[^\s]+$/i.test(u), 'an http:// or https:// URL'),
+        url: HttpUrl,
         kind: ServingKind.optional(),
         timeoutMs: z.number().int().min(100).max(60_000).optional(),
         /** Scrape /metrics twice this far apart for rates and windowed percentiles (0: once). */
@@ -198,6 +200,21 @@ export const methods = {
       .strict(),
     output: ProbeResult,
   },
+  /** Saved endpoints with their latest poll. */
+  'serving.listEndpoints': { input: Empty, output: z.array(EndpointStatus) },
+  /** Saves an endpoint and starts polling it. */
+  'serving.addEndpoint': {
+    input: z
+      .object({
+        url: HttpUrl,
+        name: z.string().min(1).max(200).optional(),
+        kind: ServingKind.optional(),
+      })
+      .strict(),
+    output: ServingEndpoint,
+  },
+  /** Stops polling an endpoint and forgets it. */
+  'serving.removeEndpoint': { input: z.object({ id: z.number().int().positive() }).strict(), output: z.object({}) },
   /** Every series the store holds, optionally filtered by key prefix. */
   'telemetry.listSeries': {
     input: z
@@ -216,6 +233,8 @@ export const events = {
   'storage.sample': StorageSnapshot,
   /** A GPU stream sample, or a change of the stream's state (no driver, not responding…). */
   'gpu.sample': GpuSnapshot,
+  /** An endpoint poll finished. */
+  'serving.sample': z.object({ endpoint: ServingEndpoint, result: ProbeResult }),
   /** A service changed state (started, degraded with a reason, recovered, stopped). */
   'service.status': ServiceStatus,
 } as const satisfies Record<EventName, z.ZodType>

@@ -10,9 +10,12 @@ export const METHOD_NAMES = [
   'gpu.snapshot',
   'gpu.detail',
   'serving.probe',
+  'serving.listEndpoints',
+  'serving.addEndpoint',
+  'serving.removeEndpoint',
 ] as const
 
-export const EVENT_NAMES = ['host.sample', 'storage.sample', 'gpu.sample', 'service.status'] as const
+export const EVENT_NAMES = ['host.sample', 'storage.sample', 'gpu.sample', 'serving.sample', 'service.status'] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]
 export type EventName = (typeof EVENT_NAMES)[number]

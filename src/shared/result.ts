@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'gpu/unavailable',
   'gpu/unknown-gpu',
   'gpu/parse',
+  'serving/duplicate-endpoint',
+  'serving/unknown-endpoint',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -74,3 +74,17 @@ export const ProbeResult = z.object({
   checks: z.array(ProbeCheck),
 })
 export type ProbeResult = z.infer<typeof ProbeResult>
+
+/** A model-server endpoint Gantry polls. */
+export const ServingEndpoint = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  url: z.string(),
+  /** null: detect the runtime on each poll. */
+  kind: ServingKind.nullable(),
+  createdAt: z.number(),
+})
+export type ServingEndpoint = z.infer<typeof ServingEndpoint>
+
+export const EndpointStatus = z.object({ endpoint: ServingEndpoint, latest: ProbeResult.nullable() })
+export type EndpointStatus = z.infer<typeof EndpointStatus>

@@ -26,7 +26,13 @@ export async function startServe(
     process.execPath,
     [join(root, 'out/main/cli.js'), 'serve', '--port', String(port), '--data-dir', dataDir],
     {
-      env: { ...process.env, GANTRY_HOST_INTERVAL_MS: '500', GANTRY_STORAGE_INTERVAL_MS: '1000', ...env },
+      env: {
+        ...process.env,
+        GANTRY_HOST_INTERVAL_MS: '500',
+        GANTRY_STORAGE_INTERVAL_MS: '1000',
+        GANTRY_SERVING_INTERVAL_MS: '500',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )

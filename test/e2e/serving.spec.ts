@@ -26,6 +26,16 @@ test('probes a model server and shows what it really serves, with the raw respon
     await page.getByText(/Raw responses/).click()
     await expect(result.locator('pre.raw').first()).toContainText('GET /v2')
 
+    // Saved, it is polled and listed with what it serves; removed, it is gone.
+    await page.getByRole('button', { name: 'Save and poll' }).click()
+    const row = page.getByTestId('endpoints').locator('tr[data-endpoint]')
+    await expect(row).toHaveCount(1)
+    await expect(row).toHaveAttribute('data-live', 'true')
+    await expect(row).toContainText('prompt_model@/weights/Qwen3-1.7B')
+    await expect(row).toContainText('vllm 0.4.3')
+    await row.getByRole('button', { name: /Remove/ }).click()
+    await expect(row).toHaveCount(0)
+
     await page.getByLabel('Endpoint URL').fill('file:///etc/passwd')
     await page.getByRole('button', { name: 'Probe' }).click()
     await expect(page.getByRole('alert')).toContainText('an http:// or https:// URL')

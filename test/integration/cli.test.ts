@@ -245,3 +245,34 @@ describe('gantry probe', () => {
     expect(bad.stderr).toMatch(/\[contract\/invalid-input\]/)
   })
 })
+
+describe('gantry endpoint', () => {
+  it('adds, lists and removes saved endpoints in the data directory', () => {
+    const dir = tmpDir()
+    const add = gantry([
+      '--data-dir',
+      dir,
+      'endpoint',
+      'add',
+      'http://127.0.0.1:8000/',
+      '--name',
+      'llm-a',
+      '--kind',
+      'vllm',
+      '--json',
+    ])
+    expect(add.status, add.stderr).toBe(0)
+    const e = JSON.parse(add.stdout) as { id: number; name: string; kind: string }
+    expect(e).toMatchObject({ name: 'llm-a', kind: 'vllm' })
+    const dup = gantry(['--data-dir', dir, 'endpoint', 'add', 'http://127.0.0.1:8000/'])
+    expect(dup.status).toBe(1)
+    expect(dup.stderr).toMatch(/\[serving\/duplicate-endpoint\]/)
+    const list = gantry(['--data-dir', dir, 'endpoint', 'list'])
+    expect(list.stdout).toBe(`${e.id}\tllm-a\tvllm\thttp://127.0.0.1:8000/\n`)
+    expect(gantry(['--data-dir', dir, 'endpoint', 'remove', String(e.id)]).status).toBe(0)
+    expect(gantry(['--data-dir', dir, 'endpoint', 'list']).stdout).toBe('no endpoints\n')
+    const gone = gantry(['--data-dir', dir, 'endpoint', 'remove', String(e.id)])
+    expect(gone.status).toBe(1)
+    expect(gone.stderr).toMatch(/no endpoint with id/)
+  })
+})

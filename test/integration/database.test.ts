@@ -56,14 +56,14 @@ describe('openDatabase', () => {
     const e = codeOf(() => openDatabase(dir))
     expect(e.code).toBe('db/newer-schema')
     expect(e.message).toContain(join(dir, DB_FILE))
-    expect(e.message).toMatch(/schema 99; this build knows up to 1/)
+    expect(e.message).toContain(`schema 99; this build knows up to ${MIGRATIONS.length}`)
     expect(readFileSync(join(dir, DB_FILE)).equals(before)).toBe(true)
   })
 
   it('refuses when an applied migration was edited', () => {
     const dir = tmpDir()
     openDatabase(dir).db.close()
-    const edited: Migration[] = [{ ...MIGRATIONS[0], sql: `${MIGRATIONS[0].sql}\n-- edited` }]
+    const edited: Migration[] = [{ ...MIGRATIONS[0], sql: `${MIGRATIONS[0].sql}\n-- edited` }, ...MIGRATIONS.slice(1)]
     const e = codeOf(() => openDatabase(dir, edited))
     expect(e.code).toBe('db/migration-edited')
     expect(e.message).toMatch(/migration 1/)
@@ -74,14 +74,17 @@ describe('openDatabase', () => {
     const o = openDatabase(dir)
     o.db.prepare("insert into meta (key, value) values ('k', 'v')").run()
     o.db.close()
-    const next: Migration[] = [...MIGRATIONS, { id: 2, name: 'add t', sql: 'CREATE TABLE t (x INTEGER);' }]
+    const next: Migration[] = [
+      ...MIGRATIONS,
+      { id: MIGRATIONS.length + 1, name: 'add t', sql: 'CREATE TABLE t (x INTEGER);' },
+    ]
     const up = openDatabase(dir, next)
-    expect(up.schemaVersion).toBe(2)
+    expect(up.schemaVersion).toBe(MIGRATIONS.length + 1)
     expect(up.backupPath).not.toBeNull()
     up.db.close()
     const backup = new Database(up.backupPath as string, { readonly: true })
     expect(backup.prepare("select value from meta where key = 'k'").get()).toEqual({ value: 'v' })
-    expect(backup.pragma('user_version', { simple: true })).toBe(1)
+    expect(backup.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length)
     backup.close()
   })
 
@@ -90,14 +93,33 @@ describe('openDatabase', () => {
     openDatabase(dir).db.close()
     const broken: Migration[] = [
       ...MIGRATIONS,
-      { id: 2, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' },
+      {
+        id: MIGRATIONS.length + 1,
+        name: 'broken',
+        sql: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);',
+      },
     ]
     expect(() => openDatabase(dir, broken)).toThrow()
     const o = openDatabase(dir)
-    expect(o.schemaVersion).toBe(1)
+    expect(o.schemaVersion).toBe(MIGRATIONS.length)
     expect(o.db.prepare("select name from sqlite_master where name = 'half'").get()).toBeUndefined()
-    expect(o.db.prepare('select count(*) as n from schema_migrations').get()).toEqual({ n: 1 })
+    expect(o.db.prepare('select count(*) as n from schema_migrations').get()).toEqual({ n: MIGRATIONS.length })
     o.db.close()
+  })
+
+  it('upgrades a schema-1 database to the current schema, keeping its data and a copy of the old file', () => {
+    const dir = tmpDir()
+    const v1 = openDatabase(dir, MIGRATIONS.slice(0, 1))
+    v1.db.prepare("insert into meta (key, value) values ('kept', 'yes')").run()
+    v1.db.close()
+    const now = openDatabase(dir)
+    expect(now.schemaVersion).toBe(MIGRATIONS.length)
+    expect(now.backupPath).toMatch(/gantry\.db\.before-schema-\d+-\d+\.bak$/)
+    expect(now.db.prepare("select value from meta where key = 'kept'").get()).toEqual({ value: 'yes' })
+    expect(now.db.prepare("select name from sqlite_master where name = 'serving_endpoints'").get()).toEqual({
+      name: 'serving_endpoints',
+    })
+    now.db.close()
   })
 
   it('refuses a corrupt database file with a clear error and never resets it', () => {

@@ -5,6 +5,7 @@ import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createGantry, type Gantry } from '../../src/main/core'
+import { MIGRATIONS } from '../../src/main/core/db/migrations'
 import { startServer, type RunningServer } from '../../src/main/server/server'
 import { fakeHostDeps, fakeStorageDeps } from '../helpers/fakes'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
@@ -66,7 +67,7 @@ describe('gantry serve', () => {
     const { base } = await serve()
     const ok = await post(base, 'app.info', {})
     expect(ok.status).toBe(200)
-    expect(await ok.json()).toMatchObject({ ok: true, data: { door: 'cli', schemaVersion: 1 } })
+    expect(await ok.json()).toMatchObject({ ok: true, data: { door: 'cli', schemaVersion: MIGRATIONS.length } })
 
     const bad = await post(base, 'telemetry.query', { key: 1 })
     expect(bad.status).toBe(400)

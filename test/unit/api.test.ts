@@ -23,6 +23,11 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'serving.probe': () => {
       throw new Error('not used')
     },
+    'serving.listEndpoints': () => [],
+    'serving.addEndpoint': () => {
+      throw new Error('not used')
+    },
+    'serving.removeEndpoint': () => ({}),
     ...over,
   }
 }

@@ -2,7 +2,7 @@
 // engineers and scripts. Every subcommand is a thin call into createGantry's api.
 import { Command, InvalidArgumentError } from 'commander'
 import { join } from 'node:path'
-import type { HostSnapshot, ProbeResult, StorageSnapshot } from '../../shared/contract'
+import type { HostSnapshot, ProbeResult, ServingEndpoint, StorageSnapshot } from '../../shared/contract'
 import { SERVING_KINDS } from '../../shared/serving'
 import { appVersion, createGantry, type Gantry } from '../core'
 import { GantryError } from '../core/errors'
@@ -142,7 +142,63 @@ export function buildProgram(): Command {
         await gantry.stop()
       }
     })
+  const endpoint = program.command('endpoint').description('model-server endpoints Gantry polls')
+  endpoint
+    .command('add <url>')
+    .description('save an endpoint; a running console polls it')
+    .option('--name <name>', 'a name (default: host:port)')
+    .option('--kind <kind>', `runtime, else detected on each poll: ${SERVING_KINDS.join(', ')}`)
+    .option('--json', 'print the saved endpoint as JSON')
+    .action(async (url: string, o: { name?: string; kind?: string; json?: boolean }) => {
+      await withCore(program.opts(), async (g) => {
+        const r = await g.api.call('serving.addEndpoint', { url, name: o.name, kind: o.kind })
+        if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+        const e = r.data as ServingEndpoint
+        process.stdout.write(
+          o.json ? `${JSON.stringify(e, null, 2)}\n` : `added endpoint ${e.id}: ${e.name} ${e.url}\n`,
+        )
+      })
+    })
+  endpoint
+    .command('list')
+    .description('the saved endpoints')
+    .option('--json', 'print them as JSON')
+    .action(async (o: { json?: boolean }) => {
+      await withCore(program.opts(), async (g) => {
+        const r = await g.api.call('serving.listEndpoints', {})
+        if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+        const list = (r.data as { endpoint: ServingEndpoint }[]).map((x) => x.endpoint)
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify(list, null, 2)}\n`
+            : list.map((e) => `${e.id}\t${e.name}\t${e.kind ?? 'detect'}\t${e.url}`).join('\n') +
+                (list.length ? '\n' : 'no endpoints\n'),
+        )
+      })
+    })
+  endpoint
+    .command('remove <id>')
+    .description('forget an endpoint')
+    .action(async (id: string) => {
+      await withCore(program.opts(), async (g) => {
+        const r = await g.api.call('serving.removeEndpoint', { id: Number(id) })
+        if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+        process.stdout.write(`removed endpoint ${id}\n`)
+      })
+    })
   return program
+}
+
+/** Runs one CLI action on a core with no pollers, and always closes it. */
+async function withCore(opts: { dataDir?: string }, f: (g: Gantry) => Promise<void>): Promise<void> {
+  const g = open(opts, { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0, servingIntervalMs: 0 })
+  try {
+    await f(g)
+  } catch (err) {
+    await g.stop()
+    fatal(err)
+  }
+  await g.stop()
 }
 
 function formatProbe(p: ProbeResult): string {

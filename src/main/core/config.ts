@@ -19,6 +19,8 @@ export interface GantryConfig {
   gpuProcessIntervalMs: number
   /** The nvidia-smi executable; found on PATH by default. */
   nvidiaSmi: string
+  /** How often each saved model-server endpoint is probed; 0 disables polling. */
+  servingIntervalMs: number
   /** A poll that takes longer than this is reported degraded. */
   pollTimeoutMs: number
   /** How long stop() may take before it gives up waiting on services. */
@@ -55,6 +57,7 @@ export function resolveConfig(
     gpuIntervalMs: opts.gpuIntervalMs ?? num(env.GANTRY_GPU_INTERVAL_MS, 1000),
     gpuProcessIntervalMs: opts.gpuProcessIntervalMs ?? num(env.GANTRY_GPU_PROCESS_INTERVAL_MS, 10_000),
     nvidiaSmi: opts.nvidiaSmi ?? (env.GANTRY_NVIDIA_SMI || 'nvidia-smi'),
+    servingIntervalMs: opts.servingIntervalMs ?? num(env.GANTRY_SERVING_INTERVAL_MS, 15_000),
     pollTimeoutMs: opts.pollTimeoutMs ?? num(env.GANTRY_POLL_TIMEOUT_MS, 5000),
     stopTimeoutMs: opts.stopTimeoutMs ?? 3000,
     now: opts.now,

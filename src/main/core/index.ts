@@ -25,6 +25,7 @@ import {
   type StorageProbeDeps,
 } from './telemetry/storage'
 import { createTimeSeriesStore, type TimeSeriesStore } from './telemetry/timeseries'
+import { createEndpointService } from './serving/endpoints'
 import { probeEndpoint } from './serving/probe'
 import { createGpuService, gpuPoints, type GpuService } from './telemetry/gpu/service'
 import { createEventBus, type EventBus } from './util/events'
@@ -158,6 +159,27 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     readXml: options.readGpuXml,
   })
 
+  const endpoints = createEndpointService({
+    db,
+    intervalMs: config.servingIntervalMs,
+    timeoutMs: config.pollTimeoutMs,
+    now,
+    publish: (endpoint, result) => {
+      const m = result.metrics
+      safeWrite(result.at, [
+        [`serving.up:${endpoint.id}`, result.live === null ? 0 : result.live ? 1 : 0, ''],
+        [`serving.rps:${endpoint.id}`, m?.requestRate ?? null, 'req/s'],
+        [
+          `serving.err_pct:${endpoint.id}`,
+          m?.errorRate === null || m?.errorRate === undefined ? null : m.errorRate * 100,
+          '%',
+        ],
+        [`serving.p95_ms:${endpoint.id}`, m?.p95Ms ?? m?.avgLatencyMs ?? null, 'ms'],
+      ])
+      if (!stopped) events.emit('serving.sample', { endpoint, result })
+    },
+  })
+
   let pruneTimer: ReturnType<typeof setInterval> | null = null
 
   const inner = createApi(
@@ -190,6 +212,12 @@ export function createGantry(options: GantryOptions = {}): Gantry {
           limits: input.timeoutMs ? { timeoutMs: input.timeoutMs } : {},
           metricsWindowMs: input.metricsWindowMs,
         }),
+      'serving.listEndpoints': () => endpoints.list(),
+      'serving.addEndpoint': (input) => endpoints.add(input),
+      'serving.removeEndpoint': (input) => {
+        endpoints.remove(input.id)
+        return {}
+      },
       'telemetry.query': (input) => store.query(input),
       'telemetry.listSeries': (input) => store.listSeries(input.prefix),
     },
@@ -214,6 +242,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       host.start()
       storage.start()
       gpu.start()
+      endpoints.start()
       if (!pruneTimer) {
         const prune = (): void => {
           try {
@@ -236,6 +265,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   async function stopAll(): Promise<void> {
     host.stop()
     storage.stop()
+    endpoints.stop()
     if (pruneTimer) clearInterval(pruneTimer)
     stopped = true
     // The GPU stream owns a child process: stop it, but never wait past the bound. In-flight

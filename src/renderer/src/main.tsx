@@ -9,11 +9,11 @@ import { useStore } from './store'
 import './styles.css'
 
 const bridge = createBridge()
-connectStore(bridge, useStore)
+const wiring = connectStore(bridge, useStore)
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <BridgeContext.Provider value={bridge}>
+    <BridgeContext.Provider value={{ bridge, reloadEndpoints: wiring.reloadEndpoints }}>
       <App />
     </BridgeContext.Provider>
   </StrictMode>,

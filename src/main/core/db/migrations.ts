@@ -44,4 +44,18 @@ CREATE TABLE ts_rollup (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    id: 2,
+    name: 'serving endpoints',
+    sql: `
+-- Model-server endpoints Gantry polls. kind NULL means "detect on each poll".
+CREATE TABLE serving_endpoints (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  url        TEXT NOT NULL UNIQUE,
+  kind       TEXT,
+  created_at INTEGER NOT NULL
+);
+`,
+  },
 ]

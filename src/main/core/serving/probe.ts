@@ -214,10 +214,23 @@ const PROBES: Record<ServingKind, (ctx: Ctx, r: Partial<ProbeResult>) => Promise
   generic: probeGeneric,
 }
 
-export async function probeEndpoint(
+export interface ProbeOptions {
+  kind?: ServingKind
+  limits?: Partial<HttpLimits>
+  /** Scrape /metrics twice this far apart (a one-off probe). */
+  metricsWindowMs?: number
+  /** The scrape from the previous poll: rates then cover the poll interval (the poller's way). */
+  previous?: Scrape | null
+}
+
+export async function probeEndpoint(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  return (await probeWithScrape(url, opts)).result
+}
+
+export async function probeWithScrape(
   url: string,
-  opts: { kind?: ServingKind; limits?: Partial<HttpLimits>; metricsWindowMs?: number } = {},
-): Promise<ProbeResult> {
+  opts: ProbeOptions = {},
+): Promise<{ result: ProbeResult; scrape: Scrape | null }> {
   const at = Date.now()
   const base = url.endsWith('/') ? url : `${url}/`
   const ctx: Ctx = { url, base, limits: opts.limits ?? {}, checks: [], problems: [] }
@@ -227,17 +240,19 @@ export async function probeEndpoint(
   if (kind !== 'generic' && r.live === null) ctx.problems.unshift('the server did not answer')
   const mUrl = metricsUrl(kind, base)
   let metrics: ProbeResult['metrics'] = null
+  let latest: Scrape | null = null
   if (mUrl && r.live !== null) {
     // Two scrapes a window apart give rates and windowed percentiles; one gives lifetime totals.
-    const first = await scrape(ctx, mUrl)
-    let second: Scrape | null = null
-    if (first && opts.metricsWindowMs && opts.metricsWindowMs > 0) {
+    let prev = opts.previous ?? null
+    latest = await scrape(ctx, mUrl)
+    if (latest && !prev && opts.metricsWindowMs && opts.metricsWindowMs > 0) {
       await new Promise((res) => setTimeout(res, opts.metricsWindowMs))
-      second = await scrape(ctx, mUrl)
+      prev = latest
+      latest = await scrape(ctx, mUrl)
     }
-    if (first) metrics = second ? servingMetrics(kind, first, second) : servingMetrics(kind, null, first)
+    if (latest) metrics = servingMetrics(kind, prev, latest)
   }
-  return {
+  const result: ProbeResult = {
     url,
     kind,
     detectedBy: by,
@@ -252,6 +267,7 @@ export async function probeEndpoint(
     problems: ctx.problems,
     checks: ctx.checks,
   }
+  return { result, scrape: latest }
 }
 
 async function scrape(ctx: Ctx, url: string): Promise<Scrape | null> {

@@ -8,7 +8,7 @@ import type { Bridge } from './types'
 
 type StoreApi = typeof useStore
 
-export function connectStore(bridge: Bridge, store: StoreApi): () => void {
+export function connectStore(bridge: Bridge, store: StoreApi): { reloadEndpoints(): Promise<void>; off(): void } {
   const s = (): ReturnType<StoreApi['getState']> => store.getState()
 
   async function loadInfo(): Promise<void> {
@@ -65,6 +65,11 @@ export function connectStore(bridge: Bridge, store: StoreApi): () => void {
     else s().setGpuDetail(null, 'error', r.error.message)
   }
   let lastGpuHistoryAt = 0
+  async function loadEndpoints(): Promise<void> {
+    const r = await bridge.call('serving.listEndpoints')
+    if (r.ok) s().setEndpoints(r.data)
+    else s().setEndpointsError(r.error.message)
+  }
 
   const offs = [
     bridge.onConnection((state) => {
@@ -74,6 +79,7 @@ export function connectStore(bridge: Bridge, store: StoreApi): () => void {
         void loadHost()
         void loadStorage().then(loadMountHistory)
         void loadGpu().then(loadGpuHistory)
+        void loadEndpoints()
       }
     }),
     bridge.on('host.sample', (p) => s().setHost(p)),
@@ -89,6 +95,7 @@ export function connectStore(bridge: Bridge, store: StoreApi): () => void {
         void loadGpuHistory()
       }
     }),
+    bridge.on('serving.sample', (p) => s().applyServingSample(p.endpoint, p.result)),
     bridge.on('service.status', () => void loadInfo()),
     store.subscribe((now, prev) => {
       if (now.selectedMount !== prev.selectedMount || now.rangeMs !== prev.rangeMs) void loadMountHistory()
@@ -98,5 +105,5 @@ export function connectStore(bridge: Bridge, store: StoreApi): () => void {
         void loadGpuDetail()
     }),
   ]
-  return () => offs.forEach((off) => off())
+  return { reloadEndpoints: loadEndpoints, off: () => offs.forEach((off) => off()) }
 }

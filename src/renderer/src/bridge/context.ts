@@ -3,9 +3,15 @@
 import { createContext, useContext } from 'react'
 import type { Bridge } from './types'
 
-export const BridgeContext = createContext<Bridge | null>(null)
+export interface BridgeContextValue {
+  bridge: Bridge
+  /** Refetches the endpoint list after an add or remove (the store owns the list). */
+  reloadEndpoints(): Promise<void>
+}
 
-export function useBridge(): Bridge {
+export const BridgeContext = createContext<BridgeContextValue | null>(null)
+
+export function useBridge(): BridgeContextValue {
   const b = useContext(BridgeContext)
   if (!b) throw new Error('no bridge: render inside <BridgeContext.Provider>')
   return b

@@ -3,13 +3,15 @@ import { create } from 'zustand'
 import { createAppSlice, type AppSlice } from '../app/slice'
 import { createGpuSlice, type GpuSlice } from '../features/gpus/slice'
 import { createHostSlice, type HostSlice } from '../features/overview/slice'
+import { createServingSlice, type ServingSlice } from '../features/serving/slice'
 import { createStorageSlice, type StorageSlice } from '../features/storage/slice'
 
-export type Store = AppSlice & HostSlice & StorageSlice & GpuSlice
+export type Store = AppSlice & HostSlice & StorageSlice & GpuSlice & ServingSlice
 
 export const useStore = create<Store>()((...a) => ({
   ...createAppSlice(...a),
   ...createHostSlice(...a),
   ...createStorageSlice(...a),
   ...createGpuSlice(...a),
+  ...createServingSlice(...a),
 }))

@@ -6,12 +6,21 @@ import type { ProbeResult, ServingKind } from '../../../../shared/contract'
 import { SERVING_KINDS } from '../../../../shared/serving'
 import { useBridge } from '../../bridge/context'
 import { Screen } from '../../ui/Screen'
+import { useShallow } from 'zustand/react/shallow'
+import { useStore } from '../../store'
 
 const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
 const fmt = (v: number | null, unit: string, d = 1): string | null => (v === null ? null : `${v.toFixed(d)}${unit}`)
 
 export function Serving() {
-  const bridge = useBridge()
+  const { bridge, reloadEndpoints } = useBridge()
+  const { endpoints, endpointsState, endpointsError } = useStore(
+    useShallow((st) => ({
+      endpoints: st.endpoints,
+      endpointsState: st.endpointsState,
+      endpointsError: st.endpointsError,
+    })),
+  )
   const [url, setUrl] = useState('http://127.0.0.1:8000/')
   const [kind, setKind] = useState<ServingKind | ''>('')
   const [busy, setBusy] = useState(false)
@@ -31,8 +40,94 @@ export function Serving() {
     }
   }
 
+  async function save(): Promise<void> {
+    setError(null)
+    const r = await bridge.call('serving.addEndpoint', { url: url.trim(), ...(kind ? { kind } : {}) })
+    if (!r.ok) setError(r.error.message)
+    await reloadEndpoints()
+  }
+
+  async function remove(id: number): Promise<void> {
+    const r = await bridge.call('serving.removeEndpoint', { id })
+    if (!r.ok) setError(r.error.message)
+    await reloadEndpoints()
+  }
+
   return (
-    <Screen id="serving" title="Serving" state="ready">
+    <Screen
+      id="serving"
+      title="Serving"
+      state={endpointsState === 'error' ? 'error' : endpointsState}
+      error={endpointsError}
+    >
+      <section className="panel table-wrap" data-testid="endpoints">
+        <h2 className="pad">Endpoints</h2>
+        {endpoints.length === 0 ? (
+          <p className="muted pad">No saved endpoints yet: probe one below and save it to have it polled.</p>
+        ) : (
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Endpoint</th>
+                <th scope="col">Runtime</th>
+                <th scope="col">Live / ready</th>
+                <th scope="col">Serving</th>
+                <th scope="col" className="num">
+                  Req/s
+                </th>
+                <th scope="col" className="num">
+                  Errors
+                </th>
+                <th scope="col" className="num">
+                  p95 (avg)
+                </th>
+                <th scope="col">Updated</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {endpoints.map(({ endpoint: e, latest: l }) => (
+                <tr key={e.id} data-endpoint={e.name} data-live={l ? String(l.live) : 'pending'}>
+                  <td>
+                    <strong>{e.name}</strong> <span className="muted mono small">{e.url}</span>
+                    {l && l.problems.length ? <div className="muted small">! {l.problems[0]}</div> : null}
+                  </td>
+                  <td>{l ? `${l.kind}${l.runtimeVersion ? ` ${l.runtimeVersion}` : ''}` : (e.kind ?? 'detecting…')}</td>
+                  <td>{l ? `${yn(l.live)} / ${yn(l.ready)}` : 'not polled yet'}</td>
+                  <td className="mono small">
+                    {l?.models
+                      .map((m) => `${m.name}@${m.versions.map((v) => v.version ?? '?').join(',')}`)
+                      .join('; ') || '—'}
+                  </td>
+                  <td className="num">{fmt(l?.metrics?.requestRate ?? null, '', 2) ?? '—'}</td>
+                  <td className="num">
+                    {fmt(l?.metrics?.errorRate == null ? null : l.metrics.errorRate * 100, ' %') ?? '—'}
+                  </td>
+                  <td className="num">
+                    {fmt(l?.metrics?.p95Ms ?? null, ' ms', 0) ??
+                      (fmt(l?.metrics?.avgLatencyMs ?? null, ' ms', 0)
+                        ? `(${fmt(l?.metrics?.avgLatencyMs ?? null, ' ms', 0)})`
+                        : '—')}
+                  </td>
+                  <td className="muted small">{l ? new Date(l.at).toLocaleTimeString() : '—'}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => void remove(e.id)}
+                      aria-label={`Remove ${e.name}`}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
       <p className="state-note">
         Endpoint monitoring (saved endpoints polled on a schedule, history charts, smoke requests, credentials and
         intent-vs-served checks against the registry) is not built yet — issue #4. Until then, probe a server once (two
@@ -55,6 +150,9 @@ export function Serving() {
         </label>
         <button type="submit" disabled={busy}>
           {busy ? 'Probing…' : 'Probe'}
+        </button>
+        <button type="button" onClick={() => void save()}>
+          Save and poll
         </button>
       </form>
       {error ? (
