@@ -9,10 +9,16 @@ import { buildIfNeeded } from '../scripts/build-if-needed.mjs'
 import { benchGpuStream } from './gpu-stream.mjs'
 import { benchGpuTiles } from './gpu-tiles.mjs'
 import { benchHostPoll } from './host-poll.mjs'
+import { benchProbeFleet } from './probe-fleet.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
-const benches = { 'host-poll': benchHostPoll, 'gpu-stream': benchGpuStream, 'gpu-tiles': benchGpuTiles }
+const benches = {
+  'host-poll': benchHostPoll,
+  'gpu-stream': benchGpuStream,
+  'gpu-tiles': benchGpuTiles,
+  'probe-fleet': benchProbeFleet,
+}
 const only = process.argv.slice(2)
 const lines = []
 for (const [name, run] of Object.entries(benches)) {

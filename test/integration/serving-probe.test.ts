@@ -163,4 +163,25 @@ describe('hostile endpoints', () => {
     expect(dead.live).toBeNull()
     expect(dead.problems[0]).toBe('the server did not answer')
   })
+
+  it('garbage on /metrics is a named problem; the rest of the probe stands', async () => {
+    const s = await serve({
+      'GET /health': { body: '' },
+      'GET /v1/models': { body: fx('vllm/v1_models_hf_id.json') },
+      'GET /metrics': { body: '\u0000\u0001 <html>not metrics</html>\n{{{\n', type: 'text/plain' },
+    })
+    const r = await probeEndpoint(s.url, { kind: 'vllm', limits })
+    expect(r.models).toHaveLength(1)
+    expect(r.metrics).toBeNull()
+    expect(r.problems).toContain(`metrics: no Prometheus metrics in the answer (GET ${s.url}metrics)`)
+  })
+
+  it('a server that does not answer its first request costs one deadline, not one per path', async () => {
+    const s = await serve({ 'GET /health': { hang: true } })
+    const r = await probeEndpoint(s.url, { kind: 'vllm', limits })
+    expect(r.checks[0].error).toBe('no complete answer within 400 ms')
+    expect(r.checks.length).toBeGreaterThan(1)
+    expect(r.checks.slice(1).every((c) => c.error === 'skipped: the server did not answer')).toBe(true)
+    expect(r.problems[0]).toBe('the server did not answer')
+  })
 })

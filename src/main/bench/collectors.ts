@@ -57,3 +57,6 @@ function readOnce(): Promise<unknown> {
     nvidiaSmi((err, data) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(data))),
   )
 }
+
+// bench/probe-fleet drives the product's own probe.
+export { probeEndpoint } from '../core/serving/probe'

@@ -19,10 +19,19 @@ interface Ctx {
   limits: Partial<HttpLimits>
   checks: ProbeCheck[]
   problems: string[]
+  /** Set when the first request got no answer (timeout, refused): the rest are skipped. */
+  unreachable?: boolean
 }
 
 async function get(ctx: Ctx, path: string, method = 'GET', body?: unknown): Promise<HttpAnswer> {
+  if (ctx.unreachable) {
+    // The first request got no answer at all: asking again would only add a deadline per path.
+    const check = { method, path, status: null, ms: 0, error: 'skipped: the server did not answer', body: '' }
+    ctx.checks.push(check)
+    return { check, status: null, text: null }
+  }
   const a = await boundedFetch(path === '' ? ctx.url : ctx.base, path, { ...ctx.limits, method, body })
+  if (ctx.checks.length === 0 && a.status === null) ctx.unreachable = true
   ctx.checks.push(a.check)
   return a
 }
