@@ -33,6 +33,10 @@ test('probes a model server and shows what it really serves, with the raw respon
     await expect(row).toHaveAttribute('data-live', 'true')
     await expect(row).toContainText('prompt_model@/weights/Qwen3-1.7B')
     await expect(row).toContainText('vllm 0.4.3')
+    // The Overview lists it too.
+    await page.locator('a[data-nav="overview"]').click()
+    await expect(page.getByTestId('serving-overview').locator('li')).toContainText('127.0.0.1')
+    await page.locator('a[data-nav="serving"]').click()
     await row.getByRole('button', { name: /Remove/ }).click()
     await expect(row).toHaveCount(0)
 

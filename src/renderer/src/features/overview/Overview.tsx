@@ -1,7 +1,7 @@
 // Overview: this host at a glance. Health first ("how is my machine?"), then usage ("what is it
 // doing?"), each with when it was last observed.
 import { useShallow } from 'zustand/react/shallow'
-import type { GpuSnapshot, Health } from '../../../../shared/contract'
+import type { EndpointStatus, GpuSnapshot, Health } from '../../../../shared/contract'
 import { Chart } from '../../ui/Chart'
 import { bytes, duration, pct, rate } from '../../ui/format'
 import { HealthBadge, HealthReasons } from '../../ui/Health'
@@ -32,9 +32,29 @@ function gpuHealth(gpu: GpuSnapshot | null): Health | undefined {
   )
 }
 
+/** Endpoints that do not answer or are not ready, as one verdict. */
+function servingHealth(endpoints: EndpointStatus[]): Health | undefined {
+  const polled = endpoints.filter((e) => e.latest)
+  if (polled.length === 0) return undefined
+  const reasons: string[] = []
+  let level: Health['level'] = 'ok'
+  for (const { endpoint: e, latest: l } of polled) {
+    if (!l) continue
+    if (!l.live) {
+      level = 'critical'
+      reasons.push(`endpoint ${e.name}: not answering`)
+    } else if (l.ready === false) {
+      if (level !== 'critical') level = 'warning'
+      reasons.push(`endpoint ${e.name}: live but not ready`)
+    }
+  }
+  return { level, reasons }
+}
+
 export function Overview() {
-  const { host, hostState, hostError, storage, history, gpu } = useStore(
+  const { host, hostState, hostError, storage, history, gpu, endpoints } = useStore(
     useShallow((s) => ({
+      endpoints: s.endpoints,
       gpu: s.gpu,
       host: s.host,
       hostState: s.hostState,
@@ -44,7 +64,7 @@ export function Overview() {
     })),
   )
   const theme = useResolvedTheme()
-  const health = combine(combine(host?.health, storage?.health), gpuHealth(gpu))
+  const health = combine(combine(host?.health, storage?.health), gpuHealth(gpu), servingHealth(endpoints))
   const state = hostState === 'error' ? 'error' : host ? 'ready' : 'loading'
   const cpu = history['host.cpu.load']
   const mem = history['host.mem.used_pct']
@@ -64,7 +84,7 @@ export function Overview() {
             </div>
             <HealthReasons
               health={health}
-              okText="All checks pass: memory, load, every filesystem and every GPU are within limits."
+              okText="All checks pass: memory, load, every filesystem, every GPU and every endpoint are within limits."
             />
           </section>
 
@@ -93,6 +113,41 @@ export function Overview() {
               </ul>
             )}
             {gpu && gpu.state !== 'ok' && gpu.gpus.length > 0 ? <p className="state-note warn">{gpu.reason}</p> : null}
+          </section>
+
+          <section className="panel" aria-label="Serving" data-testid="serving-overview">
+            <div className="health-head">
+              <h2>Serving</h2>
+              <a href="#/serving">All endpoints →</a>
+            </div>
+            {endpoints.length === 0 ? (
+              <p className="muted">No endpoints saved yet.</p>
+            ) : (
+              <ul className="gpu-summary">
+                {endpoints.map(({ endpoint: e, latest: l }) => {
+                  const level = !l
+                    ? 'unknown'
+                    : l.live === false || l.live === null
+                      ? 'critical'
+                      : l.ready === false
+                        ? 'warning'
+                        : 'ok'
+                  return (
+                    <li key={e.id} data-endpoint={e.name}>
+                      <HealthBadge level={level} compact /> {e.name}
+                      <span className="muted small">
+                        {' '}
+                        {!l
+                          ? 'not polled yet'
+                          : l.live
+                            ? `${l.metrics?.requestRate != null ? `${l.metrics.requestRate.toFixed(1)} rps` : l.kind}${l.ready === false ? ' · not ready' : ''}`
+                            : 'not answering'}
+                      </span>
+                    </li>
+                  )
+                })}
+              </ul>
+            )}
           </section>
 
           <h2 className="section-title">Usage</h2>
