@@ -33,6 +33,13 @@ test('probes a model server and shows what it really serves, with the raw respon
     await expect(row).toHaveAttribute('data-live', 'true')
     await expect(row).toContainText('prompt_model@/weights/Qwen3-1.7B')
     await expect(row).toContainText('vllm 0.4.3')
+    // Its own page: what it serves, history charts from the stored series, the raw responses.
+    await row.getByRole('link').click()
+    await expect(page.locator('[data-screen="endpoint-detail"][data-state="ready"]')).toBeVisible()
+    await expect(page.getByTestId('endpoint-models')).toContainText('prompt_model')
+    await expect(page.getByTestId('endpoint-history').locator('canvas')).toHaveCount(4)
+    await expect(page.locator('[data-screen="endpoint-detail"] pre.raw').first()).toContainText('GET')
+    await page.getByRole('link', { name: '← All endpoints' }).click()
     // The Overview lists it too.
     await page.locator('a[data-nav="overview"]').click()
     await expect(page.getByTestId('serving-overview').locator('li')).toContainText('127.0.0.1')

@@ -5,6 +5,7 @@ import { GpuDetailScreen } from '../features/gpus/GpuDetail'
 import { Gpus } from '../features/gpus/Gpus'
 import { Overview } from '../features/overview/Overview'
 import { Placeholder } from '../features/placeholder/Placeholder'
+import { EndpointDetail } from '../features/serving/EndpointDetail'
 import { Serving } from '../features/serving/Serving'
 import { Settings } from '../features/settings/Settings'
 import { Storage } from '../features/storage/Storage'
@@ -124,7 +125,11 @@ export function App() {
             <Gpus />
           )
         ) : route === 'serving' ? (
-          <Serving />
+          routeParam ? (
+            <EndpointDetail id={Number(routeParam)} />
+          ) : (
+            <Serving />
+          )
         ) : route === 'settings' ? (
           <Settings />
         ) : (

@@ -91,7 +91,10 @@ export function Serving() {
               {endpoints.map(({ endpoint: e, latest: l }) => (
                 <tr key={e.id} data-endpoint={e.name} data-live={l ? String(l.live) : 'pending'}>
                   <td>
-                    <strong>{e.name}</strong> <span className="muted mono small">{e.url}</span>
+                    <a href={`#/serving/${e.id}`}>
+                      <strong>{e.name}</strong>
+                    </a>{' '}
+                    <span className="muted mono small">{e.url}</span>
                     {l && l.problems.length ? <div className="muted small">! {l.problems[0]}</div> : null}
                   </td>
                   <td>{l ? `${l.kind}${l.runtimeVersion ? ` ${l.runtimeVersion}` : ''}` : (e.kind ?? 'detecting…')}</td>
