@@ -5,11 +5,29 @@ import { z } from 'zod'
 import { Health, HealthLevel } from './contract-base'
 import { GpuDetail, GpuSnapshot } from './gpu'
 import { EndpointStatus, ProbeResult, ServingEndpoint, ServingKind } from './serving'
+import {
+  AliasName,
+  Approval,
+  ArtifactCheck,
+  AuditRow,
+  AuditVerdict,
+  DatasetRole,
+  HashProgress,
+  ImportReport,
+  Model,
+  ModelDetail,
+  ModelName,
+  ModelSummary,
+  Policy,
+  Stage,
+  Version,
+} from './registry'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
 export { Health, HealthLevel }
 export type { Gpu, GpuDetail, GpuProcess, GpuSnapshot, MigDevice } from './gpu'
+export type { Approval, AuditRow, AuditVerdict, Model, ModelDetail, ModelSummary, Stage, Version } from './registry'
 export type { EndpointStatus, ProbeResult, ServedModel, ServingEndpoint, ServingKind } from './serving'
 
 /** Whether the poll that produced a sample fully succeeded; degraded samples carry the reason. */
@@ -156,6 +174,21 @@ const HttpUrl = z
 /** Longest history range a query may ask for: 400 days. */
 export const MAX_RANGE_MS = 400 * 24 * 3600 * 1000
 
+const VersionNumber = z.number().int().positive().max(1_000_000_000)
+const LocalPath = z.string().min(1).max(4096)
+const ShortText = z.string().max(2000)
+const StringMap = z.record(z.string().max(250), z.string().max(5000))
+const ModelFields = z.object({
+  description: z.string().max(10_000).optional(),
+  ownerTeam: z.string().max(200).nullable().optional(),
+  ownerContact: z.string().max(500).nullable().optional(),
+  oncall: z.string().max(500).nullable().optional(),
+  tags: StringMap.optional(),
+  /** Markdown. */
+  card: z.string().max(200_000).optional(),
+  policy: Policy.optional(),
+})
+
 /** Every method a door can call. */
 export const methods = {
   /** Version, data directory, schema and service states of the running core. */
@@ -215,6 +248,117 @@ export const methods = {
   },
   /** Stops polling an endpoint and forgets it. */
   'serving.removeEndpoint': { input: z.object({ id: z.number().int().positive() }).strict(), output: z.object({}) },
+  /** Models with version counts per stage and their flags; search by name, description, owner, tags. */
+  'registry.listModels': {
+    input: z
+      .object({ query: z.string().max(200).optional(), owner: z.string().max(200).optional(), stage: Stage.optional() })
+      .strict()
+      .optional(),
+    output: z.array(ModelSummary),
+  },
+  /** One model: versions, aliases, approvals, its audit history, flags. */
+  'registry.getModel': { input: z.object({ name: ModelName }).strict(), output: ModelDetail },
+  /** One version and its parent (for the diff). */
+  'registry.getVersion': {
+    input: z.object({ name: ModelName, version: VersionNumber }).strict(),
+    output: z.object({ version: Version, parent: Version.nullable() }),
+  },
+  'registry.createModel': { input: ModelFields.extend({ name: ModelName }).strict(), output: Model },
+  /** Edits a model; `revision` is the one the edit was based on (a newer one refuses: no lost update). */
+  'registry.updateModel': {
+    input: z.object({ name: ModelName, revision: z.number().int(), patch: ModelFields.strict() }).strict(),
+    output: Model,
+  },
+  /** The owner's periodic review (clears the review-overdue flag). */
+  'registry.reviewModel': { input: z.object({ name: ModelName, note: ShortText.optional() }).strict(), output: Model },
+  /** Hashes an artifact (file or folder, on the machine running the core) and registers it as a new version. */
+  'registry.register': {
+    input: z
+      .object({
+        model: ModelName,
+        artifact: LocalPath,
+        version: VersionNumber.optional(),
+        format: z.string().max(100).optional(),
+        datasets: z
+          .array(z.object({ role: DatasetRole, path: LocalPath }))
+          .max(50)
+          .optional(),
+        commit: z.string().max(200).optional(),
+        params: StringMap.optional(),
+        metrics: z.record(z.string().max(250), z.number()).optional(),
+        parent: VersionNumber.optional(),
+        description: z.string().max(10_000).optional(),
+        expectSha256: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/)
+          .optional(),
+        copy: z.boolean().optional(),
+        ownerTeam: z.string().max(200).optional(),
+        /** Names the registry.progress events of this registration. */
+        jobId: z.string().max(100).optional(),
+      })
+      .strict(),
+    output: Version,
+  },
+  /** Points an alias at a version (`production` promotes, with the model's approval policy). */
+  'registry.setAlias': {
+    input: z.object({ name: ModelName, alias: AliasName, version: VersionNumber }).strict(),
+    output: z.object({}),
+  },
+  'registry.removeAlias': { input: z.object({ name: ModelName, alias: AliasName }).strict(), output: z.object({}) },
+  /** Moves a version through its lifecycle (registered → staging → production → archived/retired). */
+  'registry.transition': {
+    input: z.object({ name: ModelName, version: VersionNumber, stage: Stage, comment: ShortText.optional() }).strict(),
+    output: Version,
+  },
+  'registry.requestApproval': {
+    input: z.object({ name: ModelName, version: VersionNumber, comment: ShortText.optional() }).strict(),
+    output: Approval,
+  },
+  /** Approve or reject (someone other than the requester), or withdraw (the requester). */
+  'registry.decideApproval': {
+    input: z
+      .object({
+        id: z.number().int().positive(),
+        decision: z.enum(['approve', 'reject', 'withdraw']),
+        comment: ShortText.optional(),
+      })
+      .strict(),
+    output: Approval,
+  },
+  'registry.commentApproval': {
+    input: z.object({ id: z.number().int().positive(), text: ShortText.min(1) }).strict(),
+    output: Approval,
+  },
+  /** Re-hashes a version's artifact against the registered sha256. */
+  'registry.verifyArtifact': {
+    input: z.object({ name: ModelName, version: VersionNumber }).strict(),
+    output: ArtifactCheck,
+  },
+  /** Registers every `<repo>/<model>/<N>/` folder of a Triton-style model repository not yet known. */
+  'registry.scanTriton': {
+    input: z.object({ path: LocalPath, ownerTeam: z.string().max(200).optional() }).strict(),
+    output: ImportReport,
+  },
+  /** Imports an MLflow registered-model export (mlflow-export-import model.json / version.json). */
+  'registry.importMlflow': {
+    input: z.object({ path: LocalPath, ownerTeam: z.string().max(200).optional() }).strict(),
+    output: ImportReport,
+  },
+  /** The audit history, newest first. */
+  'audit.list': {
+    input: z
+      .object({
+        model: ModelName.optional(),
+        limit: z.number().int().min(1).max(5000).optional(),
+        before: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    output: z.array(AuditRow),
+  },
+  /** Walks the hash chain; names the first row that does not verify. */
+  'audit.verify': { input: Empty, output: AuditVerdict },
   /** Every series the store holds, optionally filtered by key prefix. */
   'telemetry.listSeries': {
     input: z
@@ -237,6 +381,10 @@ export const events = {
   'serving.sample': z.object({ endpoint: ServingEndpoint, result: ProbeResult }),
   /** A service changed state (started, degraded with a reason, recovered, stopped). */
   'service.status': ServiceStatus,
+  /** Hashing progress of a registration (throttled to ~10 a second). */
+  'registry.progress': HashProgress,
+  /** A model changed (any registry write). */
+  'registry.changed': z.object({ name: z.string() }),
 } as const satisfies Record<EventName, z.ZodType>
 
 export type Methods = typeof methods

@@ -13,9 +13,35 @@ export const METHOD_NAMES = [
   'serving.listEndpoints',
   'serving.addEndpoint',
   'serving.removeEndpoint',
+  'registry.listModels',
+  'registry.getModel',
+  'registry.getVersion',
+  'registry.createModel',
+  'registry.updateModel',
+  'registry.reviewModel',
+  'registry.register',
+  'registry.setAlias',
+  'registry.removeAlias',
+  'registry.transition',
+  'registry.requestApproval',
+  'registry.decideApproval',
+  'registry.commentApproval',
+  'registry.verifyArtifact',
+  'registry.scanTriton',
+  'registry.importMlflow',
+  'audit.list',
+  'audit.verify',
 ] as const
 
-export const EVENT_NAMES = ['host.sample', 'storage.sample', 'gpu.sample', 'serving.sample', 'service.status'] as const
+export const EVENT_NAMES = [
+  'host.sample',
+  'storage.sample',
+  'gpu.sample',
+  'serving.sample',
+  'service.status',
+  'registry.progress',
+  'registry.changed',
+] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]
 export type EventName = (typeof EVENT_NAMES)[number]

@@ -21,6 +21,21 @@ export const ERROR_CODES = [
   'gpu/parse',
   'serving/duplicate-endpoint',
   'serving/unknown-endpoint',
+  'registry/unknown-model',
+  'registry/unknown-version',
+  'registry/unknown-alias',
+  'registry/unknown-approval',
+  'registry/duplicate-model',
+  'registry/duplicate-version',
+  'registry/artifact-missing',
+  'registry/artifact-unreadable',
+  'registry/hash-mismatch',
+  'registry/forbidden-transition',
+  'registry/archived-version',
+  'registry/approval-required',
+  'registry/self-approval',
+  'registry/conflict',
+  'registry/invalid-import',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -5,6 +5,10 @@ import { GantryError } from '../../src/main/core/errors'
 
 const series = { key: 'k', unit: null, from: 0, to: 1, stepMs: 1, source: 'raw' as const, points: [] }
 
+const notUsed = (): never => {
+  throw new Error('not used')
+}
+
 function handlers(over: Partial<Handlers> = {}): Handlers {
   return {
     'app.info': () => {
@@ -28,6 +32,24 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
       throw new Error('not used')
     },
     'serving.removeEndpoint': () => ({}),
+    'registry.listModels': notUsed,
+    'registry.getModel': notUsed,
+    'registry.getVersion': notUsed,
+    'registry.createModel': notUsed,
+    'registry.updateModel': notUsed,
+    'registry.reviewModel': notUsed,
+    'registry.register': notUsed,
+    'registry.setAlias': notUsed,
+    'registry.removeAlias': notUsed,
+    'registry.transition': notUsed,
+    'registry.requestApproval': notUsed,
+    'registry.decideApproval': notUsed,
+    'registry.commentApproval': notUsed,
+    'registry.verifyArtifact': notUsed,
+    'registry.scanTriton': notUsed,
+    'registry.importMlflow': notUsed,
+    'audit.list': notUsed,
+    'audit.verify': notUsed,
     ...over,
   }
 }

@@ -8,6 +8,7 @@ import { appVersion, createGantry, type Gantry } from '../core'
 import { GantryError } from '../core/errors'
 import { startServer } from '../server/server'
 import { formatHostReport } from './format'
+import { addRegistryCommands } from './registry'
 import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
@@ -186,6 +187,7 @@ export function buildProgram(): Command {
         process.stdout.write(`removed endpoint ${id}\n`)
       })
     })
+  addRegistryCommands(program, (f) => withCore(program.opts(), f))
   return program
 }
 

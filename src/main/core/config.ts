@@ -1,7 +1,7 @@
 // Resolves where Gantry keeps its data and how often it polls: flags beat GANTRY_HOME beat the
 // OS application-data directory. Every door (desktop, headless, CLI) resolves it the same way,
 // so they all open the same database.
-import { homedir } from 'node:os'
+import { homedir, userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
 
 export interface GantryConfig {
@@ -25,8 +25,22 @@ export interface GantryConfig {
   pollTimeoutMs: number
   /** How long stop() may take before it gives up waiting on services. */
   stopTimeoutMs: number
+  /** Who the registry's audit rows name: GANTRY_ACTOR, else the OS user. */
+  actor: string
+  /** A candidate older than this many days is flagged on the Models screen. */
+  staleCandidateDays: number
+  /** An owner who has not reviewed a model in this many days is flagged. */
+  reviewDays: number
   /** Overrides for tests: a clock and the probes. */
   now?: () => number
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username || 'unknown'
+  } catch {
+    return process.env.USER || process.env.USERNAME || 'unknown'
+  }
 }
 
 export function defaultDataDir(
@@ -60,6 +74,9 @@ export function resolveConfig(
     servingIntervalMs: opts.servingIntervalMs ?? num(env.GANTRY_SERVING_INTERVAL_MS, 15_000),
     pollTimeoutMs: opts.pollTimeoutMs ?? num(env.GANTRY_POLL_TIMEOUT_MS, 5000),
     stopTimeoutMs: opts.stopTimeoutMs ?? 3000,
+    actor: opts.actor ?? (env.GANTRY_ACTOR?.trim() || osUser()),
+    staleCandidateDays: opts.staleCandidateDays ?? num(env.GANTRY_STALE_CANDIDATE_DAYS, 14),
+    reviewDays: opts.reviewDays ?? num(env.GANTRY_REVIEW_DAYS, 90),
     now: opts.now,
   }
 }

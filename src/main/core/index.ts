@@ -29,6 +29,8 @@ import { createEndpointService } from './serving/endpoints'
 import { probeEndpoint } from './serving/probe'
 import { createGpuService, gpuPoints, type GpuService } from './telemetry/gpu/service'
 import { createEventBus, type EventBus } from './util/events'
+import { createRegistry, type Registry } from './registry/registry'
+import { importMlflow, scanTritonRepository } from './registry/importers'
 import { createSampledService, type SampledService } from './util/sampled-service'
 
 export type GantryEvents = { [E in EventName]: EventPayload<E> }
@@ -180,6 +182,28 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     },
   })
 
+  const registry: Registry = createRegistry({
+    db,
+    dataDir: config.dataDir,
+    actor: config.actor,
+    now,
+    staleCandidateDays: config.staleCandidateDays,
+    reviewDays: config.reviewDays,
+    onProgress: (p) => {
+      if (!stopped) events.emit('registry.progress', p)
+    },
+    onChanged: (name) => {
+      if (!stopped) events.emit('registry.changed', { name })
+    },
+  })
+  const readImport = (path: string): string => {
+    try {
+      return readFileSync(path, 'utf8')
+    } catch (err) {
+      throw new GantryError('registry/artifact-missing', `cannot read ${path}: ${(err as Error).message}`)
+    }
+  }
+
   let pruneTimer: ReturnType<typeof setInterval> | null = null
 
   const inner = createApi(
@@ -218,6 +242,30 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         endpoints.remove(input.id)
         return {}
       },
+      'registry.listModels': (input) => registry.listModels(input),
+      'registry.getModel': (input) => registry.getModel(input.name),
+      'registry.getVersion': (input) => registry.getVersion(input.name, input.version),
+      'registry.createModel': (input) => registry.createModel(input),
+      'registry.updateModel': (input) => registry.updateModel(input.name, input.revision, input.patch),
+      'registry.reviewModel': (input) => registry.reviewModel(input.name, input.note),
+      'registry.register': (input) => registry.register(input),
+      'registry.setAlias': (input) => {
+        registry.setAlias(input.name, input.alias, input.version)
+        return {}
+      },
+      'registry.removeAlias': (input) => {
+        registry.removeAlias(input.name, input.alias)
+        return {}
+      },
+      'registry.transition': (input) => registry.transition(input.name, input.version, input.stage, input.comment),
+      'registry.requestApproval': (input) => registry.requestApproval(input.name, input.version, input.comment),
+      'registry.decideApproval': (input) => registry.decideApproval(input.id, input.decision, input.comment),
+      'registry.commentApproval': (input) => registry.commentApproval(input.id, input.text),
+      'registry.verifyArtifact': (input) => registry.verifyArtifact(input.name, input.version),
+      'registry.scanTriton': (input) => scanTritonRepository(registry, input.path, { ownerTeam: input.ownerTeam }),
+      'registry.importMlflow': (input) => importMlflow(registry, readImport(input.path), { ownerTeam: input.ownerTeam }),
+      'audit.list': (input) => registry.audit(input),
+      'audit.verify': () => registry.verifyAudit(),
       'telemetry.query': (input) => store.query(input),
       'telemetry.listSeries': (input) => store.listSeries(input.prefix),
     },

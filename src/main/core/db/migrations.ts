@@ -58,4 +58,96 @@ CREATE TABLE serving_endpoints (
 );
 `,
   },
+  {
+    id: 3,
+    name: 'model registry and audit log',
+    sql: `
+-- Models: who owns them and the rules for promoting them. revision guards against lost updates.
+CREATE TABLE reg_models (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  description   TEXT NOT NULL DEFAULT '',
+  owner_team    TEXT,
+  owner_contact TEXT,
+  oncall        TEXT,
+  tags_json     TEXT NOT NULL DEFAULT '{}',
+  card          TEXT NOT NULL DEFAULT '',
+  policy_json   TEXT NOT NULL DEFAULT '{"productionNeedsApproval":false}',
+  created_at    INTEGER NOT NULL,
+  created_by    TEXT NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  revision      INTEGER NOT NULL DEFAULT 1,
+  reviewed_at   INTEGER,
+  reviewed_by   TEXT
+);
+-- Versions: the artifact (where it is, its sha256), lineage and lifecycle stage.
+CREATE TABLE reg_versions (
+  id             INTEGER PRIMARY KEY,
+  model_id       INTEGER NOT NULL REFERENCES reg_models(id),
+  version        INTEGER NOT NULL,
+  stage          TEXT NOT NULL CHECK (stage IN ('registered','staging','production','archived','retired')),
+  stage_at       INTEGER NOT NULL,
+  artifact       TEXT NOT NULL,
+  artifact_kind  TEXT NOT NULL CHECK (artifact_kind IN ('file','dir','uri')),
+  sha256         TEXT,
+  size_bytes     INTEGER,
+  file_count     INTEGER,
+  manifest_json  TEXT,
+  managed        INTEGER NOT NULL DEFAULT 0,
+  format         TEXT,
+  created_at     INTEGER NOT NULL,
+  created_by     TEXT NOT NULL,
+  source_commit  TEXT,
+  parent         INTEGER,
+  params_json    TEXT NOT NULL DEFAULT '{}',
+  metrics_json   TEXT NOT NULL DEFAULT '{}',
+  datasets_json  TEXT NOT NULL DEFAULT '[]',
+  description    TEXT NOT NULL DEFAULT '',
+  UNIQUE (model_id, version)
+);
+CREATE INDEX reg_versions_stage ON reg_versions(stage);
+-- At most one production version per model, enforced by the database itself.
+CREATE UNIQUE INDEX reg_versions_one_production ON reg_versions(model_id) WHERE stage = 'production';
+-- Aliases: each names exactly one version of its model.
+CREATE TABLE reg_aliases (
+  model_id   INTEGER NOT NULL REFERENCES reg_models(id),
+  alias      TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL,
+  PRIMARY KEY (model_id, alias)
+);
+CREATE TABLE reg_approvals (
+  id           INTEGER PRIMARY KEY,
+  model_id     INTEGER NOT NULL REFERENCES reg_models(id),
+  version      INTEGER NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('pending','approved','rejected','applied','withdrawn')),
+  requested_by TEXT NOT NULL,
+  requested_at INTEGER NOT NULL,
+  decided_by   TEXT,
+  decided_at   INTEGER
+);
+CREATE TABLE reg_comments (
+  id          INTEGER PRIMARY KEY,
+  approval_id INTEGER NOT NULL REFERENCES reg_approvals(id),
+  actor       TEXT NOT NULL,
+  at          INTEGER NOT NULL,
+  text        TEXT NOT NULL
+);
+-- Append-only, hash-chained history of every registry change (see registry/audit.ts).
+CREATE TABLE audit_log (
+  seq         INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  model       TEXT,
+  version     INTEGER,
+  before_json TEXT NOT NULL,
+  after_json  TEXT NOT NULL,
+  prev_hash   TEXT NOT NULL,
+  hash        TEXT NOT NULL
+);
+CREATE INDEX audit_log_model ON audit_log(model, seq);
+`,
+  },
 ]

@@ -1,0 +1,286 @@
+// Bringing existing models in: a Triton-style model repository (`<repo>/<model>/<N>/`) scanned
+// and hashed, and MLflow registered-model exports (mlflow-export-import's model.json and
+// version.json, or a REST `{model_version}` body) mapped onto Gantry's model. Each import is one
+// transaction: all of it lands, or none of it.
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { z } from 'zod'
+import { GantryError, errorMessage } from '../errors'
+import { ModelName, type ImportReport, type Stage } from '../../../shared/registry'
+import { hashArtifact, type HashedArtifact } from './hash'
+import type { Registry } from './registry'
+
+/** The `platform:` or `backend:` of a Triton config.pbtxt, as the version's format. */
+export function tritonFormat(configText: string): string | null {
+  const m = /^\s*(platform|backend)\s*:\s*"([^"]+)"/m.exec(configText)
+  return m ? m[2] : null
+}
+
+export async function scanTritonRepository(
+  reg: Registry,
+  repo: string,
+  opts: { ownerTeam?: string; onProgress?: (model: string, version: number) => void } = {},
+): Promise<ImportReport> {
+  const root = resolve(repo)
+  let entries
+  try {
+    entries = await readdir(root, { withFileTypes: true })
+  } catch (err) {
+    throw new GantryError('registry/artifact-missing', `cannot read model repository ${root}: ${errorMessage(err)}`)
+  }
+  const report: ImportReport = { models: [], registered: [], skipped: [] }
+  const found: { model: string; version: number; path: string; hashed: HashedArtifact; format: string | null }[] = []
+  for (const e of entries.filter((x) => x.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const model = e.name
+    if (!ModelName.safeParse(model).success) {
+      report.skipped.push({ model, version: null, reason: 'not a valid model name' })
+      continue
+    }
+    const dir = join(root, model)
+    const config = join(dir, 'config.pbtxt')
+    const format = existsSync(config) ? tritonFormat(readFileSync(config, 'utf8')) : null
+    const versions = (await readdir(dir, { withFileTypes: true }))
+      .filter((x) => x.isDirectory() && /^[1-9]\d{0,8}$/.test(x.name))
+      .map((x) => Number(x.name))
+      .sort((a, b) => a - b)
+    if (versions.length === 0) {
+      report.skipped.push({ model, version: null, reason: 'no numbered version folders' })
+      continue
+    }
+    for (const version of versions) {
+      const path = join(dir, String(version))
+      try {
+        opts.onProgress?.(model, version)
+        found.push({ model, version, path, hashed: await hashArtifact(path), format })
+      } catch (err) {
+        report.skipped.push({ model, version, reason: errorMessage(err) })
+      }
+    }
+  }
+  const { tx, modelRow, versionRow, createModelIn, insertVersionIn, audit, touch, changed } = reg.internal
+  tx(() => {
+    for (const f of found) {
+      const m = modelRow(f.model) ?? createModelIn({ name: f.model, ownerTeam: opts.ownerTeam ?? null })
+      if (!report.models.includes(f.model)) report.models.push(f.model)
+      const existing = versionRow(m.id, f.version)
+      if (existing) {
+        report.skipped.push({
+          model: f.model,
+          version: f.version,
+          reason:
+            existing.sha256 === f.hashed.sha256
+              ? 'already registered with the same content'
+              : `already registered with different content (registered ${existing.sha256?.slice(0, 12) ?? 'unhashed'}…, folder now ${f.hashed.sha256.slice(0, 12)}…)`,
+        })
+        continue
+      }
+      insertVersionIn(m, f.version, {
+        stage: 'registered',
+        location: f.path,
+        hashed: f.hashed,
+        managed: false,
+        format: f.format,
+        createdAt: Date.now(),
+        createdBy: reg.actor,
+        commit: null,
+        parent: null,
+        params: {},
+        metrics: {},
+        datasets: [],
+        description: '',
+      })
+      touch(m)
+      audit('version.register', f.model, f.version, null, {
+        artifact: { location: f.path, sha256: f.hashed.sha256, kind: 'dir' },
+        source: 'triton-repository-scan',
+      })
+      report.registered.push({ model: f.model, version: f.version })
+    }
+  })
+  for (const m of report.models) changed(m)
+  return report
+}
+
+// --- MLflow ---------------------------------------------------------------------------------
+
+const Tags = z.union([z.array(z.object({ key: z.string(), value: z.string() })), z.record(z.string(), z.string())])
+const MlflowVersion = z.object({
+  name: z.string(),
+  version: z.union([z.string().regex(/^\d+$/), z.number().int()]),
+  creation_timestamp: z.number().optional(),
+  current_stage: z.string().nullable().optional(),
+  description: z.string().nullable().optional(),
+  source: z.string().nullable().optional(),
+  run_id: z.string().nullable().optional(),
+  status: z.string().optional(),
+  tags: Tags.optional(),
+  user_id: z.string().nullable().optional(),
+  aliases: z.array(z.string()).optional(),
+})
+type MlflowVersion = z.infer<typeof MlflowVersion>
+const MlflowModel = z.object({
+  name: z.string(),
+  description: z.string().nullable().optional(),
+  user_id: z.string().nullable().optional(),
+  tags: Tags.optional(),
+  aliases: z.array(z.object({ alias: z.string(), version: z.union([z.string(), z.number()]) })).optional(),
+  versions: z.array(MlflowVersion).optional(),
+  latest_versions: z.array(MlflowVersion).optional(),
+})
+
+const tagRecord = (t: z.infer<typeof Tags> | undefined): Record<string, string> =>
+  !t ? {} : Array.isArray(t) ? Object.fromEntries(t.map((x) => [x.key, x.value])) : t
+
+const STAGE_OF: Record<string, Stage> = {
+  none: 'registered',
+  staging: 'staging',
+  production: 'production',
+  archived: 'archived',
+}
+
+/** Reads an MLflow export: a model with its versions, or one version. */
+export function parseMlflowExport(text: string): { model: z.infer<typeof MlflowModel>; versions: MlflowVersion[] } {
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (err) {
+    throw new GantryError('registry/invalid-import', `not JSON: ${errorMessage(err)}`)
+  }
+  const d = doc as Record<string, unknown>
+  const inner = (d.mlflow && typeof d.mlflow === 'object' ? d.mlflow : d) as Record<string, unknown>
+  if (inner.registered_model) {
+    const r = MlflowModel.safeParse(inner.registered_model)
+    if (!r.success)
+      throw new GantryError(
+        'registry/invalid-import',
+        `registered_model: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`,
+      )
+    return { model: r.data, versions: r.data.versions ?? r.data.latest_versions ?? [] }
+  }
+  if (inner.model_version) {
+    const r = MlflowVersion.safeParse(inner.model_version)
+    if (!r.success)
+      throw new GantryError(
+        'registry/invalid-import',
+        `model_version: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`,
+      )
+    return { model: { name: r.data.name }, versions: [r.data] }
+  }
+  if (typeof d.error_code === 'string') {
+    throw new GantryError(
+      'registry/invalid-import',
+      `this is an MLflow error response (${d.error_code}: ${String(d.message ?? '')}), not an export`,
+    )
+  }
+  throw new GantryError('registry/invalid-import', 'not an MLflow export: expected registered_model or model_version')
+}
+
+export async function importMlflow(
+  reg: Registry,
+  text: string,
+  opts: { ownerTeam?: string } = {},
+): Promise<ImportReport> {
+  const { model: mm, versions } = parseMlflowExport(text)
+  const name = mm.name
+  if (!ModelName.safeParse(name).success)
+    throw new GantryError('registry/invalid-import', `model name "${name}" is not valid here`)
+  const report: ImportReport = { models: [name], registered: [], skipped: [] }
+  // Hash what is readable here before the transaction: a local source path that exists.
+  const hashed = new Map<number, HashedArtifact>()
+  for (const v of versions) {
+    const src = v.source ?? ''
+    const local = src.startsWith('file://') ? src.slice(7) : src.startsWith('/') ? src : null
+    if (local && existsSync(local) && statSync(local)) {
+      try {
+        hashed.set(Number(v.version), await hashArtifact(local))
+      } catch {
+        /* recorded as a URI below */
+      }
+    }
+  }
+  // MLflow allows several Production versions; Gantry has one. The newest keeps production.
+  const prodVersions = versions
+    .filter((v) => v.current_stage?.toLowerCase() === 'production')
+    .map((v) => Number(v.version))
+  const keepProd = prodVersions.length ? Math.max(...prodVersions) : null
+  const { tx, modelRow, versionRow, createModelIn, insertVersionIn, putAlias, audit, touch, changed } = reg.internal
+  tx(() => {
+    const tags = tagRecord(mm.tags)
+    if (mm.user_id) tags['mlflow.user_id'] = mm.user_id
+    const m =
+      modelRow(name) ??
+      createModelIn({ name, description: mm.description ?? '', tags, ownerTeam: opts.ownerTeam ?? null })
+    for (const v of [...versions].sort((a, b) => Number(a.version) - Number(b.version))) {
+      const n = Number(v.version)
+      if (versionRow(m.id, n)) {
+        report.skipped.push({ model: name, version: n, reason: 'already registered' })
+        continue
+      }
+      if (v.status && v.status !== 'READY') {
+        report.skipped.push({ model: name, version: n, reason: `MLflow status ${v.status}` })
+        continue
+      }
+      let stage = STAGE_OF[(v.current_stage ?? 'none').toLowerCase()] ?? 'registered'
+      let note = ''
+      if (stage === 'production' && n !== keepProd) {
+        stage = 'archived'
+        note = `was also Production in MLflow; v${keepProd} keeps production here`
+      }
+      const h = hashed.get(n) ?? null
+      if (stage === 'production' && !h) {
+        // Production needs a verified artifact; an unreadable URI is recorded as staging.
+        stage = 'staging'
+        note = 'Production in MLflow, but its artifact is not readable here to hash: imported as staging'
+      }
+      const params: Record<string, string> = {}
+      if (v.run_id) params['mlflow.run_id'] = v.run_id
+      for (const [k, val] of Object.entries(tagRecord(v.tags))) params[`tag.${k}`] = val
+      insertVersionIn(m, n, {
+        stage,
+        location: v.source ?? '',
+        hashed: h,
+        managed: false,
+        format: 'mlflow',
+        createdAt: v.creation_timestamp ?? Date.now(),
+        createdBy: v.user_id || 'mlflow import',
+        commit: null,
+        parent: null,
+        params,
+        metrics: {},
+        datasets: [],
+        description: v.description ?? '',
+      })
+      audit('version.import', name, n, null, {
+        source: 'mlflow',
+        mlflowStage: v.current_stage ?? null,
+        stage,
+        artifact: v.source ?? null,
+        sha256: h?.sha256 ?? null,
+        ...(note ? { note } : {}),
+      })
+      if (note) report.skipped.push({ model: name, version: n, reason: note })
+      report.registered.push({ model: name, version: n })
+      if (stage === 'production') putAlias(m, 'production', n)
+    }
+    const aliasPairs = [
+      ...(mm.aliases ?? []).map((a) => ({ alias: a.alias, version: Number(a.version) })),
+      ...versions.flatMap((v) => (v.aliases ?? []).map((alias) => ({ alias, version: Number(v.version) }))),
+    ]
+    for (const { alias, version } of aliasPairs) {
+      const row = versionRow(m.id, version)
+      if (!row) {
+        report.skipped.push({ model: name, version, reason: `alias ${alias}: version not in the export` })
+      } else if (alias === 'production' || row.stage === 'archived' || row.stage === 'retired') {
+        report.skipped.push({
+          model: name,
+          version,
+          reason: `alias ${alias} not imported: v${version} is ${row.stage}`,
+        })
+      } else putAlias(m, alias, version)
+    }
+    touch(m)
+  })
+  changed(name)
+  return report
+}
