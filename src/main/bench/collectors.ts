@@ -60,3 +60,8 @@ function readOnce(): Promise<unknown> {
 
 // bench/probe-fleet drives the product's own probe.
 export { probeEndpoint } from '../core/serving/probe'
+
+// The whole core, for harnesses that drive it in plain Node: bench/registry.mjs and the
+// registry crash test's child process (test/helpers/registry-crash-child.cjs).
+export { createGantry } from '../core'
+export { hashArtifact } from '../core/registry/hash'

@@ -263,7 +263,8 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'registry.commentApproval': (input) => registry.commentApproval(input.id, input.text),
       'registry.verifyArtifact': (input) => registry.verifyArtifact(input.name, input.version),
       'registry.scanTriton': (input) => scanTritonRepository(registry, input.path, { ownerTeam: input.ownerTeam }),
-      'registry.importMlflow': (input) => importMlflow(registry, readImport(input.path), { ownerTeam: input.ownerTeam }),
+      'registry.importMlflow': (input) =>
+        importMlflow(registry, readImport(input.path), { ownerTeam: input.ownerTeam }),
       'audit.list': (input) => registry.audit(input),
       'audit.verify': () => registry.verifyAudit(),
       'telemetry.query': (input) => store.query(input),
