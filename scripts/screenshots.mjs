@@ -1,6 +1,9 @@
 // Captures the README screenshots from the real console: starts `gantry serve` on a fresh data
 // directory, lets it collect a little history, and shoots Overview and Storage in both themes
 // with Debian's Chromium. Usage: npm run screenshots [-- --wait-ms 20000]
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright'
 import { buildIfNeeded } from './build-if-needed.mjs'
@@ -21,6 +24,7 @@ const server = await startConsole(
   'gantry-shots-',
 )
 const url = server.url
+seedRegistry(server.dataDir)
 await new Promise((r) => setTimeout(r, waitMs))
 const browser = await chromium.launch({
   executablePath: CHROMIUM_PATH,
@@ -46,6 +50,19 @@ try {
     await page.locator('[data-testid="gpu-mig"][data-state="ready"]').waitFor()
     await page.waitForTimeout(800)
     await page.screenshot({ path: join(root, 'docs', `gpu-detail-${theme}.png`), fullPage: true })
+    await page.goto(`${url}#/models`)
+    await page.locator('[data-screen="models"][data-state="ready"]').waitFor()
+    await page.locator('[data-chain="ok"]').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `models-${theme}.png`), fullPage: true })
+    await page.goto(`${url}#/models/fraud-detector`)
+    await page.locator('[data-screen="model"][data-state="ready"]').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `model-${theme}.png`), fullPage: true })
+    await page.goto(`${url}#/models/fraud-detector/3`)
+    await page.locator('[data-screen="version"][data-state="ready"]').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `version-${theme}.png`), fullPage: true })
     await page.close()
   }
 } finally {
@@ -53,3 +70,124 @@ try {
   await server.close()
 }
 console.log('screenshots written to docs/')
+
+/** A small but realistic registry, made the way users make one: through the CLI, as three people. */
+function seedRegistry(dataDir) {
+  const work = mkdtempSync(join(tmpdir(), 'gantry-shots-art-'))
+  const g = (actor, ...args) => {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'gantry.js'), '--data-dir', dataDir, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, GANTRY_ACTOR: actor },
+    })
+    if (r.status !== 0) throw new Error(`gantry ${args.join(' ')}: ${r.stderr}`)
+  }
+  const file = (name, bytes) => {
+    const p = join(work, name)
+    writeFileSync(p, Buffer.alloc(bytes, name.length))
+    return p
+  }
+  writeFileSync(join(work, 'train.csv'), 'amount,country,label\n12.5,DE,0\n99.0,FR,1\n')
+  writeFileSync(join(work, 'reference.csv'), 'amount,country,label\n10.0,DE,0\n')
+  g(
+    'maria',
+    'model',
+    'create',
+    'fraud-detector',
+    '--owner',
+    'risk-ml',
+    '--contact',
+    'risk-ml@corp.internal',
+    '--oncall',
+    'pagerduty: risk-ml',
+    '--description',
+    'Card-present fraud scoring',
+    '--approval',
+    'on',
+  )
+  g(
+    'maria',
+    'register',
+    '--model',
+    'fraud-detector',
+    '--artifact',
+    file('fraud-v1.onnx', 3_000_000),
+    '--dataset',
+    join(work, 'train.csv'),
+    '--reference',
+    join(work, 'reference.csv'),
+    '--commit',
+    '4f2a9c1',
+    '--param',
+    'depth=6',
+    '--metric',
+    'auc=0.912',
+  )
+  g(
+    'maria',
+    'register',
+    '--model',
+    'fraud-detector',
+    '--artifact',
+    file('fraud-v2.onnx', 3_100_000),
+    '--parent',
+    '1',
+    '--dataset',
+    join(work, 'train.csv'),
+    '--reference',
+    join(work, 'reference.csv'),
+    '--commit',
+    '8be01d3',
+    '--param',
+    'depth=8',
+    '--metric',
+    'auc=0.927',
+  )
+  g(
+    'maria',
+    'register',
+    '--model',
+    'fraud-detector',
+    '--artifact',
+    file('fraud-v3.onnx', 3_200_000),
+    '--parent',
+    '2',
+    '--dataset',
+    join(work, 'train.csv'),
+    '--reference',
+    join(work, 'reference.csv'),
+    '--commit',
+    'c71e5aa',
+    '--param',
+    'depth=8',
+    '--param',
+    'lr=0.05',
+    '--metric',
+    'auc=0.931',
+  )
+  for (const v of ['1', '2']) {
+    g('maria', 'stage', 'fraud-detector', v, 'staging')
+    g('maria', 'request-approval', 'fraud-detector', v, '--comment', 'offline eval attached')
+    g('tomas', 'approve', 'fraud-detector', v, '--comment', 'reviewed the eval report')
+    g('maria', 'stage', 'fraud-detector', v, 'production')
+  }
+  g('maria', 'stage', 'fraud-detector', '3', 'staging')
+  g('maria', 'alias', 'set', 'fraud-detector', 'candidate', '3')
+  g('maria', 'request-approval', 'fraud-detector', '3', '--comment', 'AUC +0.4 pts, p95 unchanged')
+  g('jun', 'register', '--model', 'churn-predictor', '--artifact', file('churn.pkl', 800_000), '--owner', 'growth')
+  g('jun', 'stage', 'churn-predictor', '1', 'staging')
+  g('jun', 'stage', 'churn-predictor', '1', 'production')
+  const repo = join(work, 'triton')
+  for (const v of ['1', '2']) {
+    mkdirSync(join(repo, 'resnet50', v), { recursive: true })
+    writeFileSync(join(repo, 'resnet50', v, 'model.plan'), Buffer.alloc(1_000_000 * Number(v), 7))
+  }
+  writeFileSync(join(repo, 'resnet50', 'config.pbtxt'), 'platform: "tensorrt_plan"\n')
+  g('jun', 'import', 'triton', repo, '--owner', 'vision')
+  g(
+    'jun',
+    'import',
+    'mlflow',
+    join(root, 'test', 'fixtures', 'registry', 'mlflow-export-import_oss_registered_model_sklearn_wine.json'),
+  )
+  rmSync(work, { recursive: true, force: true })
+}

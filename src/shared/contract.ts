@@ -383,7 +383,7 @@ export const events = {
   'service.status': ServiceStatus,
   /** Hashing progress of a registration (throttled to ~10 a second). */
   'registry.progress': HashProgress,
-  /** A model changed (any registry write). */
+  /** A model changed (any registry write); name '*' when another process wrote to the database. */
   'registry.changed': z.object({ name: z.string() }),
 } as const satisfies Record<EventName, z.ZodType>
 

@@ -205,6 +205,12 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   }
 
   let pruneTimer: ReturnType<typeof setInterval> | null = null
+  // Another process (the CLI, a training pipeline) may change the registry in the same database:
+  // SQLite's data_version moves when another connection commits, so the UI hears of it too.
+  let externalTimer: ReturnType<typeof setInterval> | null = null
+  let dataVersion = db.pragma('data_version', { simple: true }) as number
+  const auditHead = db.prepare('SELECT MAX(seq) AS seq FROM audit_log')
+  let lastSeq = (auditHead.get() as { seq: number | null }).seq
 
   const inner = createApi(
     {
@@ -292,6 +298,26 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       storage.start()
       gpu.start()
       endpoints.start()
+      if (!externalTimer) {
+        externalTimer = setInterval(() => {
+          if (stopped) return
+          try {
+            const v = db.pragma('data_version', { simple: true }) as number
+            if (v === dataVersion) return
+            dataVersion = v
+            // Only registry writes matter (every one appends an audit row), not another
+            // process's telemetry samples.
+            const seq = (auditHead.get() as { seq: number | null }).seq
+            if (seq !== lastSeq) {
+              lastSeq = seq
+              events.emit('registry.changed', { name: '*' })
+            }
+          } catch {
+            // closing
+          }
+        }, 1000)
+        externalTimer.unref()
+      }
       if (!pruneTimer) {
         const prune = (): void => {
           try {
@@ -316,6 +342,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     storage.stop()
     endpoints.stop()
     if (pruneTimer) clearInterval(pruneTimer)
+    if (externalTimer) clearInterval(externalTimer)
     stopped = true
     // The GPU stream owns a child process: stop it, but never wait past the bound. In-flight
     // probes' results are dropped (stopped), so the database can close.

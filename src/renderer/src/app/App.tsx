@@ -3,6 +3,9 @@ import { useEffect } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import { GpuDetailScreen } from '../features/gpus/GpuDetail'
 import { Gpus } from '../features/gpus/Gpus'
+import { ModelPage } from '../features/models/ModelPage'
+import { Models } from '../features/models/Models'
+import { VersionPage } from '../features/models/VersionPage'
 import { Overview } from '../features/overview/Overview'
 import { Placeholder } from '../features/placeholder/Placeholder'
 import { EndpointDetail } from '../features/serving/EndpointDetail'
@@ -14,7 +17,7 @@ import type { HealthLevel } from '../../../shared/contract'
 import { HealthBadge } from '../ui/Health'
 
 const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
-import { paramFromHash, routeFromHash, type Route } from './slice'
+import { paramFromHash, routeFromHash, subFromHash, type Route } from './slice'
 import { useResolvedTheme } from './theme'
 
 const NAV: { route: Route; label: string; key: string }[] = [
@@ -30,10 +33,11 @@ const NAV: { route: Route; label: string; key: string }[] = [
 ]
 
 export function App() {
-  const { route, routeParam, setRoute, connection, host, storage, info, gpu } = useStore(
+  const { route, routeParam, routeSub, setRoute, connection, host, storage, info, gpu } = useStore(
     useShallow((s) => ({
       route: s.route,
       routeParam: s.routeParam,
+      routeSub: s.routeSub,
       gpu: s.gpu,
       setRoute: s.setRoute,
       connection: s.connection,
@@ -45,7 +49,12 @@ export function App() {
   useResolvedTheme()
 
   useEffect(() => {
-    const onHash = (): void => setRoute(routeFromHash(window.location.hash), paramFromHash(window.location.hash))
+    const onHash = (): void =>
+      setRoute(
+        routeFromHash(window.location.hash),
+        paramFromHash(window.location.hash),
+        subFromHash(window.location.hash),
+      )
     window.addEventListener('hashchange', onHash)
     // Alt+1…9 jumps between areas (plain digits stay free for inputs).
     const onKey = (e: KeyboardEvent): void => {
@@ -129,6 +138,14 @@ export function App() {
             <EndpointDetail id={Number(routeParam)} />
           ) : (
             <Serving />
+          )
+        ) : route === 'models' ? (
+          routeParam && routeSub && /^\d+$/.test(routeSub) ? (
+            <VersionPage key={`${routeParam}@${routeSub}`} name={routeParam} version={Number(routeSub)} />
+          ) : routeParam ? (
+            <ModelPage key={routeParam} name={routeParam} />
+          ) : (
+            <Models />
           )
         ) : route === 'settings' ? (
           <Settings />

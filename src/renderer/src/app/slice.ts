@@ -22,10 +22,12 @@ export interface AppSlice {
   route: Route
   /** The part after the area, e.g. a GPU uuid in #/gpus/<uuid>. */
   routeParam: string | null
+  /** A further part, e.g. the version in #/models/<name>/<version>. */
+  routeSub: string | null
   theme: ThemeChoice
   connection: ConnectionState
   info: AppInfo | null
-  setRoute(route: Route, param?: string | null): void
+  setRoute(route: Route, param?: string | null, sub?: string | null): void
   setTheme(theme: ThemeChoice): void
   setConnection(state: ConnectionState): void
   setInfo(info: AppInfo): void
@@ -41,6 +43,11 @@ export function paramFromHash(hash: string): string | null {
   return parts[1] ? decodeURIComponent(parts[1]) : null
 }
 
+export function subFromHash(hash: string): string | null {
+  const parts = hash.replace(/^#\/?/, '').split('&')[0].split('/')
+  return parts[2] ? decodeURIComponent(parts[2]) : null
+}
+
 function initialTheme(): ThemeChoice {
   const t = localStorage.getItem('gantry-theme')
   return t === 'dark' || t === 'light' || t === 'system' ? t : 'system'
@@ -49,10 +56,11 @@ function initialTheme(): ThemeChoice {
 export const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
   route: routeFromHash(window.location.hash),
   routeParam: paramFromHash(window.location.hash),
+  routeSub: subFromHash(window.location.hash),
   theme: initialTheme(),
   connection: 'connecting',
   info: null,
-  setRoute: (route, param = null) => set({ route, routeParam: param }),
+  setRoute: (route, param = null, sub = null) => set({ route, routeParam: param, routeSub: sub }),
   setTheme: (theme) => {
     localStorage.setItem('gantry-theme', theme)
     set({ theme })

@@ -1,0 +1,470 @@
+// Models: every model with its owner, versions per stage and flags (unowned, production without a
+// drift reference, stale candidate, review overdue); the ownership board (owners × models ×
+// stages); registering a version with a hashing progress bar; imports; the audit chain's state.
+import { useEffect, useMemo, useState } from 'react'
+import type { ImportReport, ModelSummary, Stage } from '../../../../shared/registry'
+import { FLAG_TEXT, STAGES } from '../../../../shared/registry'
+import { useBridge } from '../../bridge/context'
+import { bytes } from '../../ui/format'
+import { Screen } from '../../ui/Screen'
+import { modelHref, useRegistryCall, when } from './useRegistry'
+
+export function StageChip({ stage, children }: { stage: Stage; children?: React.ReactNode }) {
+  return (
+    <span className={`tag stage-${stage}`} data-stage={stage}>
+      {children ?? stage}
+    </span>
+  )
+}
+
+export function Models() {
+  const [query, setQuery] = useState('')
+  const [owner, setOwner] = useState('')
+  const [stage, setStage] = useState<Stage | ''>('')
+  const input = { query: query.trim() || undefined, owner: owner || undefined, stage: stage || undefined }
+  const list = useRegistryCall('registry.listModels', input, JSON.stringify(input))
+  const all = useRegistryCall('registry.listModels', {}, 'all')
+  const owners = useMemo(
+    () => [...new Set((all.data ?? []).map((m) => m.ownerTeam).filter((o): o is string => !!o))].sort(),
+    [all.data],
+  )
+  const models = list.data ?? []
+  const flagged = (all.data ?? []).filter((m) => m.flags.length > 0).length
+
+  return (
+    <Screen
+      id="models"
+      title="Models"
+      state={list.loading && !list.data ? 'loading' : list.error && !list.data ? 'error' : 'ready'}
+      error={list.error}
+    >
+      <p className="subtitle">
+        {all.data ? `${all.data.length} models · ${flagged} need attention` : ''} — the registry is the source of truth
+        for what should run and who answers for it.
+      </p>
+      <section className="panel table-wrap" data-testid="models-list">
+        <div className="toolbar pad">
+          <input
+            type="search"
+            placeholder="Search name, description, owner, tags"
+            aria-label="Search models"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
+          <select aria-label="Owner" value={owner} onChange={(e) => setOwner(e.target.value)}>
+            <option value="">every owner</option>
+            <option value="(none)">no owner</option>
+            {owners.map((o) => (
+              <option key={o} value={o}>
+                {o}
+              </option>
+            ))}
+          </select>
+          <select aria-label="Stage" value={stage} onChange={(e) => setStage(e.target.value as Stage | '')}>
+            <option value="">any stage</option>
+            {STAGES.map((s) => (
+              <option key={s} value={s}>
+                has a {s} version
+              </option>
+            ))}
+          </select>
+        </div>
+        {models.length === 0 ? (
+          <p className="muted pad">
+            {all.data?.length
+              ? 'No model matches.'
+              : 'No models yet: register a version below, scan a Triton model repository, or import an MLflow export.'}
+          </p>
+        ) : (
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Model</th>
+                <th scope="col">Owner</th>
+                <th scope="col" className="num">
+                  Versions
+                </th>
+                <th scope="col">Production</th>
+                <th scope="col">Stages</th>
+                <th scope="col">Flags</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {models.map((m) => (
+                <ModelRow key={m.name} m={m} />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <OwnershipBoard models={all.data ?? []} />
+      <div className="two-col">
+        <RegisterPanel />
+        <ImportPanel />
+      </div>
+      <AuditPanel />
+    </Screen>
+  )
+}
+
+function ModelRow({ m }: { m: ModelSummary }) {
+  return (
+    <tr data-model={m.name}>
+      <td>
+        <a href={modelHref(m.name)} className="mono">
+          {m.name}
+        </a>
+        {m.description ? <div className="muted small">{m.description}</div> : null}
+      </td>
+      <td>{m.ownerTeam ?? <span className="muted">—</span>}</td>
+      <td className="num">{m.versions}</td>
+      <td className="mono">{m.production ? `v${m.production}` : '—'}</td>
+      <td>
+        {STAGES.filter((s) => m.stages[s] > 0 && s !== 'production').map((s) => (
+          <StageChip key={s} stage={s}>
+            {m.stages[s]} {s}
+          </StageChip>
+        ))}
+      </td>
+      <td data-testid="flags">
+        {m.flags.map((f) => (
+          <span key={f} className="tag tag-warn" data-flag={f}>
+            {FLAG_TEXT[f]}
+          </span>
+        ))}
+      </td>
+      <td className="small">{when(m.updatedAt)}</td>
+    </tr>
+  )
+}
+
+function OwnershipBoard({ models }: { models: ModelSummary[] }) {
+  const rows = useMemo(() => {
+    const by = new Map<string, ModelSummary[]>()
+    for (const m of models) {
+      const k = m.ownerTeam ?? ''
+      by.set(k, [...(by.get(k) ?? []), m])
+    }
+    return [...by.entries()].sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b)))
+  }, [models])
+  if (models.length === 0) return null
+  const shown: Stage[] = ['production', 'staging', 'registered', 'archived']
+  return (
+    <section className="panel table-wrap" data-testid="ownership-board">
+      <h2 className="pad">Ownership board</h2>
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">Owner</th>
+            {shown.map((s) => (
+              <th key={s} scope="col">
+                {s}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([owner, ms]) => (
+            <tr key={owner || '(none)'} data-owner={owner || '(none)'}>
+              <th scope="row">{owner || <span className="tag tag-warn">no owner</span>}</th>
+              {shown.map((s) => (
+                <td key={s}>
+                  {ms
+                    .filter((m) => m.stages[s] > 0)
+                    .map((m) => (
+                      <a key={m.name} href={modelHref(m.name)} className="board-item mono">
+                        {m.name}
+                        {s === 'production' && m.production
+                          ? ` v${m.production}`
+                          : m.stages[s] > 1
+                            ? ` ×${m.stages[s]}`
+                            : ''}
+                      </a>
+                    ))}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
+}
+
+function RegisterPanel() {
+  const { bridge } = useBridge()
+  const [model, setModel] = useState('')
+  const [artifact, setArtifact] = useState('')
+  const [reference, setReference] = useState('')
+  const [owner, setOwner] = useState('')
+  const [commit, setCommit] = useState('')
+  const [copy, setCopy] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null)
+  const [result, setResult] = useState<string | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [jobId] = useState(() => `ui-${Math.random().toString(36).slice(2)}`)
+
+  useEffect(
+    () =>
+      bridge.on('registry.progress', (p) => {
+        if (p.jobId === jobId) setProgress({ done: p.bytesDone, total: p.bytesTotal })
+      }),
+    [bridge, jobId],
+  )
+
+  async function submit(e: React.FormEvent): Promise<void> {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    setResult(null)
+    setProgress(null)
+    const r = await bridge.call('registry.register', {
+      model: model.trim(),
+      artifact: artifact.trim(),
+      jobId,
+      ...(reference.trim() ? { datasets: [{ role: 'reference' as const, path: reference.trim() }] } : {}),
+      ...(owner.trim() ? { ownerTeam: owner.trim() } : {}),
+      ...(commit.trim() ? { commit: commit.trim() } : {}),
+      ...(copy ? { copy } : {}),
+    })
+    setBusy(false)
+    if (r.ok) {
+      setResult(
+        `Registered ${r.data.model} v${r.data.version} · sha256 ${r.data.artifact.sha256?.slice(0, 16)}… · ${bytes(r.data.artifact.sizeBytes)}`,
+      )
+      setArtifact('')
+    } else setError(r.error.message)
+  }
+
+  const pctDone = progress && progress.total ? Math.min(100, (100 * progress.done) / progress.total) : busy ? 0 : null
+  return (
+    <section className="panel" data-testid="register">
+      <h2>Register a version</h2>
+      <p className="muted small">
+        Paths are on the machine running the Gantry core. The artifact (a file or a folder) is hashed where it is, or
+        copied into the managed store.
+      </p>
+      <form className="form-grid" onSubmit={(e) => void submit(e)}>
+        <label>
+          Model
+          <input required value={model} onChange={(e) => setModel(e.target.value)} placeholder="fraud-detector" />
+        </label>
+        <label>
+          Artifact path
+          <input
+            required
+            value={artifact}
+            onChange={(e) => setArtifact(e.target.value)}
+            placeholder="/models/fraud/3"
+          />
+        </label>
+        <label>
+          Reference dataset (for drift)
+          <input
+            value={reference}
+            onChange={(e) => setReference(e.target.value)}
+            placeholder="/data/fraud/reference.csv"
+          />
+        </label>
+        <label>
+          Owner team (new model)
+          <input value={owner} onChange={(e) => setOwner(e.target.value)} />
+        </label>
+        <label>
+          Source commit
+          <input value={commit} onChange={(e) => setCommit(e.target.value)} />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={copy} onChange={(e) => setCopy(e.target.checked)} /> Copy into the managed
+          store
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Hashing…' : 'Register'}
+        </button>
+      </form>
+      {pctDone !== null ? (
+        <div
+          className="progress"
+          role="progressbar"
+          aria-valuenow={Math.round(pctDone)}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          data-testid="hash-progress"
+        >
+          <div className="progress-fill" style={{ width: `${pctDone}%` }} />
+          <span className="progress-label">
+            {progress ? `${bytes(progress.done)} of ${bytes(progress.total)}` : 'starting…'}
+          </span>
+        </div>
+      ) : null}
+      {result ? (
+        <p className="ok-note" role="status">
+          {result}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="state-note error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </section>
+  )
+}
+
+function ImportPanel() {
+  const { bridge } = useBridge()
+  const [path, setPath] = useState('')
+  const [kind, setKind] = useState<'triton' | 'mlflow'>('triton')
+  const [owner, setOwner] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [report, setReport] = useState<ImportReport | null>(null)
+  const [error, setError] = useState<string | null>(null)
+
+  async function submit(e: React.FormEvent): Promise<void> {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    setReport(null)
+    const args = { path: path.trim(), ...(owner.trim() ? { ownerTeam: owner.trim() } : {}) }
+    const r =
+      kind === 'triton'
+        ? await bridge.call('registry.scanTriton', args)
+        : await bridge.call('registry.importMlflow', args)
+    setBusy(false)
+    if (r.ok) setReport(r.data)
+    else setError(r.error.message)
+  }
+
+  return (
+    <section className="panel" data-testid="import">
+      <h2>Import</h2>
+      <form className="form-grid" onSubmit={(e) => void submit(e)}>
+        <label>
+          From
+          <select value={kind} onChange={(e) => setKind(e.target.value as 'triton' | 'mlflow')}>
+            <option value="triton">a Triton model repository (folder)</option>
+            <option value="mlflow">an MLflow export (model.json)</option>
+          </select>
+        </label>
+        <label>
+          Path
+          <input required value={path} onChange={(e) => setPath(e.target.value)} />
+        </label>
+        <label>
+          Owner team (new models)
+          <input value={owner} onChange={(e) => setOwner(e.target.value)} />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Importing…' : 'Import'}
+        </button>
+      </form>
+      {report ? (
+        <div role="status" data-testid="import-report">
+          <p className="ok-note">
+            Registered {report.registered.length} version(s) in {report.models.length} model(s).
+          </p>
+          <ul className="reasons">
+            {report.skipped.map((s, i) => (
+              <li key={i}>
+                {s.model}
+                {s.version === null ? '' : ` v${s.version}`}: {s.reason}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {error ? (
+        <p className="state-note error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </section>
+  )
+}
+
+function AuditPanel() {
+  const v = useRegistryCall('audit.verify', {}, 'verify')
+  const recent = useRegistryCall('audit.list', { limit: 15 }, 'recent')
+  return (
+    <section className="panel table-wrap" data-testid="audit">
+      <div className="health-head pad">
+        <h2>History</h2>
+        {v.data ? (
+          v.data.ok ? (
+            <span className="badge badge-ok" data-chain="ok">
+              <span className="dot" aria-hidden="true" />
+              chain verified · {v.data.rows} rows
+            </span>
+          ) : (
+            <span className="badge badge-critical" data-chain="broken" role="alert">
+              <span className="dot" aria-hidden="true" />
+              chain BROKEN at row {v.data.firstBad?.seq}: {v.data.firstBad?.reason}
+            </span>
+          )
+        ) : null}
+      </div>
+      {v.data?.head ? <p className="muted small pad mono">head {v.data.head}</p> : null}
+      <AuditTable rows={recent.data ?? []} />
+    </section>
+  )
+}
+
+export function AuditTable({
+  rows,
+}: {
+  rows: {
+    seq: number
+    at: number
+    actor: string
+    action: string
+    model: string | null
+    version: number | null
+    after: unknown
+  }[]
+}) {
+  if (!rows.length) return <p className="muted pad">Nothing has happened yet.</p>
+  return (
+    <table className="table" data-testid="audit-rows">
+      <thead>
+        <tr>
+          <th scope="col" className="num">
+            #
+          </th>
+          <th scope="col">When</th>
+          <th scope="col">Who</th>
+          <th scope="col">What</th>
+          <th scope="col">Model</th>
+          <th scope="col">Detail</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.seq}>
+            <td className="num mono">{r.seq}</td>
+            <td className="small">{when(r.at)}</td>
+            <td>{r.actor}</td>
+            <td className="mono">{r.action}</td>
+            <td className="mono">
+              {r.model ? (
+                <a
+                  href={modelHref(r.model, r.version ?? undefined)}
+                >{`${r.model}${r.version ? ` v${r.version}` : ''}`}</a>
+              ) : (
+                ''
+              )}
+            </td>
+            <td className="mono small detail">{summarize(r.after)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function summarize(x: unknown): string {
+  if (x === null || x === undefined) return ''
+  const s = JSON.stringify(x)
+  return s.length > 140 ? `${s.slice(0, 140)}…` : s
+}
