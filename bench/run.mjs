@@ -10,6 +10,7 @@ import { benchGpuStream } from './gpu-stream.mjs'
 import { benchGpuTiles } from './gpu-tiles.mjs'
 import { benchHostPoll } from './host-poll.mjs'
 import { benchProbeFleet } from './probe-fleet.mjs'
+import { benchRegistry } from './registry.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
@@ -18,6 +19,7 @@ const benches = {
   'gpu-stream': benchGpuStream,
   'gpu-tiles': benchGpuTiles,
   'probe-fleet': benchProbeFleet,
+  registry: benchRegistry,
 }
 const only = process.argv.slice(2)
 const lines = []

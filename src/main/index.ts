@@ -1,7 +1,9 @@
 // The desktop door: composes the core, the hardened window and the validated IPC. No logic here.
-import { app, BrowserWindow, dialog } from 'electron'
+import { app, BrowserWindow, dialog, safeStorage } from 'electron'
 import { createGantry, type Gantry } from './core'
 import { forwardEvents, registerIpc } from './electron/ipc'
+import { createDesktopSecretStore } from './electron/secrets'
+import { resolveConfig } from './core/config'
 import { hardenSession } from './electron/security'
 import { createMainWindow, isOwnUrl } from './electron/window'
 
@@ -17,7 +19,8 @@ if (!app.requestSingleInstanceLock()) app.quit()
 app.whenReady().then(() => {
   hardenSession()
   try {
-    gantry = createGantry({ door: 'electron', dataDir: dataDirFlag() })
+    const dataDir = resolveConfig({ dataDir: dataDirFlag() }).dataDir
+    gantry = createGantry({ door: 'electron', dataDir, secrets: createDesktopSecretStore(dataDir, safeStorage) })
   } catch (err) {
     dialog.showErrorBox('Gantry cannot start', err instanceof Error ? err.message : String(err))
     app.exit(1)

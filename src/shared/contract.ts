@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import { Health, HealthLevel } from './contract-base'
 import { GpuDetail, GpuSnapshot } from './gpu'
-import { EndpointStatus, ProbeResult, ServingEndpoint, ServingKind } from './serving'
+import { EndpointAuthInput, EndpointStatus, ProbeResult, ServingEndpoint, ServingKind, SmokeSpec } from './serving'
 import {
   AliasName,
   Approval,
@@ -189,6 +189,18 @@ const ModelFields = z.object({
   policy: Policy.optional(),
 })
 
+const EndpointBindings = z
+  .array(
+    z
+      .object({
+        model: ModelName,
+        servedName: z.string().min(1).max(300),
+        alias: AliasName.or(z.literal('production')),
+      })
+      .strict(),
+  )
+  .max(100)
+
 /** Every method a door can call. */
 export const methods = {
   /** Version, data directory, schema and service states of the running core. */
@@ -235,13 +247,28 @@ export const methods = {
   },
   /** Saved endpoints with their latest poll. */
   'serving.listEndpoints': { input: Empty, output: z.array(EndpointStatus) },
-  /** Saves an endpoint and starts polling it. */
+  /** Saves an endpoint and starts polling it; credentials go to the secrets service. */
   'serving.addEndpoint': {
     input: z
       .object({
         url: HttpUrl,
         name: z.string().min(1).max(200).optional(),
         kind: ServingKind.optional(),
+        auth: EndpointAuthInput.optional(),
+        smoke: SmokeSpec.optional(),
+        bindings: EndpointBindings.optional(),
+      })
+      .strict(),
+    output: ServingEndpoint,
+  },
+  /** Changes an endpoint's credentials (null: none), smoke request (null: none) or registry bindings. */
+  'serving.configureEndpoint': {
+    input: z
+      .object({
+        id: z.number().int().positive(),
+        auth: EndpointAuthInput.nullable().optional(),
+        smoke: SmokeSpec.nullable().optional(),
+        bindings: EndpointBindings.optional(),
       })
       .strict(),
     output: ServingEndpoint,
@@ -378,7 +405,7 @@ export const events = {
   /** A GPU stream sample, or a change of the stream's state (no driver, not responding…). */
   'gpu.sample': GpuSnapshot,
   /** An endpoint poll finished. */
-  'serving.sample': z.object({ endpoint: ServingEndpoint, result: ProbeResult }),
+  'serving.sample': z.object({ endpoint: ServingEndpoint, result: ProbeResult, status: EndpointStatus }),
   /** A service changed state (started, degraded with a reason, recovered, stopped). */
   'service.status': ServiceStatus,
   /** Hashing progress of a registration (throttled to ~10 a second). */

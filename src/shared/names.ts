@@ -13,6 +13,7 @@ export const METHOD_NAMES = [
   'serving.listEndpoints',
   'serving.addEndpoint',
   'serving.removeEndpoint',
+  'serving.configureEndpoint',
   'registry.listModels',
   'registry.getModel',
   'registry.getVersion',

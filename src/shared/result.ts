@@ -36,6 +36,9 @@ export const ERROR_CODES = [
   'registry/self-approval',
   'registry/conflict',
   'registry/invalid-import',
+  'secrets/insecure',
+  'secrets/unreadable',
+  'secrets/refused',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

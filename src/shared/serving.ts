@@ -55,6 +55,27 @@ export const ServingMetrics = z.object({
 })
 export type ServingMetrics = z.infer<typeof ServingMetrics>
 
+/** A request that proves the model really answers (a one-token completion, a tiny tensor). */
+export const SmokeSpec = z.object({
+  method: z.enum(['GET', 'POST']),
+  /** Relative to the endpoint URL, e.g. v1/completions or v2/models/m/infer. */
+  path: z.string().max(1000),
+  /** JSON body for POST. */
+  body: z.unknown().optional(),
+  timeoutMs: z.number().int().min(100).max(120_000),
+  /** Status the answer must have (default: any 2xx). */
+  expectStatus: z.number().int().min(100).max(599).optional(),
+})
+export type SmokeSpec = z.infer<typeof SmokeSpec>
+
+export const SmokeResult = z.object({
+  ok: z.boolean(),
+  status: z.number().int().nullable(),
+  ms: z.number(),
+  error: z.string().nullable(),
+})
+export type SmokeResult = z.infer<typeof SmokeResult>
+
 export const ProbeResult = z.object({
   url: z.string(),
   kind: ServingKind,
@@ -72,6 +93,8 @@ export const ProbeResult = z.object({
   metricsUrl: z.string().nullable(),
   problems: z.array(z.string()),
   checks: z.array(ProbeCheck),
+  /** The configured smoke request's outcome; null when none is configured or the server is down. */
+  smoke: SmokeResult.nullable(),
 })
 export type ProbeResult = z.infer<typeof ProbeResult>
 
@@ -83,8 +106,43 @@ export const ServingEndpoint = z.object({
   /** null: detect the runtime on each poll. */
   kind: ServingKind.nullable(),
   createdAt: z.number(),
+  /** How Gantry authenticates (the secret itself is in the secrets service, never here). */
+  auth: z.object({ type: z.enum(['bearer', 'basic']), user: z.string().nullable() }).nullable(),
+  smoke: SmokeSpec.nullable(),
+  /** Registry models this endpoint should serve: model, the name it is served under, the alias. */
+  bindings: z.array(z.object({ model: z.string(), servedName: z.string(), alias: z.string() })),
 })
 export type ServingEndpoint = z.infer<typeof ServingEndpoint>
 
-export const EndpointStatus = z.object({ endpoint: ServingEndpoint, latest: ProbeResult.nullable() })
+/** Credentials as given to add or configure an endpoint (stored in the secrets service). */
+export const EndpointAuthInput = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('bearer'), token: z.string().min(1).max(8192) }).strict(),
+  z.object({ type: z.literal('basic'), user: z.string().min(1).max(256), password: z.string().max(8192) }).strict(),
+])
+export type EndpointAuthInput = z.infer<typeof EndpointAuthInput>
+
+/** up: live, ready, smoke fine · hung: says healthy but the smoke request fails or times out ·
+ *  not-ready: live but not ready · down: no answer or not live · unknown: not polled yet. */
+export const EndpointVerdict = z.enum(['up', 'hung', 'not-ready', 'down', 'unknown'])
+export type EndpointVerdict = z.infer<typeof EndpointVerdict>
+
+/** What the registry says should run here against what the endpoint really serves. */
+export const IntentCheck = z.object({
+  model: z.string(),
+  servedName: z.string(),
+  alias: z.string(),
+  expectedVersion: z.number().int().nullable(),
+  /** What the runtime reports: version numbers, or the weights' source where it has no versions. */
+  served: z.array(z.string()),
+  state: z.enum(['match', 'mismatch', 'missing', 'no-intent', 'unknown']),
+  detail: z.string(),
+})
+export type IntentCheck = z.infer<typeof IntentCheck>
+
+export const EndpointStatus = z.object({
+  endpoint: ServingEndpoint,
+  latest: ProbeResult.nullable(),
+  verdict: EndpointVerdict,
+  intent: z.array(IntentCheck),
+})
 export type EndpointStatus = z.infer<typeof EndpointStatus>

@@ -9,12 +9,12 @@ const fx = (p: string): string => readFileSync(join(__dirname, '..', 'fixtures',
 test('probes a model server and shows what it really serves, with the raw responses', async ({ page, gantry }) => {
   const s = await replayServer({
     'GET /v1/models': { body: fx('vllm/v1_models_served_model_name.json') },
+    'POST /v1/completions': { hang: true },
     'GET /version': { body: fx('vllm/version.json') },
     'GET /health': { body: '' },
   })
   try {
     await page.goto(`${gantry.url}#/serving`)
-    await expect(page.locator('[data-screen="serving"]')).toContainText('not built yet — issue #4')
     await page.getByLabel('Endpoint URL').fill(s.url)
     await page.getByRole('button', { name: 'Probe' }).click()
     const result = page.getByTestId('probe-result')
@@ -39,7 +39,23 @@ test('probes a model server and shows what it really serves, with the raw respon
     await expect(page.getByTestId('endpoint-models')).toContainText('prompt_model')
     await expect(page.getByTestId('endpoint-history').locator('canvas')).toHaveCount(4)
     await expect(page.locator('[data-screen="endpoint-detail"] pre.raw').first()).toContainText('GET')
+    await expect(page.getByTestId('verdict')).toHaveText('up')
+    // A smoke request that never answers turns a healthy-looking server into "hung"; a registry
+    // binding shows what should be served against what is.
+    const cfg = page.getByTestId('endpoint-config')
+    await cfg.getByLabel(/Send one each poll/).check()
+    await cfg.getByLabel('Smoke path').fill('v1/completions')
+    await cfg.getByLabel('Timeout (ms)').fill('300')
+    await cfg.getByLabel('Registry model').fill('qwen')
+    await cfg.getByLabel('Served name').fill('prompt_model')
+    await cfg.getByRole('button', { name: 'Add' }).click()
+    await cfg.getByRole('button', { name: 'Save settings' }).click()
+    await expect(cfg.getByRole('status')).toContainText('Saved')
+    await expect(page.getByTestId('verdict')).toHaveText('hung')
+    await expect(page.getByTestId('intent-table').locator('tr[data-intent]')).toHaveAttribute('data-intent', 'no-intent')
+    await expect(page.getByTestId('intent-table')).toContainText('the registry has no production version of qwen')
     await page.getByRole('link', { name: '← All endpoints' }).click()
+    await expect(row).toHaveAttribute('data-verdict', 'hung')
     // The Overview lists it too.
     await page.locator('a[data-nav="overview"]').click()
     await expect(page.getByTestId('serving-overview').locator('li')).toContainText('127.0.0.1')

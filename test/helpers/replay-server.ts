@@ -3,7 +3,12 @@
 import { createServer, type Server, type ServerResponse } from 'node:http'
 
 export type Route =
-  | { status?: number; body: string; type?: string }
+  | {
+      status?: number
+      body: string
+      type?: string
+      /** Answer 401 unless Authorization is exactly this. */ auth?: string
+    }
   | { hang: true }
   | { drip: true }
   | { huge: number }
@@ -50,6 +55,10 @@ export async function replayServer(
     }
     if ('redirectLoop' in r) {
       res.writeHead(302, { location: req.url ?? '/' }).end()
+      return
+    }
+    if (r.auth !== undefined && req.headers.authorization !== r.auth) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}')
       return
     }
     res.writeHead(r.status ?? 200, { 'content-type': r.type ?? 'application/json' }).end(r.body)

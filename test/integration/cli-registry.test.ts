@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3'
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { appendFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
@@ -139,5 +139,56 @@ describe('gantry registry commands', () => {
       ]),
     )
     expect(r.registered).toHaveLength(3)
+  })
+})
+
+describe('gantry endpoint add/configure', () => {
+  it('takes the secret from the environment only, binds registry models and sets a smoke request', () => {
+    const data = tmpDir()
+    const url = 'http://127.0.0.1:9/'
+    const noSecret = gantry(data, ['endpoint', 'add', url, '--auth', 'bearer'])
+    expect(noSecret.status).toBe(2)
+    expect(noSecret.stderr).toMatch(/set GANTRY_ENDPOINT_SECRET/)
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        '--data-dir',
+        data,
+        'endpoint',
+        'add',
+        url,
+        '--name',
+        'llm',
+        '--auth',
+        'bearer',
+        '--bind',
+        'qwen=prompt_model@candidate',
+        '--bind',
+        'bert',
+        '--smoke',
+        'POST v1/completions',
+        '--smoke-body',
+        '{"prompt":"hi","max_tokens":1}',
+        '--json',
+      ],
+      { encoding: 'utf8', env: { ...process.env, GANTRY_ENDPOINT_SECRET: 's3cr3t-token' } },
+    )
+    const e = json<{ id: number; auth: unknown; bindings: unknown; smoke: unknown }>(r)
+    expect(e.auth).toEqual({ type: 'bearer', user: null })
+    expect(e.bindings).toEqual([
+      { model: 'bert', servedName: 'bert', alias: 'production' },
+      { model: 'qwen', servedName: 'prompt_model', alias: 'candidate' },
+    ])
+    expect(e.smoke).toEqual({
+      method: 'POST',
+      path: 'v1/completions',
+      timeoutMs: 10000,
+      body: { prompt: 'hi', max_tokens: 1 },
+    })
+    expect(Object.values(JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')))).toEqual(['s3cr3t-token'])
+    const off = json<{ auth: unknown }>(gantry(data, ['endpoint', 'configure', String(e.id), '--no-auth', '--json']))
+    expect(off.auth).toBeNull()
+    expect(JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8'))).toEqual({})
   })
 })

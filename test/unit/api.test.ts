@@ -32,6 +32,7 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
       throw new Error('not used')
     },
     'serving.removeEndpoint': () => ({}),
+    'serving.configureEndpoint': notUsed,
     'registry.listModels': notUsed,
     'registry.getModel': notUsed,
     'registry.getVersion': notUsed,

@@ -144,22 +144,49 @@ export function buildProgram(): Command {
       }
     })
   const endpoint = program.command('endpoint').description('model-server endpoints Gantry polls')
-  endpoint
-    .command('add <url>')
-    .description('save an endpoint; a running console polls it')
-    .option('--name <name>', 'a name (default: host:port)')
-    .option('--kind <kind>', `runtime, else detected on each poll: ${SERVING_KINDS.join(', ')}`)
-    .option('--json', 'print the saved endpoint as JSON')
-    .action(async (url: string, o: { name?: string; kind?: string; json?: boolean }) => {
-      await withCore(program.opts(), async (g) => {
-        const r = await g.api.call('serving.addEndpoint', { url, name: o.name, kind: o.kind })
-        if (!r.ok) throw new GantryError(r.error.code, r.error.message)
-        const e = r.data as ServingEndpoint
-        process.stdout.write(
-          o.json ? `${JSON.stringify(e, null, 2)}\n` : `added endpoint ${e.id}: ${e.name} ${e.url}\n`,
-        )
-      })
+  const configOptions = (c: Command): Command =>
+    c
+      .option(
+        '--auth <type>',
+        'bearer or basic; the secret is read from $GANTRY_ENDPOINT_SECRET (never from the command line)',
+      )
+      .option('--user <user>', 'user name for basic auth')
+      .option('--no-auth', 'remove stored credentials (configure only)')
+      .option('--smoke <METHOD path>', "a smoke request each poll, e.g. 'POST v1/completions'")
+      .option('--smoke-body <json>', 'JSON body of the smoke request')
+      .option('--smoke-timeout <ms>', 'smoke request deadline', ms, 10_000)
+      .option(
+        '--bind <model[=served][@alias]>',
+        'a registry model this endpoint should serve (repeatable)',
+        (v: string, p: string[] = []) => [...p, v],
+      )
+      .option('--json', 'print the endpoint as JSON')
+  configOptions(
+    endpoint
+      .command('add <url>')
+      .description('save an endpoint; a running console polls it')
+      .option('--name <name>', 'a name (default: host:port)')
+      .option('--kind <kind>', `runtime, else detected on each poll: ${SERVING_KINDS.join(', ')}`),
+  ).action(async (url: string, o: EndpointCliOptions & { name?: string; kind?: string }) => {
+    await withCore(program.opts(), async (g) => {
+      const r = await g.api.call('serving.addEndpoint', { url, name: o.name, kind: o.kind, ...endpointConfig(o, true) })
+      if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+      const e = r.data as ServingEndpoint
+      process.stdout.write(o.json ? `${JSON.stringify(e, null, 2)}\n` : `added endpoint ${e.id}: ${e.name} ${e.url}\n`)
     })
+  })
+  configOptions(
+    endpoint
+      .command('configure <id>')
+      .description("change an endpoint's credentials, smoke request or registry bindings"),
+  ).action(async (id: string, o: EndpointCliOptions) => {
+    await withCore(program.opts(), async (g) => {
+      const r = await g.api.call('serving.configureEndpoint', { id: Number(id), ...endpointConfig(o, false) })
+      if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+      const e = r.data as ServingEndpoint
+      process.stdout.write(o.json ? `${JSON.stringify(e, null, 2)}\n` : `configured endpoint ${e.id}: ${e.name}\n`)
+    })
+  })
   endpoint
     .command('list')
     .description('the saved endpoints')
@@ -189,6 +216,63 @@ export function buildProgram(): Command {
     })
   addRegistryCommands(program, (f) => withCore(program.opts(), f))
   return program
+}
+
+interface EndpointCliOptions {
+  auth?: string | boolean
+  user?: string
+  smoke?: string
+  smokeBody?: string
+  smokeTimeout: number
+  bind?: string[]
+  json?: boolean
+}
+
+/** The endpoint settings the CLI flags ask for; secrets come from the environment only. */
+function endpointConfig(o: EndpointCliOptions, adding: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  if (o.auth === false) {
+    if (adding) throw new GantryError('contract/invalid-input', '--no-auth only applies to configure')
+    out.auth = null
+  } else if (typeof o.auth === 'string') {
+    const secret = process.env.GANTRY_ENDPOINT_SECRET
+    if (!secret)
+      throw new GantryError(
+        'contract/invalid-input',
+        `--auth ${o.auth}: set GANTRY_ENDPOINT_SECRET to the token or password`,
+      )
+    if (o.auth === 'bearer') out.auth = { type: 'bearer', token: secret }
+    else if (o.auth === 'basic') {
+      if (!o.user) throw new GantryError('contract/invalid-input', '--auth basic needs --user')
+      out.auth = { type: 'basic', user: o.user, password: secret }
+    } else throw new GantryError('contract/invalid-input', `--auth ${o.auth}: bearer or basic`)
+  }
+  if (o.smoke) {
+    const m = /^(GET|POST)\s+(\S+)$/i.exec(o.smoke.trim())
+    if (!m) throw new GantryError('contract/invalid-input', `--smoke "${o.smoke}": expected 'GET path' or 'POST path'`)
+    let body: unknown
+    if (o.smokeBody !== undefined) {
+      try {
+        body = JSON.parse(o.smokeBody)
+      } catch {
+        throw new GantryError('contract/invalid-input', '--smoke-body is not valid JSON')
+      }
+    }
+    out.smoke = {
+      method: m[1].toUpperCase(),
+      path: m[2],
+      timeoutMs: o.smokeTimeout,
+      ...(body === undefined ? {} : { body }),
+    }
+  }
+  if (o.bind) {
+    out.bindings = o.bind.map((b) => {
+      const m = /^([^=@]+)(?:=([^@]+))?(?:@(.+))?$/.exec(b)
+      if (!m) throw new GantryError('contract/invalid-input', `--bind ${b}: expected model[=served][@alias]`)
+      return { model: m[1], servedName: m[2] ?? m[1], alias: m[3] ?? 'production' }
+    })
+  }
+  return out
 }
 
 /** Runs one CLI action on a core with no pollers, and always closes it. */

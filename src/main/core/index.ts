@@ -30,6 +30,7 @@ import { probeEndpoint } from './serving/probe'
 import { createGpuService, gpuPoints, type GpuService } from './telemetry/gpu/service'
 import { createEventBus, type EventBus } from './util/events'
 import { createRegistry, type Registry } from './registry/registry'
+import { createSecretStore, type SecretStore } from './secrets'
 import { importMlflow, scanTritonRepository } from './registry/importers'
 import { createSampledService, type SampledService } from './util/sampled-service'
 
@@ -56,6 +57,8 @@ export interface GantryOptions extends Partial<GantryConfig> {
   /** How long `nvidia-smi -q -x` may take (default 20 s: multi-GPU hosts are slow). */
   gpuDetailTimeoutMs?: number
   log?: (line: string) => void
+  /** Where endpoint credentials go: the desktop passes Electron safeStorage; default a 0600 file. */
+  secrets?: SecretStore
 }
 
 const PRUNE_EVERY_MS = 10 * 60_000
@@ -161,27 +164,6 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     readXml: options.readGpuXml,
   })
 
-  const endpoints = createEndpointService({
-    db,
-    intervalMs: config.servingIntervalMs,
-    timeoutMs: config.pollTimeoutMs,
-    now,
-    publish: (endpoint, result) => {
-      const m = result.metrics
-      safeWrite(result.at, [
-        [`serving.up:${endpoint.id}`, result.live === null ? 0 : result.live ? 1 : 0, ''],
-        [`serving.rps:${endpoint.id}`, m?.requestRate ?? null, 'req/s'],
-        [
-          `serving.err_pct:${endpoint.id}`,
-          m?.errorRate === null || m?.errorRate === undefined ? null : m.errorRate * 100,
-          '%',
-        ],
-        [`serving.p95_ms:${endpoint.id}`, m?.p95Ms ?? m?.avgLatencyMs ?? null, 'ms'],
-      ])
-      if (!stopped) events.emit('serving.sample', { endpoint, result })
-    },
-  })
-
   const registry: Registry = createRegistry({
     db,
     dataDir: config.dataDir,
@@ -196,6 +178,30 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       if (!stopped) events.emit('registry.changed', { name })
     },
   })
+  const secrets = options.secrets ?? createSecretStore(config.dataDir)
+  const endpoints = createEndpointService({
+    db,
+    intervalMs: config.servingIntervalMs,
+    timeoutMs: config.pollTimeoutMs,
+    now,
+    secrets,
+    expected: (model, alias) => registry.expectedFor(model, alias),
+    publish: (endpoint, result, status) => {
+      const m = result.metrics
+      safeWrite(result.at, [
+        [`serving.up:${endpoint.id}`, result.live === null ? 0 : result.live ? 1 : 0, ''],
+        [`serving.rps:${endpoint.id}`, m?.requestRate ?? null, 'req/s'],
+        [
+          `serving.err_pct:${endpoint.id}`,
+          m?.errorRate === null || m?.errorRate === undefined ? null : m.errorRate * 100,
+          '%',
+        ],
+        [`serving.p95_ms:${endpoint.id}`, m?.p95Ms ?? m?.avgLatencyMs ?? null, 'ms'],
+      ])
+      if (!stopped) events.emit('serving.sample', { endpoint, result, status })
+    },
+  })
+
   const readImport = (path: string): string => {
     try {
       return readFileSync(path, 'utf8')
@@ -244,6 +250,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         }),
       'serving.listEndpoints': () => endpoints.list(),
       'serving.addEndpoint': (input) => endpoints.add(input),
+      'serving.configureEndpoint': (input) => endpoints.configure(input.id, input),
       'serving.removeEndpoint': (input) => {
         endpoints.remove(input.id)
         return {}

@@ -150,4 +150,23 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_model ON audit_log(model, seq);
 `,
   },
+  {
+    id: 4,
+    name: 'endpoint auth, smoke requests and registry bindings',
+    sql: `
+-- Credentials are referenced, never stored here: secret_ref names an entry of the secrets service.
+ALTER TABLE serving_endpoints ADD COLUMN auth_type TEXT CHECK (auth_type IN ('bearer','basic'));
+ALTER TABLE serving_endpoints ADD COLUMN auth_user TEXT;
+ALTER TABLE serving_endpoints ADD COLUMN secret_ref TEXT;
+ALTER TABLE serving_endpoints ADD COLUMN smoke_json TEXT;
+-- Which registry model (and alias) an endpoint should serve, and under which served name.
+CREATE TABLE serving_bindings (
+  endpoint_id INTEGER NOT NULL REFERENCES serving_endpoints(id) ON DELETE CASCADE,
+  model       TEXT NOT NULL,
+  served_name TEXT NOT NULL,
+  alias       TEXT NOT NULL DEFAULT 'production',
+  PRIMARY KEY (endpoint_id, model)
+);
+`,
+  },
 ]

@@ -903,6 +903,17 @@ export function createRegistry(o: RegistryOptions) {
       }
     },
 
+    /** What an alias of a model points at (intent for serving checks and deploys), or null. */
+    expectedFor(name: string, alias: string): { version: number; location: string; sha256: string | null } | null {
+      const r = db
+        .prepare(
+          `SELECT v.version, v.artifact, v.sha256 FROM reg_aliases a JOIN reg_models m ON m.id = a.model_id
+           JOIN reg_versions v ON v.model_id = a.model_id AND v.version = a.version WHERE m.name = ? AND a.alias = ?`,
+        )
+        .get(name, alias) as { version: number; artifact: string; sha256: string | null } | undefined
+      return r ? { version: r.version, location: r.artifact, sha256: r.sha256 } : null
+    },
+
     audit: (q: { model?: string; limit?: number; before?: number } = {}): AuditRow[] => listAudit(db, q),
     verifyAudit: (): AuditVerdict => verifyAudit(db),
 

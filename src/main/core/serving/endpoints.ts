@@ -4,13 +4,31 @@
 import type { Db } from '../db/database'
 import { GantryError } from '../errors'
 import { createPoller, type Poller } from '../util/poller'
-import type { ProbeResult, ServingEndpoint, ServingKind } from '../../../shared/serving'
+import type {
+  EndpointAuthInput,
+  EndpointStatus,
+  EndpointVerdict,
+  ProbeResult,
+  ServingEndpoint,
+  ServingKind,
+  SmokeSpec,
+} from '../../../shared/serving'
+import type { SecretStore } from '../secrets'
+import { checkIntent, type Expected } from './intent'
 import type { Scrape } from './metrics'
 import { probeWithScrape } from './probe'
 
+export interface EndpointConfig {
+  /** null removes the credentials. */
+  auth?: EndpointAuthInput | null
+  smoke?: SmokeSpec | null
+  bindings?: ServingEndpoint['bindings']
+}
+
 export interface EndpointService {
-  list(): { endpoint: ServingEndpoint; latest: ProbeResult | null }[]
-  add(input: { url: string; name?: string; kind?: ServingKind }): ServingEndpoint
+  list(): EndpointStatus[]
+  add(input: { url: string; name?: string; kind?: ServingKind } & EndpointConfig): ServingEndpoint
+  configure(id: number, config: EndpointConfig): ServingEndpoint
   remove(id: number): void
   start(): void
   stop(): void
@@ -22,23 +40,130 @@ interface Row {
   url: string
   kind: string | null
   created_at: number
+  auth_type: 'bearer' | 'basic' | null
+  auth_user: string | null
+  secret_ref: string | null
+  smoke_json: string | null
 }
 
-const toEndpoint = (r: Row): ServingEndpoint => ({
-  id: r.id,
-  name: r.name,
-  url: r.url,
-  kind: (r.kind as ServingKind | null) ?? null,
-  createdAt: r.created_at,
-})
+/** The verdict an operator reads first. */
+export function verdictOf(r: ProbeResult | null): EndpointVerdict {
+  if (!r) return 'unknown'
+  if (r.live !== true) return 'down'
+  if (r.smoke && !r.smoke.ok) return 'hung'
+  if (r.ready === false) return 'not-ready'
+  return 'up'
+}
 
 export function createEndpointService(o: {
   db: Db
   intervalMs: number
   timeoutMs: number
   now: () => number
-  publish: (endpoint: ServingEndpoint, result: ProbeResult) => void
+  publish: (endpoint: ServingEndpoint, result: ProbeResult, status: EndpointStatus) => void
+  secrets: SecretStore
+  /** The registry's intended version for a model and alias, or null. */
+  expected: (model: string, alias: string) => Expected | null
 }): EndpointService {
+  const bindingsOf = (id: number): ServingEndpoint['bindings'] =>
+    (
+      o.db
+        .prepare('SELECT model, served_name, alias FROM serving_bindings WHERE endpoint_id = ? ORDER BY model')
+        .all(id) as {
+        model: string
+        served_name: string
+        alias: string
+      }[]
+    ).map((b) => ({ model: b.model, servedName: b.served_name, alias: b.alias }))
+  const toEndpoint = (r: Row): ServingEndpoint => {
+    let smoke: SmokeSpec | null = null
+    try {
+      smoke = r.smoke_json ? (JSON.parse(r.smoke_json) as SmokeSpec) : null
+    } catch {
+      smoke = null
+    }
+    return {
+      id: r.id,
+      name: r.name,
+      url: r.url,
+      kind: (r.kind as ServingKind | null) ?? null,
+      createdAt: r.created_at,
+      auth: r.auth_type ? { type: r.auth_type, user: r.auth_user } : null,
+      smoke,
+      bindings: bindingsOf(r.id),
+    }
+  }
+  const rowOf = (id: number): Row | undefined =>
+    o.db.prepare('SELECT * FROM serving_endpoints WHERE id = ?').get(id) as Row | undefined
+  /** Authorization for a poll: a secret that cannot be read is a problem reported by the poll. */
+  function headersFor(id: number): { headers: Record<string, string>; problem: string | null } {
+    const r = rowOf(id)
+    if (!r?.auth_type || !r.secret_ref) return { headers: {}, problem: null }
+    try {
+      const secret = o.secrets.get(r.secret_ref)
+      if (secret === null) {
+        return {
+          headers: {},
+          problem: `the ${r.auth_type} credentials for this endpoint are not in ${o.secrets.description}: enter them again`,
+        }
+      }
+      const value =
+        r.auth_type === 'bearer'
+          ? `Bearer ${secret}`
+          : `Basic ${Buffer.from(`${r.auth_user ?? ''}:${secret}`).toString('base64')}`
+      return { headers: { authorization: value }, problem: null }
+    } catch (err) {
+      return { headers: {}, problem: (err as Error).message }
+    }
+  }
+  const statusOf = (endpoint: ServingEndpoint, result: ProbeResult | null): EndpointStatus => ({
+    endpoint,
+    latest: result,
+    verdict: verdictOf(result),
+    intent: endpoint.bindings.map((b) => {
+      let exp: Expected | null = null
+      try {
+        exp = o.expected(b.model, b.alias)
+      } catch {
+        exp = null
+      }
+      return checkIntent(b, exp, result)
+    }),
+  })
+  /** Stores credentials in the secrets service and only their reference in the database. */
+  function applyAuth(id: number, auth: EndpointAuthInput | null): void {
+    const r = rowOf(id)
+    if (!r) return
+    if (auth === null) {
+      if (r.secret_ref) o.secrets.remove(r.secret_ref)
+      o.db
+        .prepare('UPDATE serving_endpoints SET auth_type = NULL, auth_user = NULL, secret_ref = NULL WHERE id = ?')
+        .run(id)
+      return
+    }
+    const ref = r.secret_ref ?? o.secrets.newRef()
+    o.secrets.set(ref, auth.type === 'bearer' ? auth.token : auth.password)
+    o.db
+      .prepare('UPDATE serving_endpoints SET auth_type = ?, auth_user = ?, secret_ref = ? WHERE id = ?')
+      .run(auth.type, auth.type === 'basic' ? auth.user : null, ref, id)
+  }
+  function applyConfig(id: number, c: EndpointConfig): void {
+    if (c.auth !== undefined) applyAuth(id, c.auth)
+    if (c.smoke !== undefined)
+      o.db
+        .prepare('UPDATE serving_endpoints SET smoke_json = ? WHERE id = ?')
+        .run(c.smoke ? JSON.stringify(c.smoke) : null, id)
+    if (c.bindings !== undefined) {
+      const bindings = c.bindings
+      o.db.transaction(() => {
+        o.db.prepare('DELETE FROM serving_bindings WHERE endpoint_id = ?').run(id)
+        const ins = o.db.prepare(
+          'INSERT INTO serving_bindings (endpoint_id, model, served_name, alias) VALUES (?, ?, ?, ?)',
+        )
+        for (const b of bindings) ins.run(id, b.model, b.servedName || b.model, b.alias || 'production')
+      })()
+    }
+  }
   const latest = new Map<number, ProbeResult>()
   const scrapes = new Map<number, Scrape | null>()
   const pollers = new Map<number, Poller>()
@@ -55,18 +180,27 @@ export function createEndpointService(o: {
       // The probe bounds each request itself; this outer bound covers a probe's several requests.
       timeoutMs: o.timeoutMs * 12,
       now: o.now,
-      run: () =>
-        probeWithScrape(e.url, {
-          kind: e.kind ?? undefined,
+      run: async () => {
+        // Read the endpoint each poll: its smoke request and credentials may have changed.
+        const row = rowOf(e.id)
+        const current = row ? toEndpoint(row) : e
+        const { headers, problem } = headersFor(e.id)
+        const out = await probeWithScrape(current.url, {
+          kind: current.kind ?? undefined,
           limits: { timeoutMs: o.timeoutMs },
           previous: scrapes.get(e.id) ?? null,
-        }),
+          headers,
+          smoke: current.smoke,
+        })
+        if (problem) out.result.problems.unshift(problem)
+        return { ...out, endpoint: current }
+      },
       onOutcome: (out) => {
         if (!pollers.has(e.id)) return // removed meanwhile
         if (out.ok) {
           scrapes.set(e.id, out.value.scrape)
           latest.set(e.id, out.value.result)
-          o.publish(e, out.value.result)
+          o.publish(out.value.endpoint, out.value.result, statusOf(out.value.endpoint, out.value.result))
         }
       },
     })
@@ -75,17 +209,21 @@ export function createEndpointService(o: {
   }
 
   return {
-    list: () => all().map((endpoint) => ({ endpoint, latest: latest.get(endpoint.id) ?? null })),
+    list: () => all().map((endpoint) => statusOf(endpoint, latest.get(endpoint.id) ?? null)),
     add(input) {
       const url = input.url.trim()
       const name = input.name?.trim() || new URL(url).host
       try {
-        const info = o.db
-          .prepare('INSERT INTO serving_endpoints (name, url, kind, created_at) VALUES (?, ?, ?, ?)')
-          .run(name, url, input.kind ?? null, o.now())
-        const e = toEndpoint(
-          o.db.prepare('SELECT * FROM serving_endpoints WHERE id = ?').get(info.lastInsertRowid) as Row,
-        )
+        // One transaction: an endpoint whose credentials cannot be stored is not saved at all.
+        const id = o.db.transaction(() => {
+          const info = o.db
+            .prepare('INSERT INTO serving_endpoints (name, url, kind, created_at) VALUES (?, ?, ?, ?)')
+            .run(name, url, input.kind ?? null, o.now())
+          const newId = Number(info.lastInsertRowid)
+          applyConfig(newId, input)
+          return newId
+        })()
+        const e = toEndpoint(rowOf(id) as Row)
         watch(e)
         return e
       } catch (err) {
@@ -98,9 +236,16 @@ export function createEndpointService(o: {
         throw err
       }
     },
+    configure(id, config) {
+      if (!rowOf(id)) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
+      applyConfig(id, config)
+      return toEndpoint(rowOf(id) as Row)
+    },
     remove(id) {
+      const ref = rowOf(id)?.secret_ref
       const changed = o.db.prepare('DELETE FROM serving_endpoints WHERE id = ?').run(id).changes
       if (changed === 0) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
+      if (ref) o.secrets.remove(ref)
       pollers.get(id)?.stop()
       pollers.delete(id)
       latest.delete(id)

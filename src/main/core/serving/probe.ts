@@ -2,7 +2,7 @@
 // really serves — per model and per version where the runtime has it (Triton's repository index,
 // vLLM's /v1/models root, TGI's /info, Ollama's tags and loaded models, TorchServe's versions).
 // Every request is bounded (http.ts); a failed check becomes a problem in the result, never a throw.
-import type { ProbeCheck, ProbeResult, ServedModel, ServingKind } from '../../../shared/serving'
+import type { ProbeCheck, ProbeResult, ServedModel, ServingKind, SmokeResult, SmokeSpec } from '../../../shared/serving'
 import { boundedFetch, json, type HttpAnswer, type HttpLimits } from './http'
 import { metricsUrl, servingMetrics, type Scrape } from './metrics'
 import { parsePrometheusText } from './prometheus'
@@ -17,6 +17,8 @@ interface Ctx {
   /** The URL as a base for the runtime's paths. */
   base: string
   limits: Partial<HttpLimits>
+  /** Authorization and the like, sent with every request. */
+  headers: Record<string, string>
   checks: ProbeCheck[]
   problems: string[]
   /** Set when the first request got no answer (timeout, refused): the rest are skipped. */
@@ -30,7 +32,12 @@ async function get(ctx: Ctx, path: string, method = 'GET', body?: unknown): Prom
     ctx.checks.push(check)
     return { check, status: null, text: null }
   }
-  const a = await boundedFetch(path === '' ? ctx.url : ctx.base, path, { ...ctx.limits, method, body })
+  const a = await boundedFetch(path === '' ? ctx.url : ctx.base, path, {
+    ...ctx.limits,
+    method,
+    body,
+    headers: ctx.headers,
+  })
   if (ctx.checks.length === 0 && a.status === null) ctx.unreachable = true
   ctx.checks.push(a.check)
   return a
@@ -230,6 +237,10 @@ export interface ProbeOptions {
   metricsWindowMs?: number
   /** The scrape from the previous poll: rates then cover the poll interval (the poller's way). */
   previous?: Scrape | null
+  /** Sent with every request (Authorization). */
+  headers?: Record<string, string>
+  /** A request that must succeed for a live server to count as really answering. */
+  smoke?: SmokeSpec | null
 }
 
 export async function probeEndpoint(url: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
@@ -242,7 +253,7 @@ export async function probeWithScrape(
 ): Promise<{ result: ProbeResult; scrape: Scrape | null }> {
   const at = Date.now()
   const base = url.endsWith('/') ? url : `${url}/`
-  const ctx: Ctx = { url, base, limits: opts.limits ?? {}, checks: [], problems: [] }
+  const ctx: Ctx = { url, base, limits: opts.limits ?? {}, headers: opts.headers ?? {}, checks: [], problems: [] }
   const { kind, by } = opts.kind ? { kind: opts.kind, by: 'given' } : await detect(ctx)
   const r: Partial<ProbeResult> = { live: null, ready: null, runtimeVersion: null, models: [] }
   await PROBES[kind](ctx, r)
@@ -261,6 +272,29 @@ export async function probeWithScrape(
     }
     if (latest) metrics = servingMetrics(kind, prev, latest)
   }
+  let smoke: SmokeResult | null = null
+  if (opts.smoke && r.live) {
+    const sp = opts.smoke
+    const a = await boundedFetch(base, sp.path, {
+      ...ctx.limits,
+      method: sp.method,
+      body: sp.method === 'POST' ? (sp.body ?? {}) : undefined,
+      headers: ctx.headers,
+      timeoutMs: sp.timeoutMs,
+    })
+    ctx.checks.push({ ...a.check, path: `smoke: ${sp.path}` })
+    const statusOk =
+      a.status !== null && (sp.expectStatus ? a.status === sp.expectStatus : a.status >= 200 && a.status < 300)
+    smoke = {
+      ok: !a.check.error && statusOk,
+      status: a.status,
+      ms: a.check.ms,
+      error:
+        a.check.error ??
+        (statusOk ? null : `HTTP ${a.status}${sp.expectStatus ? `, expected ${sp.expectStatus}` : ''}`),
+    }
+    if (!smoke.ok) ctx.problems.push(`smoke request ${sp.method} ${sp.path} failed: ${smoke.error}`)
+  }
   const result: ProbeResult = {
     url,
     kind,
@@ -275,6 +309,7 @@ export async function probeWithScrape(
     metricsUrl: mUrl,
     problems: ctx.problems,
     checks: ctx.checks,
+    smoke,
   }
   return { result, scrape: latest }
 }
@@ -282,6 +317,7 @@ export async function probeWithScrape(
 async function scrape(ctx: Ctx, url: string): Promise<Scrape | null> {
   const a = await boundedFetch(url, '', {
     ...ctx.limits,
+    headers: ctx.headers,
     maxBytes: Math.max(ctx.limits.maxBytes ?? 0, 8 * 1024 * 1024),
   })
   ctx.checks.push({ ...a.check, path: url })

@@ -95,7 +95,7 @@ export function connectStore(bridge: Bridge, store: StoreApi): { reloadEndpoints
         void loadGpuHistory()
       }
     }),
-    bridge.on('serving.sample', (p) => s().applyServingSample(p.endpoint, p.result)),
+    bridge.on('serving.sample', (p) => s().applyServingSample(p.status)),
     bridge.on('service.status', () => void loadInfo()),
     store.subscribe((now, prev) => {
       if (now.selectedMount !== prev.selectedMount || now.rangeMs !== prev.rangeMs) void loadMountHistory()

@@ -8,6 +8,7 @@ import { useBridge } from '../../bridge/context'
 import { useStore } from '../../store'
 import { Chart } from '../../ui/Chart'
 import { Screen } from '../../ui/Screen'
+import { EndpointConfig, IntentTable } from './EndpointConfig'
 
 const RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -24,7 +25,7 @@ const SERIES = [
 const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
 
 export function EndpointDetail({ id }: { id: number }) {
-  const { bridge } = useBridge()
+  const { bridge, reloadEndpoints } = useBridge()
   const theme = useResolvedTheme()
   const { endpoints, state } = useStore(useShallow((s) => ({ endpoints: s.endpoints, state: s.endpointsState })))
   const entry = endpoints.find((e) => e.endpoint.id === id)
@@ -61,7 +62,16 @@ export function EndpointDetail({ id }: { id: number }) {
         <>
           <p className="subtitle mono">
             {entry.endpoint.url} · {l ? `${l.kind}${l.runtimeVersion ? ` ${l.runtimeVersion}` : ''}` : 'not polled yet'}{' '}
-            · live {yn(l?.live ?? null)} · ready {yn(l?.ready ?? null)}
+            · live {yn(l?.live ?? null)} · ready {yn(l?.ready ?? null)} ·{' '}
+            <span className={`tag verdict-${entry.verdict}`} data-testid="verdict">
+              {entry.verdict}
+            </span>
+            {l?.smoke ? (
+              <span className="small">
+                {' '}
+                · smoke {l.smoke.ok ? 'ok' : 'FAILED'} in {l.smoke.ms} ms
+              </span>
+            ) : null}
           </p>
           {l?.problems.length ? (
             <ul className="reasons" data-testid="endpoint-problems">
@@ -101,6 +111,10 @@ export function EndpointDetail({ id }: { id: number }) {
               })}
             </div>
           </section>
+          <section className="panel table-wrap" data-testid="endpoint-intent">
+            <h2 className="pad">Registry intent vs what is served</h2>
+            <IntentTable status={entry} />
+          </section>
           <section className="panel table-wrap" data-testid="endpoint-models">
             <h2 className="pad">Models and versions served</h2>
             <table className="table">
@@ -128,6 +142,7 @@ export function EndpointDetail({ id }: { id: number }) {
               </tbody>
             </table>
           </section>
+          <EndpointConfig key={entry.endpoint.id} status={entry} onSaved={reloadEndpoints} />
           <section className="panel">
             <h2>Last raw responses</h2>
             {(l?.checks ?? []).map((c, i) => (

@@ -9,6 +9,7 @@ import { Screen } from '../../ui/Screen'
 import { useShallow } from 'zustand/react/shallow'
 import { useStore } from '../../store'
 
+const VERDICT = { up: 'up', hung: 'HUNG', 'not-ready': 'not ready', down: 'down', unknown: 'not polled yet' } as const
 const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
 const fmt = (v: number | null, unit: string, d = 1): string | null => (v === null ? null : `${v.toFixed(d)}${unit}`)
 
@@ -70,7 +71,8 @@ export function Serving() {
               <tr>
                 <th scope="col">Endpoint</th>
                 <th scope="col">Runtime</th>
-                <th scope="col">Live / ready</th>
+                <th scope="col">Status</th>
+                <th scope="col">Registry intent</th>
                 <th scope="col">Serving</th>
                 <th scope="col" className="num">
                   Req/s
@@ -88,8 +90,8 @@ export function Serving() {
               </tr>
             </thead>
             <tbody>
-              {endpoints.map(({ endpoint: e, latest: l }) => (
-                <tr key={e.id} data-endpoint={e.name} data-live={l ? String(l.live) : 'pending'}>
+              {endpoints.map(({ endpoint: e, latest: l, verdict, intent }) => (
+                <tr key={e.id} data-endpoint={e.name} data-live={l ? String(l.live) : 'pending'} data-verdict={verdict}>
                   <td>
                     <a href={`#/serving/${e.id}`}>
                       <strong>{e.name}</strong>
@@ -98,7 +100,24 @@ export function Serving() {
                     {l && l.problems.length ? <div className="muted small">! {l.problems[0]}</div> : null}
                   </td>
                   <td>{l ? `${l.kind}${l.runtimeVersion ? ` ${l.runtimeVersion}` : ''}` : (e.kind ?? 'detecting…')}</td>
-                  <td>{l ? `${yn(l.live)} / ${yn(l.ready)}` : 'not polled yet'}</td>
+                  <td>
+                    <span className={`tag verdict-${verdict}`}>{VERDICT[verdict]}</span>{' '}
+                    <span className="muted small">{l ? `live ${yn(l.live)} · ready ${yn(l.ready)}` : ''}</span>
+                  </td>
+                  <td data-testid="intent">
+                    {intent.length === 0 ? (
+                      <span className="muted small">no registry binding</span>
+                    ) : (
+                      intent.map((i) => (
+                        <div key={i.model} className={`small intent-${i.state}`} data-intent={i.state} title={i.detail}>
+                          {i.state === 'match' ? '✓' : i.state === 'mismatch' || i.state === 'missing' ? '✗' : '?'}{' '}
+                          {i.model}@{i.alias}
+                          {i.expectedVersion ? ` v${i.expectedVersion}` : ''}
+                          {i.state === 'match' ? '' : ` — ${i.detail}`}
+                        </div>
+                      ))
+                    )}
+                  </td>
                   <td className="mono small">
                     {l?.models
                       .map((m) => `${m.name}@${m.versions.map((v) => v.version ?? '?').join(',')}`)
@@ -131,10 +150,9 @@ export function Serving() {
           </table>
         )}
       </section>
-      <p className="state-note">
-        Endpoint monitoring (saved endpoints polled on a schedule, history charts, smoke requests, credentials and
-        intent-vs-served checks against the registry) is not built yet — issue #4. Until then, probe a server once (two
-        /metrics scrapes 2 s apart for rates and percentiles):
+      <p className="muted">
+        Probe a server once (two /metrics scrapes 2 s apart for rates and percentiles), then save it to have it polled.
+        Credentials, a smoke request and the registry models it should serve are set on its page.
       </p>
       <form className="panel probe-form" onSubmit={(e) => void probe(e)} data-testid="probe-form">
         <label>

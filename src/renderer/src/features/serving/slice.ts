@@ -1,6 +1,6 @@
 // Serving state: the saved endpoints with their latest poll, refreshed by serving.sample events.
 import type { StateCreator } from 'zustand'
-import type { EndpointStatus, ProbeResult, ServingEndpoint } from '../../../../shared/contract'
+import type { EndpointStatus } from '../../../../shared/contract'
 import type { Store } from '../../store'
 import type { LoadState } from '../overview/slice'
 
@@ -10,7 +10,7 @@ export interface ServingSlice {
   endpointsError: string | null
   setEndpoints(list: EndpointStatus[]): void
   setEndpointsError(message: string): void
-  applyServingSample(endpoint: ServingEndpoint, result: ProbeResult): void
+  applyServingSample(status: EndpointStatus): void
 }
 
 export const createServingSlice: StateCreator<Store, [], [], ServingSlice> = (set) => ({
@@ -19,11 +19,11 @@ export const createServingSlice: StateCreator<Store, [], [], ServingSlice> = (se
   endpointsError: null,
   setEndpoints: (endpoints) => set({ endpoints, endpointsState: 'ready', endpointsError: null }),
   setEndpointsError: (message) => set({ endpointsState: 'error', endpointsError: message }),
-  applyServingSample: (endpoint, result) =>
+  applyServingSample: (status) =>
     set((st) => {
-      const known = st.endpoints.some((e) => e.endpoint.id === endpoint.id)
+      const id = status.endpoint.id
       // A sample for an endpoint removed meanwhile is dropped, not resurrected.
-      if (!known) return {}
-      return { endpoints: st.endpoints.map((e) => (e.endpoint.id === endpoint.id ? { endpoint, latest: result } : e)) }
+      if (!st.endpoints.some((e) => e.endpoint.id === id)) return {}
+      return { endpoints: st.endpoints.map((e) => (e.endpoint.id === id ? status : e)) }
     }),
 })
