@@ -52,7 +52,10 @@ test('probes a model server and shows what it really serves, with the raw respon
     await cfg.getByRole('button', { name: 'Save settings' }).click()
     await expect(cfg.getByRole('status')).toContainText('Saved')
     await expect(page.getByTestId('verdict')).toHaveText('hung')
-    await expect(page.getByTestId('intent-table').locator('tr[data-intent]')).toHaveAttribute('data-intent', 'no-intent')
+    await expect(page.getByTestId('intent-table').locator('tr[data-intent]')).toHaveAttribute(
+      'data-intent',
+      'no-intent',
+    )
     await expect(page.getByTestId('intent-table')).toContainText('the registry has no production version of qwen')
     await page.getByRole('link', { name: '← All endpoints' }).click()
     await expect(row).toHaveAttribute('data-verdict', 'hung')
