@@ -22,6 +22,7 @@ import {
   Stage,
   Version,
 } from './registry'
+import { DeployTarget, Deployment, RollbackPlan, TargetConfig } from './deploy'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -372,6 +373,42 @@ export const methods = {
     input: z.object({ path: LocalPath, ownerTeam: z.string().max(200).optional() }).strict(),
     output: ImportReport,
   },
+  /** Deployment targets (model folder, Triton, TorchServe, Ollama), of one model or all. */
+  'deploy.listTargets': {
+    input: z.object({ model: ModelName.optional() }).strict().optional(),
+    output: z.array(DeployTarget),
+  },
+  'deploy.addTarget': {
+    input: z.object({ model: ModelName, name: z.string().min(1).max(100), config: TargetConfig }).strict(),
+    output: DeployTarget,
+  },
+  'deploy.removeTarget': { input: z.object({ id: z.number().int().positive() }).strict(), output: z.object({}) },
+  /** Deploys a version to a target through the journaled state machine; resolves when it ends. */
+  'deploy.run': {
+    input: z.object({ model: ModelName, version: VersionNumber, targetId: z.number().int().positive() }).strict(),
+    output: Deployment,
+  },
+  /** What "Roll back" would do: the version it puts back, with the evidence it was good. */
+  'deploy.rollbackPlan': {
+    input: z.object({ model: ModelName, targetId: z.number().int().positive().optional() }).strict(),
+    output: RollbackPlan,
+  },
+  'deploy.rollback': {
+    input: z.object({ model: ModelName, targetId: z.number().int().positive().optional() }).strict(),
+    output: Deployment,
+  },
+  /** Deployment history, newest first. */
+  'deploy.list': {
+    input: z
+      .object({
+        model: ModelName.optional(),
+        targetId: z.number().int().positive().optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict()
+      .optional(),
+    output: z.array(Deployment),
+  },
   /** The audit history, newest first. */
   'audit.list': {
     input: z
@@ -410,6 +447,8 @@ export const events = {
   'service.status': ServiceStatus,
   /** Hashing progress of a registration (throttled to ~10 a second). */
   'registry.progress': HashProgress,
+  /** A deployment moved a step (or ended). */
+  'deploy.progress': Deployment,
   /** A model changed (any registry write); name '*' when another process wrote to the database. */
   'registry.changed': z.object({ name: z.string() }),
 } as const satisfies Record<EventName, z.ZodType>

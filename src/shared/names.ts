@@ -30,6 +30,13 @@ export const METHOD_NAMES = [
   'registry.verifyArtifact',
   'registry.scanTriton',
   'registry.importMlflow',
+  'deploy.listTargets',
+  'deploy.addTarget',
+  'deploy.removeTarget',
+  'deploy.run',
+  'deploy.rollbackPlan',
+  'deploy.rollback',
+  'deploy.list',
   'audit.list',
   'audit.verify',
 ] as const
@@ -42,6 +49,7 @@ export const EVENT_NAMES = [
   'service.status',
   'registry.progress',
   'registry.changed',
+  'deploy.progress',
 ] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]

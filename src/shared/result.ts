@@ -39,6 +39,12 @@ export const ERROR_CODES = [
   'secrets/insecure',
   'secrets/unreadable',
   'secrets/refused',
+  'deploy/unknown-target',
+  'deploy/duplicate-target',
+  'deploy/locked',
+  'deploy/preflight',
+  'deploy/no-rollback-version',
+  'deploy/unknown-deployment',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

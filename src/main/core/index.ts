@@ -31,6 +31,7 @@ import { createGpuService, gpuPoints, type GpuService } from './telemetry/gpu/se
 import { createEventBus, type EventBus } from './util/events'
 import { createRegistry, type Registry } from './registry/registry'
 import { createSecretStore, type SecretStore } from './secrets'
+import { createDeployer, type Deployer } from './deploy/deployer'
 import { importMlflow, scanTritonRepository } from './registry/importers'
 import { createSampledService, type SampledService } from './util/sampled-service'
 
@@ -59,6 +60,8 @@ export interface GantryOptions extends Partial<GantryConfig> {
   log?: (line: string) => void
   /** Where endpoint credentials go: the desktop passes Electron safeStorage; default a 0600 file. */
   secrets?: SecretStore
+  /** Called after each journaled deploy step (the crash tests kill the process there). */
+  deployAfterStep?: (step: string) => void
 }
 
 const PRUNE_EVERY_MS = 10 * 60_000
@@ -202,6 +205,20 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     },
   })
 
+  const deployer: Deployer = createDeployer({
+    db,
+    registry,
+    actor: config.actor,
+    now,
+    probe: (id) => endpoints.probeNow(id),
+    publish: (d) => {
+      if (!stopped) events.emit('deploy.progress', d)
+    },
+    log,
+    afterStep: options.deployAfterStep ? (step) => options.deployAfterStep?.(step) : undefined,
+  })
+  let recovered: Promise<unknown> | null = null
+
   const readImport = (path: string): string => {
     try {
       return readFileSync(path, 'utf8')
@@ -278,6 +295,16 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'registry.scanTriton': (input) => scanTritonRepository(registry, input.path, { ownerTeam: input.ownerTeam }),
       'registry.importMlflow': (input) =>
         importMlflow(registry, readImport(input.path), { ownerTeam: input.ownerTeam }),
+      'deploy.listTargets': (input) => deployer.listTargets(input.model),
+      'deploy.addTarget': (input) => deployer.addTarget(input.model, input.name, input.config),
+      'deploy.removeTarget': (input) => {
+        deployer.removeTarget(input.id)
+        return {}
+      },
+      'deploy.run': (input) => deployer.deploy(input.model, input.version, input.targetId),
+      'deploy.rollbackPlan': (input) => deployer.rollbackPlan(input.model, input.targetId),
+      'deploy.rollback': (input) => deployer.rollback(input.model, input.targetId),
+      'deploy.list': (input) => deployer.list(input),
       'audit.list': (input) => registry.audit(input),
       'audit.verify': () => registry.verifyAudit(),
       'telemetry.query': (input) => store.query(input),
@@ -305,6 +332,10 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       storage.start()
       gpu.start()
       endpoints.start()
+      // Deployments a stopped Gantry left half-way are finished or reverted now, and logged.
+      if (!recovered) {
+        recovered = deployer.recover().catch((err) => log(`gantry: recovering deployments failed: ${String(err)}`))
+      }
       if (!externalTimer) {
         externalTimer = setInterval(() => {
           if (stopped) return
@@ -351,6 +382,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     if (pruneTimer) clearInterval(pruneTimer)
     if (externalTimer) clearInterval(externalTimer)
     stopped = true
+    if (recovered) await Promise.race([recovered, new Promise((r) => setTimeout(r, config.stopTimeoutMs).unref())])
     // The GPU stream owns a child process: stop it, but never wait past the bound. In-flight
     // probes' results are dropped (stopped), so the database can close.
     let bound: ReturnType<typeof setTimeout> | undefined

@@ -169,4 +169,39 @@ CREATE TABLE serving_bindings (
 );
 `,
   },
+  {
+    id: 5,
+    name: 'deployment targets and the deploy journal',
+    sql: `
+CREATE TABLE deploy_targets (
+  id          INTEGER PRIMARY KEY,
+  model       TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  config_json TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  UNIQUE (model, name)
+);
+-- The journal: one row per deploy or rollback, its state written before each step.
+CREATE TABLE deployments (
+  id           INTEGER PRIMARY KEY,
+  model        TEXT NOT NULL,
+  target_id    INTEGER NOT NULL REFERENCES deploy_targets(id),
+  kind         TEXT NOT NULL CHECK (kind IN ('deploy','rollback')),
+  from_version INTEGER,
+  to_version   INTEGER NOT NULL,
+  from_pointer TEXT,
+  state        TEXT NOT NULL,
+  steps_json   TEXT NOT NULL DEFAULT '[]',
+  actor        TEXT NOT NULL,
+  pid          INTEGER,
+  started_at   INTEGER NOT NULL,
+  finished_at  INTEGER,
+  reason       TEXT
+);
+CREATE INDEX deployments_model ON deployments(model, id);
+-- The lock: at most one deploy in flight per target, enforced by the database.
+CREATE UNIQUE INDEX deployments_one_in_flight ON deployments(target_id)
+  WHERE state IN ('intent','switching','verifying','reverting');
+`,
+  },
 ]

@@ -309,7 +309,13 @@ export function createRegistry(o: RegistryOptions) {
   }
 
   /** The whole move of a version to a stage, with its side effects; caller holds the transaction. */
-  function transitionIn(m: ModelRow, version: number, stage: Stage, comment: string | null): void {
+  function transitionIn(
+    m: ModelRow,
+    version: number,
+    stage: Stage,
+    comment: string | null,
+    opts: { skipApproval?: boolean } = {},
+  ): void {
     const v = mustVersion(m, version)
     if (v.stage === stage) return
     if (!TRANSITIONS[v.stage].includes(stage)) {
@@ -322,7 +328,7 @@ export function createRegistry(o: RegistryOptions) {
     }
     if (stage === 'production') {
       const policy = toModel(m).policy
-      if (policy.productionNeedsApproval) {
+      if (policy.productionNeedsApproval && !opts.skipApproval) {
         const a = db
           .prepare(
             "SELECT id FROM reg_approvals WHERE model_id = ? AND version = ? AND status = 'approved' ORDER BY id DESC LIMIT 1",
@@ -901,6 +907,53 @@ export function createRegistry(o: RegistryOptions) {
       } catch (err) {
         return { ...base, actual: null, ok: false, problem: (err as Error).message }
       }
+    },
+
+    /** Throws what promoting `version` to production would throw, changing nothing (a dry run). */
+    checkPromotion(name: string, version: number, opts: { skipApproval?: boolean } = {}): void {
+      const DRY = Symbol('dry run')
+      try {
+        tx(() => {
+          transitionIn(mustModel(name), version, 'production', null, opts)
+          throw DRY
+        })
+      } catch (err) {
+        if (err !== DRY) throw err
+      }
+    },
+
+    /** Promotes inside the caller's transaction (a deploy's commit), with its audit rows. */
+    promoteWithin(name: string, version: number, opts: { skipApproval?: boolean; why: string }): void {
+      const m = mustModel(name)
+      const v = mustVersion(m, version)
+      if (v.stage === 'production') return
+      // A rollback may bring back a version from any stage but retired.
+      if (opts.skipApproval && !TRANSITIONS[v.stage].includes('production') && v.stage !== 'retired') {
+        setStage(m, v, 'staging', `${opts.why}: on the way back to production`)
+      }
+      transitionIn(m, version, 'production', opts.why, opts)
+    },
+
+    /** A version's artifact and params, for deploys. */
+    versionRef(name: string, version: number) {
+      const m = mustModel(name)
+      const v = mustVersion(m, version)
+      return {
+        model: name,
+        version,
+        location: v.artifact,
+        sha256: v.sha256,
+        kind: v.artifact_kind,
+        stage: v.stage,
+        params: json<Record<string, string>>(v.params_json, {}),
+      }
+    },
+
+    productionVersion(name: string): number | null {
+      const m = mustModel(name)
+      const r = db.prepare("SELECT version FROM reg_versions WHERE model_id = ? AND stage = 'production'").get(m.id) as
+        { version: number } | undefined
+      return r?.version ?? null
     },
 
     /** What an alias of a model points at (intent for serving checks and deploys), or null. */

@@ -29,6 +29,8 @@ export interface EndpointService {
   list(): EndpointStatus[]
   add(input: { url: string; name?: string; kind?: ServingKind } & EndpointConfig): ServingEndpoint
   configure(id: number, config: EndpointConfig): ServingEndpoint
+  /** One probe now, with the endpoint's credentials and smoke request (deploy verification). */
+  probeNow(id: number): Promise<ProbeResult>
   remove(id: number): void
   start(): void
   stop(): void
@@ -235,6 +237,20 @@ export function createEndpointService(o: {
         }
         throw err
       }
+    },
+    async probeNow(id) {
+      const row = rowOf(id)
+      if (!row) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
+      const e = toEndpoint(row)
+      const { headers, problem } = headersFor(id)
+      const out = await probeWithScrape(e.url, {
+        kind: e.kind ?? undefined,
+        limits: { timeoutMs: o.timeoutMs },
+        headers,
+        smoke: e.smoke,
+      })
+      if (problem) out.result.problems.unshift(problem)
+      return out.result
     },
     configure(id, config) {
       if (!rowOf(id)) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
