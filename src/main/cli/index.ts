@@ -9,6 +9,7 @@ import { GantryError } from '../core/errors'
 import { startServer } from '../server/server'
 import { formatHostReport } from './format'
 import { addRegistryCommands } from './registry'
+import { addDeployCommands } from './deploy'
 import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
@@ -42,7 +43,8 @@ export function buildProgram(): Command {
   program
     .name('gantry')
     .description("Gantry: the operator's console for on-prem GPU servers and the models they serve")
-    .version(appVersion())
+    // -V only: `--version N` belongs to deploy and register (commander would take it for the app's).
+    .version(appVersion(), '-V', 'print the Gantry version (also: gantry --version)')
     .option('--data-dir <dir>', 'data directory (default: $GANTRY_HOME or the OS app-data dir)')
     .showHelpAfterError()
 
@@ -215,6 +217,7 @@ export function buildProgram(): Command {
       })
     })
   addRegistryCommands(program, (f) => withCore(program.opts(), f))
+  addDeployCommands(program, (f) => withCore(program.opts(), f))
   return program
 }
 
@@ -365,6 +368,10 @@ export async function serve(o: {
 }
 
 export function main(argv: string[] = process.argv): Promise<unknown> {
+  if (argv.length === 3 && argv[2] === '--version') {
+    process.stdout.write(`${appVersion()}\n`)
+    return Promise.resolve()
+  }
   return buildProgram()
     .parseAsync(argv)
     .catch((err: unknown) => fatal(err))

@@ -48,6 +48,8 @@ export interface Gantry {
   start(): void
   /** Stops every service (bounded by stopTimeoutMs) and closes the database. */
   stop(): Promise<void>
+  /** Resolves once deployments left in flight by a stopped Gantry were finished or reverted (after start()). */
+  recovered(): Promise<void>
 }
 
 export interface GantryOptions extends Partial<GantryConfig> {
@@ -372,6 +374,9 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     stop() {
       if (!stopping) stopping = stopAll()
       return stopping
+    },
+    recovered: async () => {
+      await recovered
     },
   }
 
