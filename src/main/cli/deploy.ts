@@ -64,8 +64,8 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
     .option('--folder <dir>', 'model-folder: the folder holding the link the server loads from')
     .option('--link <name>', 'model-folder: the link name', 'current')
     .option(
-      '--reload-command <argv...>',
-      'model-folder: run after the switch (no shell), e.g. systemctl restart vllm@m',
+      '--reload-command <command>',
+      "model-folder: run after the switch, split on spaces, no shell: 'systemctl restart vllm@m'",
     )
     .option('--reload-url <url>', 'model-folder: POST this URL after the switch')
     .option('--endpoint <id>', 'model-folder: the saved serving endpoint that must show the new version', positive)
@@ -83,7 +83,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
           kind: string
           folder?: string
           link: string
-          reloadCommand?: string[]
+          reloadCommand?: string
           reloadUrl?: string
           endpoint?: number
           url?: string
@@ -105,7 +105,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
                   kind: o.kind,
                   folder: o.folder,
                   link: o.link,
-                  reloadCommand: o.reloadCommand,
+                  reloadCommand: o.reloadCommand?.trim().split(/\s+/),
                   reloadUrl: o.reloadUrl,
                   endpointId: o.endpoint,
                   ...common,

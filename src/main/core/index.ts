@@ -214,7 +214,10 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     now,
     probe: (id) => endpoints.probeNow(id),
     publish: (d) => {
-      if (!stopped) events.emit('deploy.progress', d)
+      if (stopped) return
+      events.emit('deploy.progress', d)
+      // A finished deploy moved the registry (stage, alias, audit rows): screens showing it refresh.
+      if (d.finishedAt !== null) events.emit('registry.changed', { name: d.model })
     },
     log,
     afterStep: options.deployAfterStep ? (step) => options.deployAfterStep?.(step) : undefined,

@@ -1,6 +1,7 @@
 // The app shell: navigation for every area, the connection state, and the routed screen.
 import { useEffect } from 'react'
 import { useShallow } from 'zustand/react/shallow'
+import { Deployments } from '../features/deploy/Deployments'
 import { GpuDetailScreen } from '../features/gpus/GpuDetail'
 import { Gpus } from '../features/gpus/Gpus'
 import { ModelPage } from '../features/models/ModelPage'
@@ -147,6 +148,8 @@ export function App() {
           ) : (
             <Models />
           )
+        ) : route === 'deployments' ? (
+          <Deployments />
         ) : route === 'settings' ? (
           <Settings />
         ) : (

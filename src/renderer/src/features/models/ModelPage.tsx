@@ -7,6 +7,7 @@ import { FLAG_TEXT, TRANSITIONS } from '../../../../shared/registry'
 import { useBridge } from '../../bridge/context'
 import { bytes } from '../../ui/format'
 import { Screen } from '../../ui/Screen'
+import { DeploySection } from '../deploy/DeploySection'
 import { AuditTable, StageChip } from './Models'
 import { modelHref, useRegistryCall, when } from './useRegistry'
 
@@ -74,6 +75,7 @@ function ModelBody({ d, onError }: { d: ModelDetail; onError: (e: string | null)
         </section>
       </div>
       <Versions d={d} onError={onError} />
+      <DeploySection model={m.name} versions={d.versions} />
       <Approvals d={d} onError={onError} />
       <section className="panel" data-testid="alias-timeline">
         <h2>Alias history</h2>

@@ -1,0 +1,364 @@
+// A model's deployments: its targets, "Deploy vN" and the one-click "Roll back to vN" with a
+// confirm dialog that shows what changes, the steps as they happen, and the history.
+import { Fragment, useEffect, useState } from 'react'
+import type { Deployment, DeployTarget, RollbackPlan, TargetConfigInput } from '../../../../shared/deploy'
+import type { Version } from '../../../../shared/registry'
+import { useBridge } from '../../bridge/context'
+import { useStore } from '../../store'
+import { useRegistryCall, when } from '../models/useRegistry'
+
+export function StepList({ d }: { d: Deployment }) {
+  return (
+    <ol className="steps" data-testid="deploy-steps">
+      {d.steps.map((s, i) => (
+        <li key={i} data-step={s.name} data-step-state={s.state} className={`step step-${s.state}`}>
+          <strong>{s.name}</strong> <span className="muted small">{s.ms === null ? '…' : `${s.ms} ms`}</span>{' '}
+          <span className="small">{s.detail}</span>
+        </li>
+      ))}
+    </ol>
+  )
+}
+
+export function DeploymentsTable({ list, showModel }: { list: Deployment[]; showModel?: boolean }) {
+  const [open, setOpen] = useState<number | null>(null)
+  if (list.length === 0) return <p className="muted pad">No deployments yet.</p>
+  return (
+    <table className="table" data-testid="deployments">
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          {showModel ? <th scope="col">Model</th> : null}
+          <th scope="col">What</th>
+          <th scope="col">Target</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Who / when</th>
+          <th scope="col">Took</th>
+        </tr>
+      </thead>
+      <tbody>
+        {list.map((d) => (
+          <Fragment key={d.id}>
+            <tr data-deployment={d.id} data-state={d.state} onClick={() => setOpen(open === d.id ? null : d.id)}>
+              <td className="mono">{d.id}</td>
+              {showModel ? (
+                <td className="mono">
+                  <a href={`#/models/${encodeURIComponent(d.model)}`}>{d.model}</a>
+                </td>
+              ) : null}
+              <td>
+                {d.kind} v{d.fromVersion ?? '—'} → v{d.toVersion}
+              </td>
+              <td>{d.targetName}</td>
+              <td className={`deploy-${d.state}`}>
+                <strong>{d.state}</strong>
+                {d.reason ? <div className="small detail">{d.reason}</div> : null}
+              </td>
+              <td className="small">
+                {d.actor} · {when(d.startedAt)}
+              </td>
+              <td className="small">
+                {d.finishedAt ? `${((d.finishedAt - d.startedAt) / 1000).toFixed(1)} s` : 'in flight'}
+              </td>
+            </tr>
+            {open === d.id ? (
+              <tr>
+                <td colSpan={showModel ? 7 : 6}>
+                  <StepList d={d} />
+                </td>
+              </tr>
+            ) : null}
+          </Fragment>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function AddTarget({ model, onDone }: { model: string; onDone: () => void }) {
+  const { bridge } = useBridge()
+  const endpoints = useStore((s) => s.endpoints)
+  const [kind, setKind] = useState<TargetConfigInput['kind']>('model-folder')
+  const [name, setName] = useState('')
+  const [f, setF] = useState({ folder: '', reload: '', endpointId: '', url: '', servedName: '', servingTag: '' })
+  const [error, setError] = useState<string | null>(null)
+  async function submit(e: React.FormEvent): Promise<void> {
+    e.preventDefault()
+    const served = f.servedName.trim() ? { servedName: f.servedName.trim() } : {}
+    const config: TargetConfigInput =
+      kind === 'model-folder'
+        ? {
+            kind,
+            folder: f.folder.trim(),
+            endpointId: Number(f.endpointId),
+            ...(f.reload.trim() ? { reloadCommand: f.reload.trim().split(/\s+/) } : {}),
+            ...served,
+          }
+        : kind === 'triton'
+          ? { kind, url: f.url.trim(), ...served }
+          : kind === 'torchserve'
+            ? { kind, managementUrl: f.url.trim(), ...served }
+            : { kind, url: f.url.trim(), servingTag: f.servingTag.trim() }
+    const r = await bridge.call('deploy.addTarget', { model, name: name.trim(), config })
+    if (r.ok) onDone()
+    else setError(r.error.message)
+  }
+  return (
+    <form className="form-grid" onSubmit={(e) => void submit(e)} data-testid="add-target">
+      <label>
+        Name
+        <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="gpu-node-1" />
+      </label>
+      <label>
+        Kind
+        <select value={kind} onChange={(e) => setKind(e.target.value as TargetConfigInput['kind'])}>
+          <option value="model-folder">model folder (current link + reload)</option>
+          <option value="triton">Triton (explicit model control)</option>
+          <option value="torchserve">TorchServe (set-default)</option>
+          <option value="ollama">Ollama (copy a pinned tag)</option>
+        </select>
+      </label>
+      {kind === 'model-folder' ? (
+        <>
+          <label>
+            Folder holding the link
+            <input
+              required
+              value={f.folder}
+              onChange={(e) => setF({ ...f, folder: e.target.value })}
+              placeholder="/srv/models/fraud"
+            />
+          </label>
+          <label>
+            Reload command
+            <input
+              value={f.reload}
+              onChange={(e) => setF({ ...f, reload: e.target.value })}
+              placeholder="systemctl restart vllm@fraud"
+            />
+          </label>
+          <label>
+            Verify through endpoint
+            <select required value={f.endpointId} onChange={(e) => setF({ ...f, endpointId: e.target.value })}>
+              <option value="">choose a saved endpoint…</option>
+              {endpoints.map((x) => (
+                <option key={x.endpoint.id} value={x.endpoint.id}>
+                  {x.endpoint.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        </>
+      ) : (
+        <label>
+          {kind === 'torchserve' ? 'Management URL' : 'Server URL'}
+          <input required value={f.url} onChange={(e) => setF({ ...f, url: e.target.value })} />
+        </label>
+      )}
+      {kind === 'ollama' ? (
+        <label>
+          Serving tag
+          <input
+            required
+            value={f.servingTag}
+            onChange={(e) => setF({ ...f, servingTag: e.target.value })}
+            placeholder="mymodel:prod"
+          />
+        </label>
+      ) : (
+        <label>
+          Served name (default: model name)
+          <input value={f.servedName} onChange={(e) => setF({ ...f, servedName: e.target.value })} />
+        </label>
+      )}
+      <button type="submit">Add target</button>
+      {error ? (
+        <p className="state-note error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </form>
+  )
+}
+
+function RollbackDialog({
+  plan,
+  onCancel,
+  onConfirm,
+}: {
+  plan: RollbackPlan
+  onCancel: () => void
+  onConfirm: () => void
+}) {
+  return (
+    <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="rb-title" data-testid="rollback-dialog">
+      <h3 id="rb-title">
+        Roll back {plan.model} on {plan.target.name} to v{plan.to.version}?
+      </h3>
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col" />
+            <th scope="col">Now (production)</th>
+            <th scope="col">After the rollback</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <th scope="row">Version</th>
+            <td className="mono">{plan.current ? `v${plan.current.version}` : '—'}</td>
+            <td className="mono">v{plan.to.version}</td>
+          </tr>
+          <tr>
+            <th scope="row">Artifact</th>
+            <td className="mono small">{plan.current?.location ?? '—'}</td>
+            <td className="mono small">{plan.to.location}</td>
+          </tr>
+          <tr>
+            <th scope="row">sha256</th>
+            <td className="mono small">{plan.current?.sha256?.slice(0, 16) ?? '—'}…</td>
+            <td className="mono small">{plan.to.sha256?.slice(0, 16) ?? 'none'}…</td>
+          </tr>
+          <tr>
+            <th scope="row">Deployed</th>
+            <td />
+            <td className="small">
+              {plan.to.deployedBy ? `by ${plan.to.deployedBy}, ${when(plan.to.deployedAt)}` : '—'}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Known good</th>
+            <td />
+            <td className="small">{plan.to.evidence}</td>
+          </tr>
+        </tbody>
+      </table>
+      <p className="muted small">
+        Gantry re-verifies the artifact hash, switches the target, waits for v{plan.to.version} to be served and ready,
+        then moves the production alias — or puts v{plan.current?.version ?? '—'} back and records why.
+      </p>
+      <div className="actions">
+        <button type="button" className="danger" onClick={onConfirm}>
+          Roll back to v{plan.to.version}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  )
+}
+
+export function DeploySection({ model, versions }: { model: string; versions: Version[] }) {
+  const { bridge } = useBridge()
+  const targets = useRegistryCall('deploy.listTargets', { model }, `targets-${model}`)
+  const history = useRegistryCall('deploy.list', { model, limit: 50 }, `deploys-${model}`)
+  const [adding, setAdding] = useState(false)
+  const [plan, setPlan] = useState<RollbackPlan | null>(null)
+  const [live, setLive] = useState<Deployment | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [pick, setPick] = useState<Record<number, string>>({})
+  const reloadHistory = history.reload
+
+  useEffect(
+    () =>
+      bridge.on('deploy.progress', (d) => {
+        if (d.model !== model) return
+        setLive(d)
+        reloadHistory()
+      }),
+    [bridge, model, reloadHistory],
+  )
+
+  async function deploy(t: DeployTarget): Promise<void> {
+    const v = Number(pick[t.id])
+    if (!v) return
+    setError(null)
+    const r = await bridge.call('deploy.run', { model, version: v, targetId: t.id })
+    if (r.ok) setLive(r.data)
+    else setError(r.error.message)
+  }
+  async function askRollback(t: DeployTarget): Promise<void> {
+    setError(null)
+    const r = await bridge.call('deploy.rollbackPlan', { model, targetId: t.id })
+    if (r.ok) setPlan(r.data)
+    else setError(r.error.message)
+  }
+  async function rollback(): Promise<void> {
+    if (!plan) return
+    const p = plan
+    setPlan(null)
+    const r = await bridge.call('deploy.rollback', { model, targetId: p.target.id })
+    if (r.ok) setLive(r.data)
+    else setError(r.error.message)
+  }
+
+  const deployable = versions.filter((v) => v.stage === 'staging' || v.stage === 'archived')
+  return (
+    <section className="panel" data-testid="deploy-section">
+      <div className="health-head">
+        <h2>Deployments</h2>
+        <button type="button" onClick={() => setAdding(!adding)}>
+          {adding ? 'Close' : 'Add target'}
+        </button>
+      </div>
+      {adding ? (
+        <AddTarget
+          model={model}
+          onDone={() => {
+            setAdding(false)
+            targets.reload()
+          }}
+        />
+      ) : null}
+      {(targets.data ?? []).length === 0 && !adding ? (
+        <p className="muted">No deployment target yet: add one to deploy and roll back from here.</p>
+      ) : null}
+      {(targets.data ?? []).map((t) => (
+        <div key={t.id} className="target-row actions" data-target={t.name}>
+          <strong>{t.name}</strong>
+          <span className="muted small">{t.config.kind}</span>
+          <select
+            aria-label={`Version to deploy to ${t.name}`}
+            value={pick[t.id] ?? ''}
+            onChange={(e) => setPick({ ...pick, [t.id]: e.target.value })}
+          >
+            <option value="">deploy version…</option>
+            {deployable.map((v) => (
+              <option key={v.version} value={v.version}>
+                v{v.version} ({v.stage})
+              </option>
+            ))}
+          </select>
+          <button type="button" disabled={!pick[t.id]} onClick={() => void deploy(t)}>
+            Deploy
+          </button>
+          <button type="button" className="danger" onClick={() => void askRollback(t)}>
+            Roll back…
+          </button>
+        </div>
+      ))}
+      {error ? (
+        <p className="state-note error" role="alert" data-testid="deploy-error">
+          {error}
+        </p>
+      ) : null}
+      {plan ? <RollbackDialog plan={plan} onCancel={() => setPlan(null)} onConfirm={() => void rollback()} /> : null}
+      {live ? (
+        <div className="live-deploy" data-testid="live-deploy" data-state={live.state}>
+          <p>
+            #{live.id} {live.kind} v{live.fromVersion ?? '—'} → v{live.toVersion} on {live.targetName}:{' '}
+            <strong className={`deploy-${live.state}`}>{live.state}</strong>
+            {live.finishedAt ? ` in ${((live.finishedAt - live.startedAt) / 1000).toFixed(1)} s` : ''}
+          </p>
+          <StepList d={live} />
+          {live.reason ? <p className="small">{live.reason}</p> : null}
+        </div>
+      ) : null}
+      <h3 className="chart-title">History</h3>
+      <div className="table-wrap">
+        <DeploymentsTable list={history.data ?? []} />
+      </div>
+    </section>
+  )
+}
