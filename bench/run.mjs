@@ -11,6 +11,7 @@ import { benchGpuTiles } from './gpu-tiles.mjs'
 import { benchHostPoll } from './host-poll.mjs'
 import { benchProbeFleet } from './probe-fleet.mjs'
 import { benchRegistry } from './registry.mjs'
+import { benchRollback } from './rollback.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
@@ -20,6 +21,7 @@ const benches = {
   'gpu-tiles': benchGpuTiles,
   'probe-fleet': benchProbeFleet,
   registry: benchRegistry,
+  rollback: benchRollback,
 }
 const only = process.argv.slice(2)
 const lines = []
