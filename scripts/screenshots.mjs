@@ -1,7 +1,7 @@
 // Captures the README screenshots from the real console: starts `gantry serve` on a fresh data
 // directory, lets it collect a little history, and shoots Overview and Storage in both themes
 // with Debian's Chromium. Usage: npm run screenshots [-- --wait-ms 20000]
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +25,7 @@ const server = await startConsole(
 )
 const url = server.url
 seedRegistry(server.dataDir)
+const deploys = await seedDeploys(server.dataDir)
 await new Promise((r) => setTimeout(r, waitMs))
 const browser = await chromium.launch({
   executablePath: CHROMIUM_PATH,
@@ -59,6 +60,22 @@ try {
     await page.locator('[data-screen="model"][data-state="ready"]').waitFor()
     await page.waitForTimeout(500)
     await page.screenshot({ path: join(root, 'docs', `model-${theme}.png`), fullPage: true })
+    await page.goto(`${url}#/models/ranker`)
+    await page.locator('[data-screen="model"][data-state="ready"]').waitFor()
+    await page.getByTestId('deploy-section').locator('tr[data-deployment]').first().waitFor()
+    await page.getByTestId('deploy-section').getByRole('button', { name: 'Roll back…' }).click()
+    await page.getByTestId('rollback-dialog').waitFor()
+    await page.getByTestId('deploy-section').scrollIntoViewIfNeeded()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `deploy-${theme}.png`) })
+    await page.goto(`${url}#/deployments`)
+    await page.locator('[data-screen="deployments"][data-state="ready"]').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `deployments-${theme}.png`) })
+    await page.goto(`${url}#/serving/1`)
+    await page.locator('[data-screen="endpoint-detail"][data-state="ready"]').waitFor()
+    await page.waitForTimeout(1500)
+    await page.screenshot({ path: join(root, 'docs', `endpoint-${theme}.png`), fullPage: true })
     await page.goto(`${url}#/models/fraud-detector/3`)
     await page.locator('[data-screen="version"][data-state="ready"]').waitFor()
     await page.waitForTimeout(500)
@@ -68,8 +85,93 @@ try {
 } finally {
   await browser.close()
   await server.close()
+  deploys.stop()
 }
 console.log('screenshots written to docs/')
+
+/** A model served by a real process (the test model server), deployed twice and rolled back once. */
+async function seedDeploys(dataDir) {
+  const work = mkdtempSync(join(tmpdir(), 'gantry-shots-deploy-'))
+  const serve = join(work, 'serve')
+  mkdirSync(serve)
+  const child = spawn(
+    process.execPath,
+    [join(root, 'test/fixtures/bin/model-server.cjs'), '--folder', serve, '--name', 'ranker'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  const [port, pid] = await new Promise((resolve) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /listening (\d+) (\d+)/.exec(out)
+      if (m) resolve([m[1], m[2]])
+    })
+  })
+  const g = (actor, ...args) => {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'gantry.js'), '--data-dir', dataDir, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, GANTRY_ACTOR: actor },
+    })
+    if (r.status !== 0 && r.status !== 4) throw new Error(`gantry ${args.join(' ')}: ${r.stderr}`)
+  }
+  for (const v of [1, 2, 3]) {
+    const d = join(work, `ranker-v${v}`)
+    mkdirSync(d)
+    writeFileSync(join(d, 'weights.safetensors'), Buffer.alloc(2_000_000, v))
+    g(
+      'jun',
+      'register',
+      '--model',
+      'ranker',
+      '--artifact',
+      d,
+      '--owner',
+      'search',
+      '--reference',
+      join(root, 'test/fixtures/registry/mlflow_error_resource_does_not_exist_404.json'),
+    )
+    g('jun', 'stage', 'ranker', String(v), 'staging')
+  }
+  g(
+    'jun',
+    'endpoint',
+    'add',
+    `http://127.0.0.1:${port}/`,
+    '--kind',
+    'vllm',
+    '--name',
+    'ranker-node-1',
+    '--bind',
+    'ranker',
+  )
+  g(
+    'jun',
+    'target',
+    'add',
+    'ranker',
+    'node-1',
+    '--kind',
+    'model-folder',
+    '--folder',
+    serve,
+    '--endpoint',
+    '1',
+    '--reload-command',
+    `kill -HUP ${pid}`,
+    '--ready-timeout',
+    '2000',
+  )
+  g('jun', 'deploy', 'ranker', '--version', '1', '--target', 'node-1')
+  g('maria', 'deploy', 'ranker', '--version', '2', '--target', 'node-1')
+  writeFileSync(join(serve, 'IGNORE_RELOAD'), '')
+  g('maria', 'deploy', 'ranker', '--version', '3', '--target', 'node-1')
+  spawnSync('rm', [join(serve, 'IGNORE_RELOAD')])
+  g('tomas', 'rollback', 'ranker', '--target', 'node-1')
+  g('maria', 'deploy', 'ranker', '--version', '2', '--target', 'node-1')
+  return { stop: () => child.kill('SIGKILL') }
+}
 
 /** A small but realistic registry, made the way users make one: through the CLI, as three people. */
 function seedRegistry(dataDir) {

@@ -111,7 +111,7 @@ describe('model-folder deploys', () => {
     expect(d.reason).toMatch(/v1 is back but did NOT verify/)
     rmSync(join(w.serveDir, 'FAIL_READY'))
     writeFileSync(join(w.serveDir, 'IGNORE_RELOAD'), '')
-    const d2 = await failing(w, /wrong version served: serves .*v1.* but the registry's deploy v2/)
+    const d2 = await failing(w, /wrong version served: serves .*v1.* but the registry's intended v2/)
     expect(d2.reason).toMatch(/v1 is back and verified/)
   })
 

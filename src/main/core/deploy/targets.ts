@@ -116,7 +116,7 @@ export function createAdapter(model: string, c: TargetConfig, deps: AdapterDeps)
               if (r.live !== true) return `the server is not live (${r.problems[0] ?? 'no answer'})`
               if (r.ready === false) return 'the server answers but is not ready'
               if (r.smoke && !r.smoke.ok) return `the smoke request fails: ${r.smoke.error}`
-              const i = checkIntent({ model, servedName: served, alias: 'deploy' }, v, r)
+              const i = checkIntent({ model, servedName: served, alias: 'intended' }, v, r)
               if (i.state !== 'match') return `wrong version served: ${i.detail}`
               detail = i.detail
               return null

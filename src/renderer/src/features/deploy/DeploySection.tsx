@@ -47,7 +47,9 @@ export function DeploymentsTable({ list, showModel }: { list: Deployment[]; show
                 </td>
               ) : null}
               <td>
-                {d.kind} v{d.fromVersion ?? '—'} → v{d.toVersion}
+                {d.fromVersion === null
+                  ? `${d.kind} v${d.toVersion} (first)`
+                  : `${d.kind} v${d.fromVersion} → v${d.toVersion}`}
               </td>
               <td>{d.targetName}</td>
               <td className={`deploy-${d.state}`}>
