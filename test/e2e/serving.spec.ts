@@ -12,6 +12,7 @@ test('probes a model server and shows what it really serves, with the raw respon
     'POST /v1/completions': { hang: true },
     'GET /version': { body: fx('vllm/version.json') },
     'GET /health': { body: '' },
+    'GET /metrics': { body: fx('vllm/metrics.txt'), type: 'text/plain' },
   })
   try {
     await page.goto(`${gantry.url}#/serving`)
@@ -33,6 +34,8 @@ test('probes a model server and shows what it really serves, with the raw respon
     await expect(row).toHaveAttribute('data-live', 'true')
     await expect(row).toContainText('prompt_model@/weights/Qwen3-1.7B')
     await expect(row).toContainText('vllm 0.4.3')
+    // Polled every 500 ms, it soon has a request-rate trend to draw.
+    await expect(row.locator('svg.sparkline path')).toHaveAttribute('d', /^M[\d.]+,[\d.]+L/)
     // Its own page: what it serves, history charts from the stored series, the raw responses.
     await row.getByRole('link').click()
     await expect(page.locator('[data-screen="endpoint-detail"][data-state="ready"]')).toBeVisible()

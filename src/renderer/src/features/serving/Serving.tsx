@@ -1,11 +1,12 @@
 // Serving: for now, a one-off probe of a model server (what `gantry probe` does): its runtime,
 // liveness, readiness, the models and versions it really serves, and every raw response.
 // Saved endpoints polled on a schedule, metrics and the registry comparison are issue #4's rest.
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import type { ProbeResult, ServingKind } from '../../../../shared/contract'
 import { SERVING_KINDS } from '../../../../shared/serving'
 import { useBridge } from '../../bridge/context'
 import { Screen } from '../../ui/Screen'
+import { Sparkline } from '../../ui/Sparkline'
 import { useShallow } from 'zustand/react/shallow'
 import { useStore } from '../../store'
 
@@ -83,6 +84,7 @@ export function Serving() {
                 <th scope="col" className="num">
                   p95 (avg)
                 </th>
+                <th scope="col">Req/s, 15 min</th>
                 <th scope="col">Updated</th>
                 <th scope="col">
                   <span className="sr-only">Actions</span>
@@ -132,6 +134,9 @@ export function Serving() {
                       (fmt(l?.metrics?.avgLatencyMs ?? null, ' ms', 0)
                         ? `(${fmt(l?.metrics?.avgLatencyMs ?? null, ' ms', 0)})`
                         : '—')}
+                  </td>
+                  <td>
+                    <RpsSpark id={e.id} at={l?.at ?? 0} />
                   </td>
                   <td className="muted small">{l ? new Date(l.at).toLocaleTimeString() : '—'}</td>
                   <td>
@@ -272,4 +277,20 @@ export function Serving() {
       ) : null}
     </Screen>
   )
+}
+
+/** The endpoint's request rate over the last 15 minutes, refetched when a new poll lands. */
+function RpsSpark({ id, at }: { id: number; at: number }) {
+  const { bridge } = useBridge()
+  const [points, setPoints] = useState<[number, number | null][]>([])
+  useEffect(() => {
+    let alive = true
+    void bridge.call('telemetry.query', { key: `serving.rps:${id}`, rangeMs: 15 * 60_000, maxPoints: 60 }).then((r) => {
+      if (alive && r.ok) setPoints(r.data.points.map((p) => [p[0], p[1]] as [number, number | null]))
+    })
+    return () => {
+      alive = false
+    }
+  }, [bridge, id, at])
+  return <Sparkline points={points} label="requests per second, last 15 minutes" />
 }
