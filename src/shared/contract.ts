@@ -22,7 +22,7 @@ import {
   Stage,
   Version,
 } from './registry'
-import { DeployTarget, Deployment, RollbackPlan, TargetConfig } from './deploy'
+import { DeployTarget, Deployment, GuardStatus, RollbackPlan, RollbackRule, TargetConfig } from './deploy'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -409,6 +409,17 @@ export const methods = {
       .optional(),
     output: z.array(Deployment),
   },
+  /** The model's automatic-rollback rule, the deploy it is watching, and any pending suggestion. */
+  'deploy.guard': { input: z.object({ model: ModelName }).strict(), output: GuardStatus },
+  /** Sets (or, with null, removes) the model's automatic-rollback rule. */
+  'deploy.setRule': {
+    input: z.object({ model: ModelName, rule: RollbackRule.nullable() }).strict(),
+    output: GuardStatus,
+  },
+  /** Clears an "ask first" suggestion without rolling back. */
+  'deploy.dismissSuggestion': { input: z.object({ model: ModelName }).strict(), output: GuardStatus },
+  /** Re-applies what targets forget (TorchServe's default after a restart); a console does it periodically. */
+  'deploy.reconcile': { input: Empty, output: z.array(z.string()) },
   /** The audit history, newest first. */
   'audit.list': {
     input: z
@@ -449,6 +460,8 @@ export const events = {
   'registry.progress': HashProgress,
   /** A deployment moved a step (or ended). */
   'deploy.progress': Deployment,
+  /** The automatic-rollback guard of a model changed (watching, breaching, fired, suggesting). */
+  'deploy.guard': GuardStatus,
   /** A model changed (any registry write); name '*' when another process wrote to the database. */
   'registry.changed': z.object({ name: z.string() }),
 } as const satisfies Record<EventName, z.ZodType>

@@ -132,3 +132,46 @@ export const RollbackPlan = z.object({
   }),
 })
 export type RollbackPlan = z.infer<typeof RollbackPlan>
+
+/** Automatic rollback after a deploy: watch the model's endpoints for `watchMinutes`; a breach
+ *  that lasts `forMinutes` rolls back (or asks first). Thresholds left out are not checked. */
+export const RollbackRule = z
+  .object({
+    enabled: z.boolean(),
+    /** Error share of requests, percent. */
+    errorRatePct: z.number().min(0).max(100).optional(),
+    /** p95 latency (or the average where the runtime has no histogram), ms. */
+    p95Ms: z.number().positive().optional(),
+    /** Down, hung (smoke failing) or not ready counts as a breach. */
+    readiness: z.boolean().default(true),
+    forMinutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(5),
+    watchMinutes: z
+      .number()
+      .positive()
+      .max(7 * 24 * 60)
+      .default(60),
+    action: z.enum(['rollback', 'ask']).default('rollback'),
+  })
+  .strict()
+export type RollbackRule = z.infer<typeof RollbackRule>
+
+export const GuardStatus = z.object({
+  model: z.string(),
+  rule: RollbackRule.nullable(),
+  /** The deploy being watched, if any. */
+  watching: z
+    .object({
+      deploymentId: z.number().int(),
+      until: z.number(),
+      breachSince: z.number().nullable(),
+      lastBreach: z.string().nullable(),
+    })
+    .nullable(),
+  /** An "ask first" rule that fired: the reason, waiting for someone to roll back (or not). */
+  suggestion: z.object({ deploymentId: z.number().int(), at: z.number(), reason: z.string() }).nullable(),
+})
+export type GuardStatus = z.infer<typeof GuardStatus>

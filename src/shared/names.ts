@@ -37,6 +37,10 @@ export const METHOD_NAMES = [
   'deploy.rollbackPlan',
   'deploy.rollback',
   'deploy.list',
+  'deploy.guard',
+  'deploy.setRule',
+  'deploy.dismissSuggestion',
+  'deploy.reconcile',
   'audit.list',
   'audit.verify',
 ] as const
@@ -50,6 +54,7 @@ export const EVENT_NAMES = [
   'registry.progress',
   'registry.changed',
   'deploy.progress',
+  'deploy.guard',
 ] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]

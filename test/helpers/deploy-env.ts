@@ -58,12 +58,12 @@ export async function call<T>(g: Gantry, m: MethodName, input: unknown): Promise
 }
 
 /** A data dir with model `m` (v1, v2 as folders, both staged), a target folder, and a server. */
-export async function deployWorld(opts: { versions?: number } = {}) {
+export async function deployWorld(opts: { versions?: number; core?: Parameters<typeof createGantry>[0] } = {}) {
   const root = tmpDir('gantry-deploy-')
   const dataDir = join(root, 'data')
   const serveDir = join(root, 'serve')
   mkdirSync(serveDir, { recursive: true })
-  const g = makeCore(dataDir)
+  const g = makeCore(dataDir, 'ops', opts.core ?? {})
   const dirs: string[] = []
   for (let v = 1; v <= (opts.versions ?? 2); v++) {
     const d = join(root, 'artifacts', `v${v}`)

@@ -66,3 +66,18 @@ describe('gantry --version', () => {
     expect(spawnSync(process.execPath, [bin, '-V'], { encoding: 'utf8' }).stdout.trim()).toBe(r.stdout.trim())
   })
 })
+
+describe('gantry rollback-rule', () => {
+  it('sets and removes a model’s automatic-rollback rule', async () => {
+    const w = await deployWorld()
+    cleanup.push(() => w.server.stop())
+    await w.g.stop()
+    const set = gantry(w.dataDir, ['rollback-rule', 'm', '--error-rate', '5', '--p95', '800', '--for', '2', '--ask'])
+    expect(set.status).toBe(0)
+    expect(set.stdout).toMatch(
+      /m: after each deploy, watch 60 min; ask to roll back when down\/hung\/not ready or errors > 5 % or p95 > 800 ms for 2 min/,
+    )
+    const off = JSON.parse(gantry(w.dataDir, ['rollback-rule', 'm', '--off', '--json']).stdout) as { rule: unknown }
+    expect(off.rule).toBeNull()
+  })
+})

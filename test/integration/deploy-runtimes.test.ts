@@ -145,6 +145,12 @@ describe('TorchServe target', () => {
     expect(d1.state).toBe('reverted')
     expect(d1.reason).toMatch(/version 1 has no READY worker.*v2 is back and verified/)
     expect(def).toBe('2')
+    // TorchServe restarts and forgets set-default: reconciling puts v2 back, audited.
+    def = '1'
+    const again = await call<string[]>(g, 'deploy.reconcile', {})
+    expect(again).toEqual([expect.stringMatching(/TorchServe's default was 1, set back to v2/)])
+    expect(def).toBe('2')
+    expect(await call<string[]>(g, 'deploy.reconcile', {})).toEqual([])
   })
 })
 

@@ -2,7 +2,7 @@
 // target add/list/remove, deploy, rollback, deployments. Exit 0 when the deploy succeeded,
 // 4 when it was reverted or failed (the journal says why), 1 on a refused request.
 import { Command, InvalidArgumentError } from 'commander'
-import type { Deployment, DeployTarget, RollbackPlan } from '../../shared/deploy'
+import type { Deployment, DeployTarget, GuardStatus, RollbackPlan } from '../../shared/deploy'
 import { TARGET_KINDS } from '../../shared/deploy'
 import type { MethodName } from '../../shared/names'
 import type { Gantry } from '../core'
@@ -191,6 +191,61 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
         if (d.state !== 'succeeded') process.exitCode = 4
       })
     })
+
+  program
+    .command('rollback-rule <model>')
+    .description('automatic rollback after a deploy: thresholds that, breached for N minutes, roll back (or ask first)')
+    .option('--error-rate <pct>', 'error share above this percentage', Number)
+    .option('--p95 <ms>', 'p95 latency (or the average) above this', Number)
+    .option('--no-readiness', 'do not count down / hung / not ready as a breach')
+    .option('--for <minutes>', 'how long a breach must last', Number, 5)
+    .option('--watch <minutes>', 'how long after a deploy to watch', Number, 60)
+    .option('--ask', 'ask first instead of rolling back')
+    .option('--off', 'remove the rule')
+    .option('--json', 'print the guard status as JSON')
+    .action(
+      async (
+        model: string,
+        o: {
+          errorRate?: number
+          p95?: number
+          readiness: boolean
+          for: number
+          watch: number
+          ask?: boolean
+          off?: boolean
+          json?: boolean
+        },
+      ) => {
+        await withCore(async (g) => {
+          const rule = o.off
+            ? null
+            : {
+                enabled: true,
+                readiness: o.readiness,
+                forMinutes: o.for,
+                watchMinutes: o.watch,
+                action: o.ask ? 'ask' : 'rollback',
+                ...(o.errorRate === undefined ? {} : { errorRatePct: o.errorRate }),
+                ...(o.p95 === undefined ? {} : { p95Ms: o.p95 }),
+              }
+          const st = await call<GuardStatus>(g, 'deploy.setRule', { model, rule })
+          out(
+            o.json
+              ? JSON.stringify(st, null, 2)
+              : st.rule
+                ? `${model}: after each deploy, watch ${st.rule.watchMinutes} min; ${st.rule.action === 'ask' ? 'ask to roll back' : 'roll back'} when ${[
+                    st.rule.readiness ? 'down/hung/not ready' : null,
+                    st.rule.errorRatePct !== undefined ? `errors > ${st.rule.errorRatePct} %` : null,
+                    st.rule.p95Ms !== undefined ? `p95 > ${st.rule.p95Ms} ms` : null,
+                  ]
+                    .filter(Boolean)
+                    .join(' or ')} for ${st.rule.forMinutes} min (a running console applies it)`
+                : `${model}: no automatic rollback`,
+          )
+        })
+      },
+    )
 
   program
     .command('deployments [model]')

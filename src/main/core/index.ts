@@ -32,6 +32,7 @@ import { createEventBus, type EventBus } from './util/events'
 import { createRegistry, type Registry } from './registry/registry'
 import { createSecretStore, type SecretStore } from './secrets'
 import { createDeployer, type Deployer } from './deploy/deployer'
+import { createGuard } from './deploy/guard'
 import { importMlflow, scanTritonRepository } from './registry/importers'
 import { createSampledService, type SampledService } from './util/sampled-service'
 
@@ -204,6 +205,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         [`serving.p95_ms:${endpoint.id}`, m?.p95Ms ?? m?.avgLatencyMs ?? null, 'ms'],
       ])
       if (!stopped) events.emit('serving.sample', { endpoint, result, status })
+      if (!stopped) guard.onSample(status)
     },
   })
 
@@ -216,6 +218,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     publish: (d) => {
       if (stopped) return
       events.emit('deploy.progress', d)
+      guard.onDeployment(d)
       // A finished deploy moved the registry (stage, alias, audit rows): screens showing it refresh.
       if (d.finishedAt !== null) events.emit('registry.changed', { name: d.model })
     },
@@ -223,6 +226,25 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     afterStep: options.deployAfterStep ? (step) => options.deployAfterStep?.(step) : undefined,
   })
   let recovered: Promise<unknown> | null = null
+  const guard = createGuard({
+    db,
+    actor: config.actor,
+    now,
+    rollback: (model, targetId, why) => deployer.rollback(model, targetId, why),
+    endpointsOf: (model) => {
+      const bound = (
+        db.prepare('SELECT endpoint_id FROM serving_bindings WHERE model = ?').all(model) as { endpoint_id: number }[]
+      ).map((r) => r.endpoint_id)
+      const verify = deployer
+        .listTargets(model)
+        .flatMap((t) => (t.config.kind === 'model-folder' ? [t.config.endpointId] : []))
+      return [...new Set([...bound, ...verify])]
+    },
+    publish: (s) => {
+      if (!stopped) events.emit('deploy.guard', s)
+    },
+    log,
+  })
 
   const readImport = (path: string): string => {
     try {
@@ -236,6 +258,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   // Another process (the CLI, a training pipeline) may change the registry in the same database:
   // SQLite's data_version moves when another connection commits, so the UI hears of it too.
   let externalTimer: ReturnType<typeof setInterval> | null = null
+  let reconcileTimer: ReturnType<typeof setInterval> | null = null
   let dataVersion = db.pragma('data_version', { simple: true }) as number
   const auditHead = db.prepare('SELECT MAX(seq) AS seq FROM audit_log')
   let lastSeq = (auditHead.get() as { seq: number | null }).seq
@@ -310,6 +333,10 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'deploy.rollbackPlan': (input) => deployer.rollbackPlan(input.model, input.targetId),
       'deploy.rollback': (input) => deployer.rollback(input.model, input.targetId),
       'deploy.list': (input) => deployer.list(input),
+      'deploy.guard': (input) => guard.status(input.model),
+      'deploy.setRule': (input) => guard.setRule(input.model, input.rule),
+      'deploy.dismissSuggestion': (input) => guard.dismiss(input.model),
+      'deploy.reconcile': () => deployer.reconcile(),
       'audit.list': (input) => registry.audit(input),
       'audit.verify': () => registry.verifyAudit(),
       'telemetry.query': (input) => store.query(input),
@@ -340,6 +367,21 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       // Deployments a stopped Gantry left half-way are finished or reverted now, and logged.
       if (!recovered) {
         recovered = deployer.recover().catch((err) => log(`gantry: recovering deployments failed: ${String(err)}`))
+      }
+      if (!reconcileTimer && config.servingIntervalMs > 0) {
+        let running = false
+        reconcileTimer = setInterval(
+          () => {
+            if (stopped || running) return
+            running = true
+            void deployer
+              .reconcile()
+              .catch((err) => log(`gantry: reconciling targets failed: ${String(err)}`))
+              .finally(() => (running = false))
+          },
+          Math.max(config.servingIntervalMs, 5000),
+        )
+        reconcileTimer.unref()
       }
       if (!externalTimer) {
         externalTimer = setInterval(() => {
@@ -389,6 +431,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     endpoints.stop()
     if (pruneTimer) clearInterval(pruneTimer)
     if (externalTimer) clearInterval(externalTimer)
+    if (reconcileTimer) clearInterval(reconcileTimer)
     stopped = true
     if (recovered) await Promise.race([recovered, new Promise((r) => setTimeout(r, config.stopTimeoutMs).unref())])
     // The GPU stream owns a child process: stop it, but never wait past the bound. In-flight

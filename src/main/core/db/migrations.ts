@@ -204,4 +204,17 @@ CREATE UNIQUE INDEX deployments_one_in_flight ON deployments(target_id)
   WHERE state IN ('intent','switching','verifying','reverting');
 `,
   },
+  {
+    id: 6,
+    name: 'automatic rollback rules',
+    sql: `
+-- Per model: after a deploy, roll back (or ask first) when the served endpoint breaches a threshold for N minutes.
+CREATE TABLE deploy_rules (
+  model       TEXT PRIMARY KEY,
+  config_json TEXT NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  updated_by  TEXT NOT NULL
+);
+`,
+  },
 ]

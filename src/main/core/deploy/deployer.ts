@@ -300,6 +300,7 @@ export function createDeployer(o: DeployerOptions) {
     model: string,
     version: number,
     targetId: number,
+    cause?: string,
   ): Promise<Deployment> {
     const target = toTarget(targetRow(targetId))
     if (target.model !== model) {
@@ -374,7 +375,7 @@ export function createDeployer(o: DeployerOptions) {
       state: 'ok',
       at: o.now(),
       ms: 0,
-      detail: `${kind} v${fromVersion ?? '—'} → v${version}`,
+      detail: `${kind} v${fromVersion ?? '—'} → v${version}${cause ? ` (automatic: ${cause})` : ''}`,
     })
     let id: number
     try {
@@ -382,8 +383,8 @@ export function createDeployer(o: DeployerOptions) {
         const newId = Number(
           db
             .prepare(
-              `INSERT INTO deployments (model, target_id, kind, from_version, to_version, from_pointer, state, steps_json, actor, pid, started_at)
-               VALUES (?, ?, ?, ?, ?, ?, 'intent', ?, ?, ?, ?)`,
+              `INSERT INTO deployments (model, target_id, kind, from_version, to_version, from_pointer, state, steps_json, actor, pid, started_at, reason)
+               VALUES (?, ?, ?, ?, ?, ?, 'intent', ?, ?, ?, ?, ?)`,
             )
             .run(
               model,
@@ -396,6 +397,7 @@ export function createDeployer(o: DeployerOptions) {
               o.actor,
               process.pid,
               started,
+              cause ? `automatic rollback: ${cause}` : null,
             ).lastInsertRowid,
         )
         audit(
@@ -403,7 +405,7 @@ export function createDeployer(o: DeployerOptions) {
           model,
           version,
           { production: fromVersion },
-          { deployment: newId, kind, target: target.name },
+          { deployment: newId, kind, target: target.name, ...(cause ? { automatic: cause } : {}) },
         )
         return newId
       })()
@@ -527,9 +529,9 @@ export function createDeployer(o: DeployerOptions) {
       })()
     },
     deploy: (model: string, version: number, targetId: number) => run('deploy', model, version, targetId),
-    async rollback(model: string, targetId?: number): Promise<Deployment> {
+    async rollback(model: string, targetId?: number, cause?: string): Promise<Deployment> {
       const plan = rollbackPlan(model, targetId)
-      return run('rollback', model, plan.to.version, plan.target.id)
+      return run('rollback', model, plan.to.version, plan.target.id, cause)
     },
     rollbackPlan,
     list(q: { model?: string; targetId?: number; limit?: number } = {}): Deployment[] {
@@ -545,6 +547,47 @@ export function createDeployer(o: DeployerOptions) {
       }
       const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
       return (db.prepare(sql).all(...args, q.limit ?? 100) as Row[]).map(toDeployment)
+    },
+
+    /** TorchServe forgets set-default when it restarts (pytorch/serve#2744): where a TorchServe
+     *  target's default no longer is the version Gantry last deployed there, set it again (and
+     *  audit it). Other kinds keep what they were switched to. Returns what it re-applied. */
+    async reconcile(): Promise<string[]> {
+      const done: string[] = []
+      for (const t of (db.prepare('SELECT * FROM deploy_targets').all() as TargetRow[]).map(toTarget)) {
+        if (t.config.kind !== 'torchserve') continue
+        const busy = db
+          .prepare(
+            `SELECT 1 FROM deployments WHERE target_id = ? AND state IN ('intent','switching','verifying','reverting')`,
+          )
+          .get(t.id)
+        if (busy) continue
+        const last = db
+          .prepare(
+            `SELECT to_version FROM deployments WHERE target_id = ? AND state = 'succeeded' ORDER BY id DESC LIMIT 1`,
+          )
+          .get(t.id) as { to_version: number } | undefined
+        if (!last) continue
+        const adapter = createAdapter(t.model, t.config, { probe: o.probe })
+        const want = refOf(t.model, last.to_version)
+        const pointer = await adapter.pointer().catch(() => undefined)
+        if (pointer === undefined || adapter.pointsAt(pointer, want)) continue // unreachable: the probe reports it
+        try {
+          await adapter.switchTo(want)
+          await adapter.verify(want, o.now() + t.config.readyTimeoutMs)
+          const line = `${t.model} on ${t.name}: TorchServe's default was ${pointer ?? 'none'}, set back to v${want.version} (it forgets set-default on restart)`
+          db.transaction(() =>
+            audit('deploy.reapplied', t.model, want.version, { default: pointer }, { target: t.name, reason: line }),
+          )()
+          o.log(`gantry: ${line}`)
+          done.push(line)
+        } catch (err) {
+          o.log(
+            `gantry: ${t.model} on ${t.name}: could not re-apply v${want.version} as TorchServe's default: ${errorMessage(err)}`,
+          )
+        }
+      }
+      return done
     },
 
     /** Finishes or reverts deployments a stopped Gantry left in flight; says what it did. */

@@ -1,7 +1,14 @@
 // A model's deployments: its targets, "Deploy vN" and the one-click "Roll back to vN" with a
 // confirm dialog that shows what changes, the steps as they happen, and the history.
 import { Fragment, useEffect, useState } from 'react'
-import type { Deployment, DeployTarget, RollbackPlan, TargetConfigInput } from '../../../../shared/deploy'
+import type {
+  Deployment,
+  DeployTarget,
+  GuardStatus,
+  RollbackPlan,
+  RollbackRule,
+  TargetConfigInput,
+} from '../../../../shared/deploy'
 import type { Version } from '../../../../shared/registry'
 import { useBridge } from '../../bridge/context'
 import { useStore } from '../../store'
@@ -251,6 +258,155 @@ function RollbackDialog({
   )
 }
 
+function GuardPanel({ model, onRollback }: { model: string; onRollback: () => void }) {
+  const { bridge } = useBridge()
+  const [g, setG] = useState<GuardStatus | null>(null)
+  const [form, setForm] = useState({
+    enabled: false,
+    errorRatePct: '',
+    p95Ms: '',
+    readiness: true,
+    forMinutes: '5',
+    watchMinutes: '60',
+    action: 'rollback',
+  })
+  const [msg, setMsg] = useState<string | null>(null)
+  useEffect(() => {
+    let alive = true
+    const apply = (st: GuardStatus): void => {
+      if (!alive || st.model !== model) return
+      setG(st)
+    }
+    void bridge.call('deploy.guard', { model }).then((r) => {
+      if (!r.ok) return
+      apply(r.data)
+      const rule = r.data.rule
+      if (rule) {
+        setForm({
+          enabled: rule.enabled,
+          errorRatePct: rule.errorRatePct === undefined ? '' : String(rule.errorRatePct),
+          p95Ms: rule.p95Ms === undefined ? '' : String(rule.p95Ms),
+          readiness: rule.readiness,
+          forMinutes: String(rule.forMinutes),
+          watchMinutes: String(rule.watchMinutes),
+          action: rule.action,
+        })
+      }
+    })
+    const off = bridge.on('deploy.guard', apply)
+    return () => {
+      alive = false
+      off()
+    }
+  }, [bridge, model])
+
+  async function save(e: React.FormEvent): Promise<void> {
+    e.preventDefault()
+    const rule: RollbackRule = {
+      enabled: form.enabled,
+      readiness: form.readiness,
+      forMinutes: Number(form.forMinutes) || 0,
+      watchMinutes: Number(form.watchMinutes) || 60,
+      action: form.action as RollbackRule['action'],
+      ...(form.errorRatePct.trim() ? { errorRatePct: Number(form.errorRatePct) } : {}),
+      ...(form.p95Ms.trim() ? { p95Ms: Number(form.p95Ms) } : {}),
+    }
+    const r = await bridge.call('deploy.setRule', { model, rule })
+    setMsg(r.ok ? 'Saved.' : r.error.message)
+    if (r.ok) setG(r.data)
+  }
+  async function dismiss(): Promise<void> {
+    const r = await bridge.call('deploy.dismissSuggestion', { model })
+    if (r.ok) setG(r.data)
+  }
+  return (
+    <div data-testid="guard">
+      {g?.suggestion ? (
+        <div className="banner" role="alert" data-testid="rollback-suggestion">
+          Gantry suggests rolling back: {g.suggestion.reason}.{' '}
+          <button type="button" className="danger" onClick={onRollback}>
+            Roll back…
+          </button>{' '}
+          <button type="button" onClick={() => void dismiss()}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+      {g?.watching ? (
+        <p className="small" data-testid="guard-watching">
+          Watching deploy #{g.watching.deploymentId} until {when(g.watching.until)}
+          {g.watching.breachSince
+            ? ` — breaching since ${when(g.watching.breachSince)}: ${g.watching.lastBreach}`
+            : ' — healthy so far'}
+        </p>
+      ) : null}
+      <details>
+        <summary>Automatic rollback {g?.rule?.enabled ? `(on: ${g.rule.action})` : '(off)'}</summary>
+        <form className="form-grid" onSubmit={(e) => void save(e)}>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={form.enabled}
+              onChange={(e) => setForm({ ...form, enabled: e.target.checked })}
+            />{' '}
+            Watch every deploy
+          </label>
+          <label>
+            Error rate above (%)
+            <input
+              value={form.errorRatePct}
+              onChange={(e) => setForm({ ...form, errorRatePct: e.target.value })}
+              inputMode="decimal"
+            />
+          </label>
+          <label>
+            p95 above (ms)
+            <input
+              value={form.p95Ms}
+              onChange={(e) => setForm({ ...form, p95Ms: e.target.value })}
+              inputMode="numeric"
+            />
+          </label>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={form.readiness}
+              onChange={(e) => setForm({ ...form, readiness: e.target.checked })}
+            />{' '}
+            Down, hung or not ready
+          </label>
+          <label>
+            For (minutes)
+            <input
+              value={form.forMinutes}
+              onChange={(e) => setForm({ ...form, forMinutes: e.target.value })}
+              inputMode="decimal"
+            />
+          </label>
+          <label>
+            Watch for (minutes after a deploy)
+            <input
+              value={form.watchMinutes}
+              onChange={(e) => setForm({ ...form, watchMinutes: e.target.value })}
+              inputMode="decimal"
+            />
+          </label>
+          <label>
+            Then
+            <select value={form.action} onChange={(e) => setForm({ ...form, action: e.target.value })}>
+              <option value="rollback">roll back</option>
+              <option value="ask">ask first</option>
+            </select>
+          </label>
+          <button type="submit">Save rule</button>
+        </form>
+        {msg ? <p className="small">{msg}</p> : null}
+        <p className="muted small">Drift share as a trigger arrives with drift monitoring (issue #6).</p>
+      </details>
+    </div>
+  )
+}
+
 export function DeploySection({ model, versions }: { model: string; versions: Version[] }) {
   const { bridge } = useBridge()
   const targets = useRegistryCall('deploy.listTargets', { model }, `targets-${model}`)
@@ -313,6 +469,13 @@ export function DeploySection({ model, versions }: { model: string; versions: Ve
           }}
         />
       ) : null}
+      <GuardPanel
+        model={model}
+        onRollback={() => {
+          const first = (targets.data ?? [])[0]
+          if (first) void askRollback(first)
+        }}
+      />
       {(targets.data ?? []).length === 0 && !adding ? (
         <p className="muted">No deployment target yet: add one to deploy and roll back from here.</p>
       ) : null}

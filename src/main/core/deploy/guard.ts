@@ -1,0 +1,178 @@
+// Automatic rollback: after a successful deploy, the model's endpoints (those bound to it, and
+// the model-folder target's verification endpoint) are watched for the rule's window. A breach —
+// error rate or p95 over the threshold, or the endpoint down / hung / not ready — that lasts the
+// rule's N minutes rolls the model back through the same state machine (or, "ask first", raises
+// a suggestion the model page shows with a one-click rollback). Each firing is audited, once per
+// deploy: a rollback is never itself rolled back by the guard.
+import type { Db } from '../db/database'
+import { GantryError } from '../errors'
+import { RollbackRule, type Deployment, type GuardStatus } from '../../../shared/deploy'
+import type { EndpointStatus } from '../../../shared/serving'
+import { appendAudit } from '../registry/audit'
+
+/** Why this poll breaches the rule, or null. */
+export function breachOf(rule: RollbackRule, s: EndpointStatus): string | null {
+  if (rule.readiness && (s.verdict === 'down' || s.verdict === 'hung' || s.verdict === 'not-ready')) {
+    return `${s.endpoint.name} is ${s.verdict}${s.latest?.problems[0] ? ` (${s.latest.problems[0]})` : ''}`
+  }
+  const m = s.latest?.metrics
+  if (rule.errorRatePct !== undefined && m?.errorRate != null && m.errorRate * 100 > rule.errorRatePct) {
+    return `${s.endpoint.name} error rate ${(m.errorRate * 100).toFixed(1)} % > ${rule.errorRatePct} %`
+  }
+  const p95 = m?.p95Ms ?? m?.avgLatencyMs ?? null
+  if (rule.p95Ms !== undefined && p95 !== null && p95 > rule.p95Ms) {
+    return `${s.endpoint.name} p95 ${p95.toFixed(0)} ms > ${rule.p95Ms} ms`
+  }
+  return null
+}
+
+interface Watch {
+  deploymentId: number
+  targetId: number
+  until: number
+  breachSince: number | null
+  lastBreach: string | null
+  fired: boolean
+}
+
+export function createGuard(o: {
+  db: Db
+  actor: string
+  now: () => number
+  rollback(model: string, targetId: number, why: string): Promise<Deployment>
+  /** Endpoint ids that serve a model (bindings and model-folder verification endpoints). */
+  endpointsOf(model: string): number[]
+  publish(status: GuardStatus): void
+  log(line: string): void
+}) {
+  const watches = new Map<string, Watch>()
+  const suggestions = new Map<string, { deploymentId: number; at: number; reason: string }>()
+
+  function ruleOf(model: string): RollbackRule | null {
+    const r = o.db.prepare('SELECT config_json FROM deploy_rules WHERE model = ?').get(model) as
+      { config_json: string } | undefined
+    if (!r) return null
+    const parsed = RollbackRule.safeParse(JSON.parse(r.config_json))
+    return parsed.success ? parsed.data : null
+  }
+  function status(model: string): GuardStatus {
+    const w = watches.get(model)
+    return {
+      model,
+      rule: ruleOf(model),
+      watching:
+        w && !w.fired
+          ? { deploymentId: w.deploymentId, until: w.until, breachSince: w.breachSince, lastBreach: w.lastBreach }
+          : null,
+      suggestion: suggestions.get(model) ?? null,
+    }
+  }
+
+  return {
+    status,
+    setRule(model: string, rule: RollbackRule | null): GuardStatus {
+      o.db.transaction(() => {
+        const before = ruleOf(model)
+        if (rule) {
+          o.db
+            .prepare(
+              `INSERT INTO deploy_rules (model, config_json, updated_at, updated_by) VALUES (?, ?, ?, ?)
+               ON CONFLICT(model) DO UPDATE SET config_json = excluded.config_json, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+            )
+            .run(model, JSON.stringify(rule), o.now(), o.actor)
+        } else o.db.prepare('DELETE FROM deploy_rules WHERE model = ?').run(model)
+        appendAudit(o.db, o.now(), { actor: o.actor, action: 'guard.rule', model, version: null, before, after: rule })
+      })()
+      const s = status(model)
+      o.publish(s)
+      return s
+    },
+    dismiss(model: string): GuardStatus {
+      if (!suggestions.delete(model))
+        throw new GantryError('deploy/unknown-deployment', `no rollback suggestion for ${model}`)
+      const s = status(model)
+      o.publish(s)
+      return s
+    },
+    /** A deployment ended: a successful deploy starts a watch; anything else ends one. */
+    onDeployment(d: Deployment): void {
+      if (d.finishedAt === null) return
+      const rule = ruleOf(d.model)
+      if (d.kind === 'deploy' && d.state === 'succeeded' && rule?.enabled) {
+        watches.set(d.model, {
+          deploymentId: d.id,
+          targetId: d.targetId,
+          until: d.finishedAt + rule.watchMinutes * 60_000,
+          breachSince: null,
+          lastBreach: null,
+          fired: false,
+        })
+        suggestions.delete(d.model)
+      } else if (d.state === 'succeeded') {
+        watches.delete(d.model)
+        suggestions.delete(d.model)
+      }
+      o.publish(status(d.model))
+    },
+    /** Every endpoint poll: does it breach a watched model's rule, and for how long? */
+    onSample(s: EndpointStatus): void {
+      const t = o.now()
+      for (const [model, w] of watches) {
+        if (w.fired) continue
+        if (t > w.until) {
+          watches.delete(model)
+          o.publish(status(model))
+          continue
+        }
+        if (!o.endpointsOf(model).includes(s.endpoint.id)) continue
+        const rule = ruleOf(model)
+        if (!rule?.enabled) continue
+        const why = breachOf(rule, s)
+        if (!why) {
+          if (w.breachSince !== null) {
+            w.breachSince = null
+            w.lastBreach = null
+            o.publish(status(model))
+          }
+          continue
+        }
+        w.breachSince ??= t
+        w.lastBreach = why
+        const lasted = t - w.breachSince
+        if (lasted < rule.forMinutes * 60_000) {
+          o.publish(status(model))
+          continue
+        }
+        w.fired = true
+        const reason = `${why} for ${(lasted / 60_000).toFixed(1)} min after deploy #${w.deploymentId}`
+        o.db.transaction(() =>
+          appendAudit(o.db, t, {
+            actor: o.actor,
+            action: rule.action === 'rollback' ? 'guard.rollback' : 'guard.ask',
+            model,
+            version: null,
+            before: { deployment: w.deploymentId },
+            after: { reason },
+          }),
+        )()
+        o.log(
+          `gantry: ${model}: ${reason} — ${rule.action === 'rollback' ? 'rolling back automatically' : 'asking to roll back'}`,
+        )
+        if (rule.action === 'ask') {
+          suggestions.set(model, { deploymentId: w.deploymentId, at: t, reason })
+          o.publish(status(model))
+        } else {
+          o.publish(status(model))
+          void o.rollback(model, w.targetId, reason).catch((err) => {
+            suggestions.set(model, {
+              deploymentId: w.deploymentId,
+              at: t,
+              reason: `${reason}; the automatic rollback could not start: ${(err as Error).message}`,
+            })
+            o.publish(status(model))
+          })
+        }
+      }
+    },
+  }
+}

@@ -1,0 +1,102 @@
+// Automatic rollback: after a deploy, a breach that lasts the rule's window rolls the model back
+// through the same state machine (or, "ask first", raises a suggestion) — once, audited.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { breachOf } from '../../src/main/core/deploy/guard'
+import { RollbackRule, type Deployment, type GuardStatus } from '../../src/shared/deploy'
+import type { EndpointStatus } from '../../src/shared/serving'
+import type { AuditRow } from '../../src/shared/registry'
+import { call, deployWorld } from '../helpers/deploy-env'
+import { cleanupTmp } from '../helpers/tmp'
+
+const cleanup: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f()
+  cleanupTmp()
+})
+
+const status = (over: Partial<EndpointStatus> & { metrics?: Record<string, number | null> }): EndpointStatus =>
+  ({
+    endpoint: { id: 1, name: 'ep', url: 'http://x/', kind: null, createdAt: 0, auth: null, smoke: null, bindings: [] },
+    latest: { problems: [], metrics: over.metrics ?? null },
+    verdict: 'up',
+    intent: [],
+    ...over,
+  }) as unknown as EndpointStatus
+
+describe('breachOf', () => {
+  const rule = RollbackRule.parse({ enabled: true, errorRatePct: 5, p95Ms: 800 })
+  it('names a readiness breach, an error-rate breach and a latency breach; nothing when healthy', () => {
+    expect(breachOf(rule, status({ verdict: 'hung' }))).toBe('ep is hung')
+    expect(breachOf(rule, status({ metrics: { errorRate: 0.12 } }))).toBe('ep error rate 12.0 % > 5 %')
+    expect(breachOf(rule, status({ metrics: { errorRate: 0.01, p95Ms: 950 } }))).toBe('ep p95 950 ms > 800 ms')
+    expect(breachOf(rule, status({ metrics: { errorRate: 0.01, p95Ms: null, avgLatencyMs: 900 } }))).toBe(
+      'ep p95 900 ms > 800 ms',
+    )
+    expect(breachOf(rule, status({ metrics: { errorRate: 0.01, p95Ms: 100 } }))).toBeNull()
+    expect(breachOf({ ...rule, readiness: false }, status({ verdict: 'down' }))).toBeNull()
+  })
+})
+
+async function guarded(action: 'rollback' | 'ask') {
+  const w = await deployWorld({ core: { servingIntervalMs: 100 } })
+  cleanup.push(
+    () => w.server.stop(),
+    () => w.g.stop(),
+  )
+  await call(w.g, 'deploy.setRule', {
+    model: 'm',
+    rule: { enabled: true, readiness: true, forMinutes: 0.01, watchMinutes: 5, action },
+  })
+  w.g.start()
+  await call(w.g, 'deploy.run', { model: 'm', version: 1, targetId: w.targetId })
+  // v2 is a bad release: healthy while verified, then its health fails.
+  const d2 = await call<Deployment>(w.g, 'deploy.run', { model: 'm', version: 2, targetId: w.targetId })
+  expect(d2.state).toBe('succeeded')
+  writeFileSync(join(w.serveDir, 'UNHEALTHY_ROOT'), w.dirs[1])
+  return w
+}
+
+describe('automatic rollback after a deploy', () => {
+  it('rolls back when the new version stays unhealthy for the rule’s window, once, audited', async () => {
+    const w = await guarded('rollback')
+    const rb = await new Promise<Deployment>((resolve) => {
+      const off = w.g.events.on('deploy.progress', (d) => {
+        if (d.kind === 'rollback' && d.finishedAt !== null) {
+          off()
+          resolve(d)
+        }
+      })
+    })
+    expect(rb).toMatchObject({ state: 'succeeded', fromVersion: 2, toVersion: 1 })
+    expect(rb.steps[1].detail).toMatch(/\(automatic: model-server is down .* after deploy #2\)/)
+    expect(rb.reason).toMatch(/^automatic rollback: model-server is down/)
+    const audit = await call<AuditRow[]>(w.g, 'audit.list', { model: 'm' })
+    expect(audit.map((a) => a.action)).toContain('guard.rollback')
+    // It fires once: no second rollback follows.
+    await new Promise((r) => setTimeout(r, 800))
+    const hist = await call<Deployment[]>(w.g, 'deploy.list', { model: 'm' })
+    expect(hist.filter((h) => h.kind === 'rollback')).toHaveLength(1)
+    expect((await call<GuardStatus>(w.g, 'deploy.guard', { model: 'm' })).watching).toBeNull()
+  }, 30_000)
+
+  it('asks first when the rule says so, and rolls back nothing by itself', async () => {
+    const w = await guarded('ask')
+    const st = await new Promise<GuardStatus>((resolve) => {
+      const off = w.g.events.on('deploy.guard', (s) => {
+        if (s.suggestion) {
+          off()
+          resolve(s)
+        }
+      })
+    })
+    expect(st.suggestion?.reason).toMatch(/model-server is down .* after deploy #2/)
+    await new Promise((r) => setTimeout(r, 500))
+    expect((await call<Deployment[]>(w.g, 'deploy.list', { model: 'm' })).some((d) => d.kind === 'rollback')).toBe(
+      false,
+    )
+    const cleared = await call<GuardStatus>(w.g, 'deploy.dismissSuggestion', { model: 'm' })
+    expect(cleared.suggestion).toBeNull()
+  }, 30_000)
+})
