@@ -23,6 +23,7 @@ import {
   Version,
 } from './registry'
 import { DeployTarget, Deployment, GuardStatus, RollbackPlan, RollbackRule, TargetConfig } from './deploy'
+import { ColumnTypeSchema, DriftMethod, DriftReport } from './drift'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -420,6 +421,22 @@ export const methods = {
   'deploy.dismissSuggestion': { input: z.object({ model: ModelName }).strict(), output: GuardStatus },
   /** Re-applies what targets forget (TorchServe's default after a restart); a console does it periodically. */
   'deploy.reconcile': { input: Empty, output: z.array(z.string()) },
+  /** A one-off drift report between two files on the core's machine (CSV or JSONL), streamed. */
+  'drift.report': {
+    input: z
+      .object({
+        reference: LocalPath,
+        current: LocalPath,
+        idColumn: z.string().max(300).optional(),
+        predictionColumns: z.array(z.string().max(300)).max(50).optional(),
+        methods: z.record(z.string().max(300), DriftMethod).optional(),
+        thresholds: z.record(z.string().max(300), z.number().min(0)).optional(),
+        types: z.record(z.string().max(300), ColumnTypeSchema).optional(),
+        driftShare: z.number().min(0).max(1).optional(),
+      })
+      .strict(),
+    output: DriftReport,
+  },
   /** The audit history, newest first. */
   'audit.list': {
     input: z

@@ -41,6 +41,7 @@ export const METHOD_NAMES = [
   'deploy.setRule',
   'deploy.dismissSuggestion',
   'deploy.reconcile',
+  'drift.report',
   'audit.list',
   'audit.verify',
 ] as const

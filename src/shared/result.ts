@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   'deploy/preflight',
   'deploy/no-rollback-version',
   'deploy/unknown-deployment',
+  'drift/invalid-data',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -60,6 +60,7 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'deploy.setRule': notUsed,
     'deploy.dismissSuggestion': notUsed,
     'deploy.reconcile': notUsed,
+    'drift.report': notUsed,
     'audit.list': notUsed,
     'audit.verify': notUsed,
     ...over,

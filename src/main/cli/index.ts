@@ -10,6 +10,7 @@ import { startServer } from '../server/server'
 import { formatHostReport } from './format'
 import { addRegistryCommands } from './registry'
 import { addDeployCommands } from './deploy'
+import { addDriftCommands } from './drift'
 import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
@@ -218,6 +219,7 @@ export function buildProgram(): Command {
     })
   addRegistryCommands(program, (f) => withCore(program.opts(), f))
   addDeployCommands(program, (f) => withCore(program.opts(), f))
+  addDriftCommands(program, (f) => withCore(program.opts(), f))
   return program
 }
 

@@ -33,6 +33,7 @@ import { createRegistry, type Registry } from './registry/registry'
 import { createSecretStore, type SecretStore } from './secrets'
 import { createDeployer, type Deployer } from './deploy/deployer'
 import { createGuard } from './deploy/guard'
+import { driftReport } from './drift/report'
 import { importMlflow, scanTritonRepository } from './registry/importers'
 import { createSampledService, type SampledService } from './util/sampled-service'
 
@@ -337,6 +338,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'deploy.setRule': (input) => guard.setRule(input.model, input.rule),
       'deploy.dismissSuggestion': (input) => guard.dismiss(input.model),
       'deploy.reconcile': () => deployer.reconcile(),
+      'drift.report': (input) => driftReport(input.reference, input.current, input),
       'audit.list': (input) => registry.audit(input),
       'audit.verify': () => registry.verifyAudit(),
       'telemetry.query': (input) => store.query(input),

@@ -1,0 +1,91 @@
+// `gantry drift`: a one-off drift report for field engineers working on copied logs — the same
+// computation the console runs, on two CSV / JSONL files, streamed.
+import { Command } from 'commander'
+import type { DriftReport } from '../../shared/drift'
+import { DRIFT_METHODS } from '../../shared/drift'
+import type { Gantry } from '../core'
+import { GantryError } from '../core/errors'
+
+type WithCore = (f: (g: Gantry) => Promise<void>) => Promise<void>
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+
+function perColumn<T>(list: string[] | undefined, what: string, parse: (v: string) => T): Record<string, T> {
+  const out: Record<string, T> = {}
+  for (const item of list ?? []) {
+    const i = item.lastIndexOf('=')
+    if (i <= 0) throw new GantryError('contract/invalid-input', `--${what} ${item}: expected COLUMN=VALUE`)
+    out[item.slice(0, i)] = parse(item.slice(i + 1))
+  }
+  return out
+}
+
+const fmt = (v: number | null, d = 4): string =>
+  v === null ? '—' : Math.abs(v) < 1e-4 && v !== 0 ? v.toExponential(2) : v.toFixed(d)
+
+export function formatDrift(r: DriftReport): string {
+  const lines = [
+    `reference ${r.reference.path} (${r.reference.rows} rows) vs current ${r.current.path} (${r.current.rows} rows)`,
+    `dataset: ${r.dataset.drifted ? 'DRIFTED' : 'not drifted'} — ${r.dataset.driftedCount} of ${r.dataset.testedCount} features drifted (share ${(r.dataset.share * 100).toFixed(0)} %, threshold ${(r.dataset.threshold * 100).toFixed(0)} %)`,
+  ]
+  const s = r.skew
+  if (s.missingInCurrent.length) lines.push(`skew: missing in current: ${s.missingInCurrent.join(', ')}`)
+  if (s.newInCurrent.length) lines.push(`skew: new in current: ${s.newInCurrent.join(', ')}`)
+  for (const t of s.typeChanges) lines.push(`skew: ${t.column} was ${t.reference}, now ${t.current}`)
+  const w = Math.max(6, ...r.columns.map((c) => c.name.length))
+  lines.push(
+    `${'COLUMN'.padEnd(w)}  ${'TYPE'.padEnd(11)} ${'METHOD'.padEnd(13)} ${'STATISTIC'.padStart(10)} ${'P-VALUE'.padStart(10)} ${'THRESH'.padStart(7)}  VERDICT`,
+  )
+  for (const c of r.columns) {
+    lines.push(
+      `${c.name.padEnd(w)}  ${c.type.padEnd(11)} ${(c.method ?? '—').padEnd(13)} ${fmt(c.statistic).padStart(10)} ${fmt(c.pvalue).padStart(10)} ${fmt(c.threshold, 2).padStart(7)}  ${
+        c.drifted === null ? `not tested (${c.reason})` : c.drifted ? 'DRIFTED' : 'ok'
+      }${c.role === 'prediction' ? ' [prediction]' : ''}`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export function addDriftCommands(program: Command, withCore: WithCore): void {
+  program
+    .command('drift')
+    .description('a one-off drift report: reference vs current data (CSV or JSONL), per column and for the dataset')
+    .requiredOption('--reference <path>', 'the reference data (training or a known-good period)')
+    .requiredOption('--current <path>', 'the current data (e.g. copied inference logs)')
+    .option('--id <column>', 'the identifier column (never tested)')
+    .option('--prediction <column>', 'a prediction column (reported as prediction drift; repeatable)', collect)
+    .option('--method <column=method>', `a method for a column: ${DRIFT_METHODS.join(', ')} (repeatable)`, collect)
+    .option('--threshold <column=value>', 'a threshold for a column (repeatable)', collect)
+    .option('--drift-share <share>', 'share of drifted features that makes the dataset drifted (default 0.5)', Number)
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (o: {
+        reference: string
+        current: string
+        id?: string
+        prediction?: string[]
+        method?: string[]
+        threshold?: string[]
+        driftShare?: number
+        json?: boolean
+      }) => {
+        await withCore(async (g) => {
+          const r = await g.api.call('drift.report', {
+            reference: o.reference,
+            current: o.current,
+            idColumn: o.id,
+            predictionColumns: o.prediction,
+            methods: perColumn(o.method, 'method', (v) => v),
+            thresholds: perColumn(o.threshold, 'threshold', (v) => {
+              const n = Number(v)
+              if (!Number.isFinite(n)) throw new GantryError('contract/invalid-input', `--threshold ${v}: not a number`)
+              return n
+            }),
+            driftShare: o.driftShare,
+          })
+          if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+          const report = r.data as DriftReport
+          process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatDrift(report))
+        })
+      },
+    )
+}

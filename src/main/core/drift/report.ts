@@ -1,0 +1,278 @@
+// The drift report: training–serving skew first (columns missing, new, or of another type), then
+// per column the method Evidently would choose by default (reference ≤ 1,000 rows: KS / χ² /
+// Z-test on p-values; above: Wasserstein normed by the reference σ / Jensen–Shannon on
+// distances), its statistic, p-value where it has one, threshold and verdict, plus the missing
+// share, the out-of-range or unseen-category share and PSI on ten reference-quantile bins as
+// metrics of their own. Identifiers, datetimes and free text are never tested.
+import { GantryError } from '../errors'
+import type { DriftColumn, DriftMethod, DriftReport } from '../../../shared/drift'
+import {
+  binCounts,
+  chiSquare,
+  gammaQ,
+  jensenShannon,
+  ks2samp,
+  psi,
+  quantileEdges,
+  sorted,
+  std,
+  wasserstein,
+} from './stats'
+import { readTable, type Column, type ColumnType, type Table } from './table'
+
+export interface DriftOptions {
+  idColumn?: string
+  predictionColumns?: string[]
+  /** Per column: method and/or threshold instead of the default. */
+  methods?: Record<string, DriftMethod>
+  thresholds?: Record<string, number>
+  types?: Record<string, ColumnType>
+  /** Share of drifted features that makes the dataset drifted. */
+  driftShare?: number
+}
+
+const DEFAULT_THRESHOLD: Record<DriftMethod, number> = {
+  ks: 0.05,
+  chisquare: 0.05,
+  z: 0.05,
+  wasserstein: 0.1,
+  jensenshannon: 0.1,
+  psi: 0.1,
+}
+const P_VALUE_METHODS: DriftMethod[] = ['ks', 'chisquare', 'z']
+
+/** Two-sided two-proportion Z-test (Evidently's z_stat_test): p = 2·(1 − Φ(|z|)). */
+function zTest(refShare: number, nRef: number, curShare: number, nCur: number): { z: number; p: number } {
+  const P = (refShare * nRef + curShare * nCur) / (nRef + nCur)
+  const se = Math.sqrt(P * (1 - P) * (1 / nRef + 1 / nCur))
+  if (se === 0) return { z: 0, p: 1 }
+  const z = (refShare - curShare) / se
+  // 2·(1 − Φ(|z|)) = erfc(|z|/√2) = Q(½, z²/2)
+  return { z, p: gammaQ(0.5, (z * z) / 2) }
+}
+
+function defaultMethod(type: 'numeric' | 'categorical' | 'boolean', refRows: number, nUnique: number): DriftMethod {
+  if (refRows <= 1000) {
+    if (type === 'numeric') return nUnique <= 2 ? 'z' : nUnique <= 5 ? 'chisquare' : 'ks'
+    return nUnique > 2 ? 'chisquare' : 'z'
+  }
+  if (type === 'numeric') return nUnique <= 5 ? 'jensenshannon' : 'wasserstein'
+  return 'jensenshannon'
+}
+
+/** Counts of each value (as text) over the union of both sides, in a stable order. */
+function valueCounts(ref: Column, cur: Column): { keys: string[]; ref: number[]; cur: number[] } | null {
+  if (!ref.categories || !cur.categories) return null
+  const keys = [...new Set([...ref.categories.keys(), ...cur.categories.keys()])].sort()
+  return {
+    keys,
+    ref: keys.map((k) => ref.categories?.get(k) ?? 0),
+    cur: keys.map((k) => cur.categories?.get(k) ?? 0),
+  }
+}
+
+function testColumn(
+  name: string,
+  type: ColumnType,
+  ref: Column,
+  cur: Column,
+  o: DriftOptions,
+  role: DriftColumn['role'],
+): DriftColumn {
+  const base = {
+    name,
+    type,
+    role,
+    nReference: ref.present,
+    nCurrent: cur.present,
+    missingShare: {
+      reference: ref.rows ? ref.missing / ref.rows : 0,
+      current: cur.rows ? cur.missing / cur.rows : 0,
+    },
+  }
+  const notTested = (reason: string): DriftColumn => ({
+    ...base,
+    method: null,
+    statistic: null,
+    pvalue: null,
+    threshold: null,
+    drifted: null,
+    logBase: null,
+    outOfRangeShare: null,
+    unseenShare: null,
+    psi: null,
+    reason,
+  })
+  if (type === 'identifier') return notTested('identifier: never tested')
+  if (type === 'datetime') return notTested('datetime: not tested')
+  if (type === 'text') return notTested('free text: not tested')
+  if (ref.present === 0 || cur.present === 0)
+    return notTested(`no values on the ${ref.present === 0 ? 'reference' : 'current'} side`)
+
+  const numeric = type === 'numeric'
+  const refNums = numeric ? sorted(ref.numbers()) : null
+  const curNums = numeric ? sorted(cur.numbers()) : null
+  const counts = valueCounts(ref, cur)
+  const nUnique = counts?.keys.length ?? Infinity
+  const method =
+    o.methods?.[name] ??
+    defaultMethod(type === 'boolean' ? 'boolean' : numeric ? 'numeric' : 'categorical', ref.present, nUnique)
+  const threshold = o.thresholds?.[name] ?? DEFAULT_THRESHOLD[method]
+
+  // Metrics of their own, whatever the method.
+  let outOfRangeShare: number | null = null
+  let unseenShare: number | null = null
+  let psiValue: number | null = null
+  if (refNums && curNums) {
+    const lo = refNums[0]
+    const hi = refNums[refNums.length - 1]
+    let out = 0
+    for (let k = 0; k < curNums.length; k++) if (curNums[k] < lo || curNums[k] > hi) out++
+    outOfRangeShare = out / curNums.length
+    const edges = quantileEdges(refNums, 10)
+    psiValue = psi(binCounts(refNums, edges), binCounts(curNums, edges))
+  } else if (counts) {
+    let unseen = 0
+    counts.keys.forEach((k, i) => {
+      if (counts.ref[i] === 0) unseen += counts.cur[i]
+    })
+    unseenShare = unseen / cur.present
+    psiValue = psi(counts.ref, counts.cur)
+  }
+
+  let statistic: number
+  let pvalue: number | null = null
+  let logBase: 'e' | null = null
+  switch (method) {
+    case 'ks': {
+      if (!refNums || !curNums) throw new GantryError('contract/invalid-input', `${name}: KS needs a numeric column`)
+      const r = ks2samp(refNums, curNums)
+      statistic = r.statistic
+      pvalue = r.pvalue
+      break
+    }
+    case 'wasserstein': {
+      if (!refNums || !curNums)
+        throw new GantryError('contract/invalid-input', `${name}: Wasserstein needs a numeric column`)
+      statistic = wasserstein(refNums, curNums) / Math.max(std(refNums), 0.001)
+      break
+    }
+    case 'jensenshannon': {
+      if (!counts)
+        throw new GantryError(
+          'contract/invalid-input',
+          `${name}: too many distinct values for Jensen–Shannon on categories`,
+        )
+      statistic = jensenShannon(counts.ref, counts.cur)
+      logBase = 'e'
+      break
+    }
+    case 'chisquare': {
+      if (!counts) throw new GantryError('contract/invalid-input', `${name}: too many distinct values for χ²`)
+      const r = chiSquare(counts.cur, counts.ref)
+      statistic = r.statistic
+      pvalue = r.pvalue
+      break
+    }
+    case 'z': {
+      if (!counts || counts.keys.length > 2)
+        throw new GantryError('contract/invalid-input', `${name}: the Z-test needs at most two values`)
+      if (counts.keys.length < 2) {
+        statistic = 0
+        pvalue = 1
+        break
+      }
+      const r = zTest(counts.ref[0] / ref.present, ref.present, counts.cur[0] / cur.present, cur.present)
+      statistic = r.z
+      pvalue = r.p
+      break
+    }
+    case 'psi': {
+      statistic = psiValue ?? NaN
+      break
+    }
+  }
+  const drifted = P_VALUE_METHODS.includes(method)
+    ? method === 'ks'
+      ? (pvalue as number) <= threshold
+      : (pvalue as number) < threshold
+    : statistic >= threshold
+  return {
+    ...base,
+    method,
+    statistic,
+    pvalue,
+    threshold,
+    drifted,
+    logBase,
+    outOfRangeShare,
+    unseenShare,
+    psi: psiValue,
+    reason: null,
+  }
+}
+
+/** How far past its threshold a column is (1 = at the threshold), so mixed methods sort together. */
+export function severity(c: DriftColumn): number {
+  if (c.method === null || c.statistic === null || c.threshold === null) return -1
+  if (c.pvalue !== null) return -Math.log10(Math.max(c.pvalue, 1e-300)) / -Math.log10(c.threshold)
+  return c.threshold > 0 ? c.statistic / c.threshold : c.statistic
+}
+
+export function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): DriftReport {
+  const refNames = [...ref.columns.keys()]
+  const curNames = [...cur.columns.keys()]
+  const missingInCurrent = refNames.filter((n) => !cur.columns.has(n))
+  const newInCurrent = curNames.filter((n) => !ref.columns.has(n))
+  const typeChanges: DriftReport['skew']['typeChanges'] = []
+  const predictions = new Set(o.predictionColumns ?? [])
+  for (const p of predictions) {
+    if (!ref.columns.has(p))
+      throw new GantryError('drift/invalid-data', `prediction column ${p} is not in the reference`)
+  }
+  if (o.idColumn && !ref.columns.has(o.idColumn))
+    throw new GantryError('drift/invalid-data', `id column ${o.idColumn} is not in the reference`)
+  const columns: DriftColumn[] = []
+  for (const name of refNames) {
+    const r = ref.columns.get(name) as Column
+    const c = cur.columns.get(name)
+    if (!c) continue
+    const refType = o.types?.[name] ?? (name === o.idColumn ? 'identifier' : r.inferType())
+    const curType = o.types?.[name] ?? (name === o.idColumn ? 'identifier' : c.inferType())
+    if (refType !== curType && !(refType === 'identifier' || curType === 'identifier')) {
+      typeChanges.push({ column: name, reference: refType, current: curType })
+    }
+    const role: DriftColumn['role'] =
+      refType === 'identifier' ? 'identifier' : predictions.has(name) ? 'prediction' : 'feature'
+    columns.push(testColumn(name, refType, r, c, o, role))
+  }
+  const features = columns.filter((c) => c.role === 'feature' && c.drifted !== null)
+  const driftedCount = features.filter((c) => c.drifted).length
+  const share = features.length ? driftedCount / features.length : 0
+  const threshold = o.driftShare ?? 0.5
+  columns.sort((a, b) => severity(b) - severity(a) || a.name.localeCompare(b.name))
+  return {
+    reference: { path: ref.path, rows: ref.rows },
+    current: { path: cur.path, rows: cur.rows },
+    skew: { missingInCurrent, newInCurrent, typeChanges },
+    columns,
+    dataset: {
+      drifted: features.length > 0 && share >= threshold,
+      share,
+      driftedCount,
+      testedCount: features.length,
+      threshold,
+    },
+  }
+}
+
+export async function driftReport(
+  referencePath: string,
+  currentPath: string,
+  o: DriftOptions = {},
+): Promise<DriftReport> {
+  const [ref, cur] = await Promise.all([readTable(referencePath), readTable(currentPath)])
+  if (ref.rows === 0) throw new GantryError('drift/invalid-data', `${referencePath} has no data rows`)
+  if (cur.rows === 0) throw new GantryError('drift/invalid-data', `${currentPath} has no data rows`)
+  return compareTables(ref, cur, o)
+}

@@ -1,0 +1,52 @@
+// A drift report: skew between training and serving columns first, then per column the method,
+// statistic, p-value (where the method has one), threshold and verdict, and the dataset verdict.
+import { z } from 'zod'
+
+export const DRIFT_METHODS = ['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi'] as const
+export const DriftMethod = z.enum(DRIFT_METHODS)
+export type DriftMethod = z.infer<typeof DriftMethod>
+export const ColumnTypeSchema = z.enum(['numeric', 'categorical', 'boolean', 'datetime', 'identifier', 'text'])
+
+export const DriftColumn = z.object({
+  name: z.string(),
+  type: ColumnTypeSchema,
+  role: z.enum(['feature', 'prediction', 'identifier']),
+  /** null where the column is not tested (identifier, datetime, text, no values), with the reason. */
+  method: DriftMethod.nullable(),
+  statistic: z.number().nullable(),
+  pvalue: z.number().nullable(),
+  threshold: z.number().nullable(),
+  drifted: z.boolean().nullable(),
+  /** Jensen–Shannon's logarithm base ('e': range 0–0.833, as Evidently; base 2 would be 0–1). */
+  logBase: z.enum(['e']).nullable(),
+  nReference: z.number().int(),
+  nCurrent: z.number().int(),
+  missingShare: z.object({ reference: z.number(), current: z.number() }),
+  /** Numeric: share of current values outside the reference's [min, max]. */
+  outOfRangeShare: z.number().nullable(),
+  /** Categorical: share of current values never seen in the reference. */
+  unseenShare: z.number().nullable(),
+  /** On ten reference-quantile bins (numeric) or the categories, ε = 1e-4 for empty bins. */
+  psi: z.number().nullable(),
+  reason: z.string().nullable(),
+})
+export type DriftColumn = z.infer<typeof DriftColumn>
+
+export const DriftReport = z.object({
+  reference: z.object({ path: z.string(), rows: z.number().int() }),
+  current: z.object({ path: z.string(), rows: z.number().int() }),
+  skew: z.object({
+    missingInCurrent: z.array(z.string()),
+    newInCurrent: z.array(z.string()),
+    typeChanges: z.array(z.object({ column: z.string(), reference: z.string(), current: z.string() })),
+  }),
+  columns: z.array(DriftColumn),
+  dataset: z.object({
+    drifted: z.boolean(),
+    share: z.number(),
+    driftedCount: z.number().int(),
+    testedCount: z.number().int(),
+    threshold: z.number(),
+  }),
+})
+export type DriftReport = z.infer<typeof DriftReport>

@@ -1,0 +1,63 @@
+// `gantry drift` as a field engineer runs it on copied files: the report per column with the
+// dataset verdict, JSON for scripts, and clear errors (and no partial output) on bad input.
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { DriftReport } from '../../src/shared/drift'
+import { cleanupTmp, tmpDir } from '../helpers/tmp'
+
+const bin = join(__dirname, '..', '..', 'bin', 'gantry.js')
+const FIX = join(__dirname, '..', 'fixtures', 'drift')
+afterEach(cleanupTmp)
+const gantry = (args: string[]) =>
+  spawnSync(process.execPath, [bin, '--data-dir', tmpDir(), ...args], { encoding: 'utf8', timeout: 60_000 })
+
+describe('gantry drift', () => {
+  it('reports California Housing: the dataset verdict, Latitude/Longitude drifted, id never tested', () => {
+    const args = [
+      'drift',
+      '--reference',
+      join(FIX, 'california_housing_reference.csv'),
+      '--current',
+      join(FIX, 'california_housing_analysis.csv'),
+    ]
+    const text = gantry([...args, '--id', 'id', '--prediction', 'y_pred_proba'])
+    expect(text.status).toBe(0)
+    expect(text.stdout).toMatch(/dataset: (DRIFTED|not drifted) — \d+ of \d+ features drifted/)
+    expect(text.stdout).toMatch(/skew: missing in current: clf_target/)
+    expect(text.stdout).toMatch(/Latitude\s+numeric\s+wasserstein\s+[\d.]+\s+—\s+0\.10\s+DRIFTED/)
+    expect(text.stdout).toMatch(/id\s+identifier .*not tested \(identifier: never tested\)/)
+    expect(text.stdout).toMatch(/y_pred_proba .*\[prediction\]/)
+    const json = JSON.parse(
+      gantry([...args, '--json', '--method', 'HouseAge=ks', '--threshold', 'Latitude=0.5']).stdout,
+    ) as DriftReport
+    const house = json.columns.find((c) => c.name === 'HouseAge')!
+    expect(house).toMatchObject({ method: 'ks', threshold: 0.05 })
+    expect(house.pvalue).toBeGreaterThanOrEqual(0)
+    expect(json.columns.find((c) => c.name === 'Latitude')?.threshold).toBe(0.5)
+  })
+
+  it('refuses a missing file, a JSONL line that is not JSON, an unknown method, with exit codes and no report', () => {
+    const d = tmpDir()
+    writeFileSync(join(d, 'ok.jsonl'), '{"x": 1}\n{"x": 2}\n')
+    writeFileSync(join(d, 'bad.jsonl'), '{"x": 1}\n{"x": 2\n')
+    const missing = gantry(['drift', '--reference', join(d, 'nope.csv'), '--current', join(d, 'ok.jsonl')])
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toMatch(/nope\.csv does not exist \[drift\/invalid-data\]/)
+    expect(missing.stdout).toBe('')
+    const bad = gantry(['drift', '--reference', join(d, 'ok.jsonl'), '--current', join(d, 'bad.jsonl')])
+    expect(bad.stderr).toMatch(/bad\.jsonl: line 2 is not JSON/)
+    const method = gantry([
+      'drift',
+      '--reference',
+      join(d, 'ok.jsonl'),
+      '--current',
+      join(d, 'ok.jsonl'),
+      '--method',
+      'x=magic',
+    ])
+    expect(method.status).toBe(2)
+    expect(method.stderr).toMatch(/methods\.x/)
+  })
+})
