@@ -70,8 +70,8 @@ test('every area is reachable by keyboard, and unbuilt areas say so instead of i
   await expect(page.locator('[data-screen="storage"]')).toBeVisible()
   await page.keyboard.press('Alt+5')
   await expect(page.locator('[data-screen="models"][data-state="ready"]')).toBeVisible()
-  await page.keyboard.press('Alt+6')
-  await expect(page.locator('[data-screen="drift"][data-state="empty"]')).toContainText(/Not built yet.*issue #6/)
+  await page.keyboard.press('Alt+8')
+  await expect(page.locator('[data-screen="alerts"][data-state="empty"]')).toContainText(/Not built yet/)
   // Tab reaches the navigation links.
   await page.locator('a[data-nav="overview"]').focus()
   await page.keyboard.press('Tab')

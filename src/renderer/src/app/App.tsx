@@ -2,6 +2,7 @@
 import { useEffect } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import { Deployments } from '../features/deploy/Deployments'
+import { Drift } from '../features/drift/Drift'
 import { GpuDetailScreen } from '../features/gpus/GpuDetail'
 import { Gpus } from '../features/gpus/Gpus'
 import { ModelPage } from '../features/models/ModelPage'
@@ -148,6 +149,8 @@ export function App() {
           ) : (
             <Models />
           )
+        ) : route === 'drift' ? (
+          <Drift />
         ) : route === 'deployments' ? (
           <Deployments />
         ) : route === 'settings' ? (

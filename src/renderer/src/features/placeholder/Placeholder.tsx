@@ -3,7 +3,6 @@
 import { Screen } from '../../ui/Screen'
 
 const PLANNED: Record<string, { title: string; what: string; issue: number }> = {
-  drift: { title: 'Drift', what: 'Per-feature drift against each version’s reference data', issue: 6 },
   alerts: { title: 'Alerts', what: 'Alert rules and routing for every area', issue: 0 },
 }
 

@@ -1,0 +1,191 @@
+// Drift: a report between two files on the core's machine (a model's reference data and copied
+// inference logs), computed by the same code as `gantry drift`. Skew first, then every column
+// sorted by how far past its threshold it is. Continuous per-model monitoring (a watched log
+// folder, windows, history charts) is the rest of issue #6 and is not built yet: the screen says so.
+import { useState } from 'react'
+import type { DriftReport } from '../../../../shared/drift'
+import { useBridge } from '../../bridge/context'
+import { pct } from '../../ui/format'
+import { Screen } from '../../ui/Screen'
+
+const fmt = (v: number | null, d = 4): string =>
+  v === null ? '—' : !Number.isFinite(v) ? String(v) : Math.abs(v) < 1e-4 && v !== 0 ? v.toExponential(2) : v.toFixed(d)
+
+export function Drift() {
+  const { bridge } = useBridge()
+  const [reference, setReference] = useState('')
+  const [current, setCurrent] = useState('')
+  const [idColumn, setIdColumn] = useState('')
+  const [prediction, setPrediction] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [report, setReport] = useState<DriftReport | null>(null)
+  const [error, setError] = useState<string | null>(null)
+
+  async function run(e: React.FormEvent): Promise<void> {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    const r = await bridge.call('drift.report', {
+      reference: reference.trim(),
+      current: current.trim(),
+      ...(idColumn.trim() ? { idColumn: idColumn.trim() } : {}),
+      ...(prediction.trim()
+        ? {
+            predictionColumns: prediction
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          }
+        : {}),
+    })
+    setBusy(false)
+    if (r.ok) setReport(r.data)
+    else {
+      setReport(null)
+      setError(r.error.message)
+    }
+  }
+
+  return (
+    <Screen id="drift" title="Drift" state="ready">
+      <p className="subtitle">
+        Compare a reference dataset with current data (CSV or JSONL on the machine running Gantry). Methods and
+        thresholds follow Evidently’s defaults; statistics equal scipy’s. Per-model monitoring of inference logs over
+        time is not built yet (issue #6).
+      </p>
+      <form className="panel form-grid" onSubmit={(e) => void run(e)} data-testid="drift-form">
+        <label>
+          Reference data
+          <input
+            required
+            value={reference}
+            onChange={(e) => setReference(e.target.value)}
+            placeholder="/data/fraud/reference.csv"
+          />
+        </label>
+        <label>
+          Current data
+          <input
+            required
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+            placeholder="/var/log/serving/fraud/2026-11-25.jsonl"
+          />
+        </label>
+        <label>
+          Identifier column
+          <input value={idColumn} onChange={(e) => setIdColumn(e.target.value)} placeholder="id" />
+        </label>
+        <label>
+          Prediction column(s)
+          <input value={prediction} onChange={(e) => setPrediction(e.target.value)} placeholder="y_pred_proba" />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Computing…' : 'Compare'}
+        </button>
+      </form>
+      {error ? (
+        <p className="state-note error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {report ? <DriftResult r={report} /> : null}
+    </Screen>
+  )
+}
+
+function DriftResult({ r }: { r: DriftReport }) {
+  const skew = r.skew
+  const hasSkew = skew.missingInCurrent.length + skew.newInCurrent.length + skew.typeChanges.length > 0
+  return (
+    <>
+      <section className="panel" data-testid="drift-verdict" data-drifted={String(r.dataset.drifted)}>
+        <div className="health-head">
+          <h2>{r.dataset.drifted ? 'Dataset drifted' : 'Dataset not drifted'}</h2>
+          <span className={`badge badge-${r.dataset.drifted ? 'critical' : 'ok'}`}>
+            <span className="dot" aria-hidden="true" />
+            {r.dataset.driftedCount} of {r.dataset.testedCount} features ({pct(r.dataset.share * 100, 0)}; threshold{' '}
+            {pct(r.dataset.threshold * 100, 0)})
+          </span>
+        </div>
+        <p className="muted small">
+          {r.reference.rows} reference rows · {r.current.rows} current rows
+        </p>
+      </section>
+      {hasSkew ? (
+        <section className="panel" data-testid="drift-skew">
+          <h2>Training–serving skew</h2>
+          <ul className="reasons">
+            {skew.missingInCurrent.map((c) => (
+              <li key={`m-${c}`}>{c}: in the reference, absent now</li>
+            ))}
+            {skew.newInCurrent.map((c) => (
+              <li key={`n-${c}`}>{c}: new, not in the reference</li>
+            ))}
+            {skew.typeChanges.map((t) => (
+              <li key={`t-${t.column}`}>
+                {t.column}: was {t.reference}, now {t.current}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      <section className="panel table-wrap">
+        <table className="table" data-testid="drift-columns">
+          <thead>
+            <tr>
+              <th scope="col">Column</th>
+              <th scope="col">Type</th>
+              <th scope="col">Method</th>
+              <th scope="col" className="num">
+                Value
+              </th>
+              <th scope="col" className="num">
+                p-value
+              </th>
+              <th scope="col" className="num">
+                Threshold
+              </th>
+              <th scope="col">Verdict</th>
+              <th scope="col" className="num">
+                Missing (ref → cur)
+              </th>
+              <th scope="col" className="num">
+                Out of range / unseen
+              </th>
+              <th scope="col" className="num">
+                PSI
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.columns.map((c) => (
+              <tr key={c.name} data-column={c.name} data-drifted={String(c.drifted)}>
+                <td className="mono">
+                  {c.name}
+                  {c.role === 'prediction' ? <span className="tag">prediction</span> : null}
+                </td>
+                <td>{c.type}</td>
+                <td>
+                  {c.method ?? '—'}
+                  {c.logBase ? <span className="muted small"> (ln)</span> : null}
+                </td>
+                <td className="num">{fmt(c.statistic)}</td>
+                <td className="num">{fmt(c.pvalue)}</td>
+                <td className="num">{fmt(c.threshold, 2)}</td>
+                <td className={c.drifted ? 'intent-mismatch' : c.drifted === false ? 'intent-match' : 'muted'}>
+                  {c.drifted === null ? c.reason : c.drifted ? 'drifted' : 'ok'}
+                </td>
+                <td className="num">
+                  {pct(c.missingShare.reference * 100)} → {pct(c.missingShare.current * 100)}
+                </td>
+                <td className="num">{pct((c.outOfRangeShare ?? c.unseenShare ?? NaN) * 100)}</td>
+                <td className="num">{fmt(c.psi, 3)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </>
+  )
+}
