@@ -65,3 +65,6 @@ export { probeEndpoint } from '../core/serving/probe'
 // registry crash test's child process (test/helpers/registry-crash-child.cjs).
 export { createGantry } from '../core'
 export { hashArtifact } from '../core/registry/hash'
+export { driftReport } from '../core/drift/report'
+export { ks2samp } from '../core/drift/stats'
+export { readTable } from '../core/drift/table'

@@ -1,8 +1,8 @@
-// Reading a dataset column by column, streamed: CSV through csv-parse (arrays, no row objects),
+// Reading a dataset column by column, streamed: CSV through papaparse (arrays, no row objects),
 // JSONL line by line. Each column keeps only what the drift methods need — its numbers in a
 // growable Float64Array, the category counts (capped), the missing count — so memory is bounded
 // by the columns, never by a million row objects. Types are inferred and can be overridden.
-import { parse } from 'csv-parse'
+import Papa from 'papaparse'
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { GantryError, errorMessage } from '../errors'
@@ -12,7 +12,28 @@ export type ColumnType = 'numeric' | 'categorical' | 'boolean' | 'datetime' | 'i
 /** Past this many distinct values a column stops counting categories (it is an id or free text). */
 const MAX_CATEGORIES = 2000
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', 'n/a', '#n/a'])
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
+
+/** Trims only when there is something to trim (most fields have no spaces). */
+function trimmed(s: string): string {
+  if (s.length === 0) return s
+  const a = s.charCodeAt(0)
+  const b = s.charCodeAt(s.length - 1)
+  return a <= 32 || b <= 32 ? s.trim() : s
+}
+
+/** Could be a decimal number: a digit, sign or point first (Number() alone would also take hex,
+ *  binary and octal literals, "Infinity" and spaces). */
+function startsNumeric(s: string): boolean {
+  const c = s.charCodeAt(0)
+  if (!((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46)) return false
+  if (s.length > 2 && c === 48) {
+    const d = s.charCodeAt(1) | 32
+    if (d === 120 || d === 98 || d === 111) return false // 0x 0b 0o
+  }
+  return true
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/
 
 export class Column {
   readonly name: string
@@ -34,17 +55,32 @@ export class Column {
 
   add(raw: unknown): void {
     this.rows++
-    if (raw === null || raw === undefined || (typeof raw === 'number' && Number.isNaN(raw))) {
+    if (raw === null || raw === undefined) {
       this.missing++
       return
     }
-    const s = typeof raw === 'string' ? raw.trim() : typeof raw === 'object' ? JSON.stringify(raw) : String(raw)
-    if (typeof raw === 'string' && MISSING.has(s.toLowerCase())) {
-      this.missing++
-      return
-    }
-    if (typeof raw === 'number' || (typeof raw === 'string' && NUMBER.test(s))) {
-      const v = typeof raw === 'number' ? raw : Number(s)
+    let s: string
+    let v = NaN
+    if (typeof raw === 'number') {
+      if (Number.isNaN(raw)) {
+        this.missing++
+        return
+      }
+      v = raw
+      s = String(raw)
+    } else if (typeof raw === 'string') {
+      s = trimmed(raw)
+      if (s.length === 0) {
+        this.missing++
+        return
+      }
+      if (startsNumeric(s)) v = Number(s) // parsed once; NaN when it only started like a number
+      if (Number.isNaN(v) && s.length <= 4 && MISSING.has(s.toLowerCase())) {
+        this.missing++
+        return
+      }
+    } else s = typeof raw === 'object' ? JSON.stringify(raw) : String(raw)
+    if (!Number.isNaN(v)) {
       if (!Number.isFinite(v)) {
         this.missing++ // ±inf, as Evidently: treated as missing
         return
@@ -57,19 +93,16 @@ export class Column {
       this.nums[this.numCount++] = v
       if (v <= this.prev) this.increasing = false
       this.prev = v
-      if (!Number.isInteger(v)) this.integers = false
+      if (this.integers && !Number.isInteger(v)) this.integers = false
     } else {
       this.nonNumeric++
       this.totalTextLength += s.length
-      if (
-        typeof raw === 'string' &&
-        /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)
-      )
-        this.dateLike++
+      if (typeof raw === 'string' && DATE.test(s)) this.dateLike++
     }
-    if (this.categories) {
-      this.categories.set(s, (this.categories.get(s) ?? 0) + 1)
-      if (this.categories.size > MAX_CATEGORIES) this.categories = null
+    const cats = this.categories
+    if (cats) {
+      cats.set(s, (cats.get(s) ?? 0) + 1)
+      if (cats.size > MAX_CATEGORIES) this.categories = null
     }
   }
 
@@ -126,29 +159,42 @@ async function readCsv(path: string): Promise<Table> {
   const columns = new Map<string, Column>()
   let header: Column[] | null = null
   let rows = 0
+  let failure: GantryError | null = null
   const source = createReadStream(path)
-  const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }))
-  // pipe() does not pass a read error on: hand it to the parser, whose iteration then throws it.
-  source.once('error', (err) => parser.destroy(err))
-  try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (!header) {
-        const names = record.map((h, i) => h.trim() || `column_${i + 1}`)
-        if (new Set(names).size !== names.length)
-          throw bad(path, `duplicate column names in the header: ${names.join(', ')}`)
-        header = names.map((n) => new Column(n))
-        for (const c of header) columns.set(c.name, c)
-        continue
-      }
-      rows++
-      for (let i = 0; i < header.length; i++) header[i].add(i < record.length ? record[i] : null)
-    }
-  } catch (err) {
-    if (err instanceof GantryError) throw err
-    const code = (err as { code?: string }).code
-    if (code === 'ENOENT') throw new GantryError('drift/invalid-data', `${path} does not exist`)
-    throw bad(path, `not readable as CSV: ${errorMessage(err)}`)
-  }
+  await new Promise<void>((resolve, reject) => {
+    source.once('error', (err) => {
+      const code = (err as { code?: string }).code
+      reject(
+        new GantryError(
+          'drift/invalid-data',
+          code === 'ENOENT' ? `${path} does not exist` : `${path}: ${errorMessage(err)}`,
+        ),
+      )
+    })
+    Papa.parse<string[]>(source, {
+      skipEmptyLines: true,
+      chunk: (results, parser) => {
+        for (const record of results.data) {
+          if (!header) {
+            const names = record.map((h, i) => h.replace(/^\uFEFF/, '').trim() || `column_${i + 1}`)
+            if (new Set(names).size !== names.length) {
+              failure = bad(path, `duplicate column names in the header: ${names.join(', ')}`)
+              parser.abort()
+              return
+            }
+            header = names.map((n) => new Column(n))
+            for (const c of header) columns.set(c.name, c)
+            continue
+          }
+          rows++
+          for (let i = 0; i < header.length; i++) header[i].add(i < record.length ? record[i] : null)
+        }
+      },
+      complete: () => resolve(),
+      error: (err: Error) => reject(bad(path, `not readable as CSV: ${err.message}`)),
+    })
+  })
+  if (failure) throw failure
   if (!header) throw bad(path, 'empty file (no header)')
   return { path, rows, columns }
 }

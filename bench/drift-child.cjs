@@ -1,0 +1,29 @@
+// Child of bench/drift.mjs: one measured Gantry run in a fresh process, so its peak RSS is its own.
+// Mode "report": CSV files → per-feature KS report (end to end). Mode "stats": the same columns
+// read first, then only the KS computations timed (each one sorting its inputs, as scipy does).
+const { join } = require('node:path')
+const { driftReport, ks2samp } = require(join(__dirname, '..', 'out', 'main', 'bench.js'))
+
+const [mode, ref, cur, ncols] = process.argv.slice(2)
+const names = Array.from({ length: Number(ncols) }, (_, i) => `f${i}`)
+;(async () => {
+  if (mode === 'report') {
+    const t = performance.now()
+    const r = await driftReport(ref, cur, { methods: Object.fromEntries(names.map((n) => [n, 'ks'])) })
+    const ms = performance.now() - t
+    const drifted = r.columns.filter((c) => c.drifted).length
+    process.stdout.write(JSON.stringify({ ms, rssMiB: process.resourceUsage().maxRSS / 1024, drifted }) + '\n')
+  } else {
+    // Read the columns (untimed), then time KS alone.
+    const { readTable } = require(join(__dirname, '..', 'out', 'main', 'bench.js'))
+    const [a, b] = await Promise.all([readTable(ref), readTable(cur)])
+    const cols = names.map((n) => [
+      Float64Array.from(a.columns.get(n).numbers()),
+      Float64Array.from(b.columns.get(n).numbers()),
+    ])
+    const t = performance.now()
+    let s = 0
+    for (const [x, y] of cols) s += ks2samp(Float64Array.from(x).sort(), Float64Array.from(y).sort()).statistic
+    process.stdout.write(JSON.stringify({ ms: performance.now() - t, check: s }) + '\n')
+  }
+})()
