@@ -9,12 +9,10 @@
 import Database from 'better-sqlite3'
 import { spawnSync } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { root } from '../scripts/console-process.mjs'
+import { built, quietCore } from './core.mjs'
 
-const require = createRequire(import.meta.url)
 const VERSIONS = Number(process.env.BENCH_REGISTRY_VERSIONS ?? 10_000)
 const MODELS = Math.max(1, Math.round(VERSIONS / 20))
 const HASH_MB = Number(process.env.BENCH_HASH_MB ?? 2048)
@@ -35,25 +33,12 @@ async function timeIt(n, f) {
 const ms = (x) => `${x.toFixed(2)} ms`
 
 export async function benchRegistry() {
-  const { createGantry, hashArtifact } = require(join(root, 'out/main/bench.js'))
+  const { hashArtifact } = built()
   const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-registry-'))
   const art = join(dir, 'artifacts')
   try {
     spawnSync('mkdir', ['-p', art])
-    const g = createGantry({
-      dataDir: join(dir, 'data'),
-      actor: 'bench',
-      hostIntervalMs: 0,
-      storageIntervalMs: 0,
-      gpuIntervalMs: 0,
-      servingIntervalMs: 0,
-      log: () => {},
-    })
-    const call = async (m, input) => {
-      const r = await g.api.call(m, input)
-      if (!r.ok) throw new Error(`${m}: ${r.error.message}`)
-      return r.data
-    }
+    const { g, call } = quietCore(join(dir, 'data'))
     const teams = ['risk', 'growth', 'vision', 'search', 'ads', 'speech', 'fraud', 'ops']
     for (let m = 0; m < MODELS; m++) {
       await call('registry.createModel', {

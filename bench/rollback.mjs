@@ -6,17 +6,15 @@
 // median and p95. Target: overhead under 200 ms median.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { root } from '../scripts/console-process.mjs'
+import { quietCore } from './core.mjs'
 
-const require = createRequire(import.meta.url)
 const N = Number(process.env.BENCH_ROLLBACKS ?? 50)
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]
 
 export async function benchRollback() {
-  const { createGantry } = require(join(root, 'out/main/bench.js'))
   const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-rollback-'))
   const serve = join(dir, 'serve')
   mkdirSync(serve)
@@ -36,20 +34,7 @@ export async function benchRollback() {
         if (m) resolve([m[1], m[2]])
       })
     })
-    const g = createGantry({
-      dataDir: join(dir, 'data'),
-      actor: 'bench',
-      hostIntervalMs: 0,
-      storageIntervalMs: 0,
-      gpuIntervalMs: 0,
-      servingIntervalMs: 0,
-      log: () => {},
-    })
-    const call = async (m, input) => {
-      const r = await g.api.call(m, input)
-      if (!r.ok) throw new Error(`${m}: ${r.error.message}`)
-      return r.data
-    }
+    const { g, call } = quietCore(join(dir, 'data'))
     for (const v of [1, 2]) {
       const d = join(dir, `v${v}`)
       mkdirSync(d)

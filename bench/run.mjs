@@ -12,6 +12,7 @@ import { benchHostPoll } from './host-poll.mjs'
 import { benchProbeFleet } from './probe-fleet.mjs'
 import { benchRegistry } from './registry.mjs'
 import { benchRollback } from './rollback.mjs'
+import { benchDrift } from './drift.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
@@ -22,6 +23,7 @@ const benches = {
   'probe-fleet': benchProbeFleet,
   registry: benchRegistry,
   rollback: benchRollback,
+  drift: benchDrift,
 }
 const only = process.argv.slice(2)
 const lines = []
