@@ -23,7 +23,7 @@ import {
   Version,
 } from './registry'
 import { DeployTarget, Deployment, GuardStatus, RollbackPlan, RollbackRule, TargetConfig } from './deploy'
-import { ColumnTypeSchema, DriftMethod, DriftReport } from './drift'
+import { ColumnTypeSchema, DriftMethod, DriftMonitorConfig, DriftReport, DriftWindow, MonitorStatus } from './drift'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -437,6 +437,19 @@ export const methods = {
       .strict(),
     output: DriftReport,
   },
+  /** Watches a model's inference-log folder (null stops): windows compared with the production reference. */
+  'drift.setMonitor': {
+    input: z.object({ model: ModelName, config: DriftMonitorConfig.nullable() }).strict(),
+    output: MonitorStatus,
+  },
+  'drift.monitor': { input: z.object({ model: ModelName }).strict(), output: MonitorStatus },
+  /** Reads what is new in the folder now; returns the windows that closed. */
+  'drift.poll': { input: z.object({ model: ModelName }).strict(), output: z.array(DriftWindow) },
+  /** Closed windows, newest first. */
+  'drift.windows': {
+    input: z.object({ model: ModelName, limit: z.number().int().min(1).max(1000).optional() }).strict(),
+    output: z.array(DriftWindow),
+  },
   /** The audit history, newest first. */
   'audit.list': {
     input: z
@@ -477,6 +490,8 @@ export const events = {
   'registry.progress': HashProgress,
   /** A deployment moved a step (or ended). */
   'deploy.progress': Deployment,
+  /** A drift window closed (its report and verdict). */
+  'drift.window': DriftWindow,
   /** The automatic-rollback guard of a model changed (watching, breaching, fired, suggesting). */
   'deploy.guard': GuardStatus,
   /** A model changed (any registry write); name '*' when another process wrote to the database. */

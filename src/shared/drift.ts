@@ -50,3 +50,47 @@ export const DriftReport = z.object({
   }),
 })
 export type DriftReport = z.infer<typeof DriftReport>
+
+/** Watching a model's inference logs: a folder of JSONL / CSV files cut into windows. */
+export const DriftMonitorConfig = z
+  .object({
+    folder: z.string().min(1).max(4096),
+    /** 'rows': every `windowRows` rows; otherwise by the hour / day / week of `timestampColumn`
+     *  (or of the time Gantry read the row, without one). */
+    windowBy: z.enum(['rows', 'hour', 'day', 'week']).default('rows'),
+    windowRows: z.number().int().min(10).max(10_000_000).default(1000),
+    timestampColumn: z.string().max(300).optional(),
+    idColumn: z.string().max(300).optional(),
+    predictionColumns: z.array(z.string().max(300)).max(50).optional(),
+    methods: z.record(z.string().max(300), DriftMethod).optional(),
+    thresholds: z.record(z.string().max(300), z.number().min(0)).optional(),
+    driftShare: z.number().min(0).max(1).optional(),
+  })
+  .strict()
+export type DriftMonitorConfig = z.infer<typeof DriftMonitorConfig>
+export type DriftMonitorConfigInput = z.input<typeof DriftMonitorConfig>
+
+export const DriftWindow = z.object({
+  id: z.number().int(),
+  model: z.string(),
+  version: z.number().int().nullable(),
+  /** Time windows: [start, end); row windows: null. */
+  windowStart: z.number().nullable(),
+  windowEnd: z.number().nullable(),
+  rows: z.number().int(),
+  drifted: z.boolean(),
+  share: z.number(),
+  report: DriftReport,
+  at: z.number(),
+})
+export type DriftWindow = z.infer<typeof DriftWindow>
+
+export const MonitorStatus = z.object({
+  model: z.string(),
+  config: DriftMonitorConfig.nullable(),
+  /** Rows read into the window that is still open. */
+  openRows: z.number().int(),
+  problems: z.array(z.string()),
+  latest: DriftWindow.nullable(),
+})
+export type MonitorStatus = z.infer<typeof MonitorStatus>

@@ -42,6 +42,10 @@ export const METHOD_NAMES = [
   'deploy.dismissSuggestion',
   'deploy.reconcile',
   'drift.report',
+  'drift.setMonitor',
+  'drift.monitor',
+  'drift.poll',
+  'drift.windows',
   'audit.list',
   'audit.verify',
 ] as const
@@ -56,6 +60,7 @@ export const EVENT_NAMES = [
   'registry.changed',
   'deploy.progress',
   'deploy.guard',
+  'drift.window',
 ] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]

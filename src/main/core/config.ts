@@ -21,6 +21,8 @@ export interface GantryConfig {
   nvidiaSmi: string
   /** How often each saved model-server endpoint is probed; 0 disables polling. */
   servingIntervalMs: number
+  /** How often watched inference-log folders are read; 0 disables. */
+  driftIntervalMs: number
   /** A poll that takes longer than this is reported degraded. */
   pollTimeoutMs: number
   /** How long stop() may take before it gives up waiting on services. */
@@ -73,6 +75,7 @@ export function resolveConfig(
     nvidiaSmi: opts.nvidiaSmi ?? (env.GANTRY_NVIDIA_SMI || 'nvidia-smi'),
     servingIntervalMs: opts.servingIntervalMs ?? num(env.GANTRY_SERVING_INTERVAL_MS, 15_000),
     pollTimeoutMs: opts.pollTimeoutMs ?? num(env.GANTRY_POLL_TIMEOUT_MS, 5000),
+    driftIntervalMs: opts.driftIntervalMs ?? num(env.GANTRY_DRIFT_INTERVAL_MS, 30_000),
     stopTimeoutMs: opts.stopTimeoutMs ?? 3000,
     actor: opts.actor ?? (env.GANTRY_ACTOR?.trim() || osUser()),
     staleCandidateDays: opts.staleCandidateDays ?? num(env.GANTRY_STALE_CANDIDATE_DAYS, 14),

@@ -34,6 +34,7 @@ import { createSecretStore, type SecretStore } from './secrets'
 import { createDeployer, type Deployer } from './deploy/deployer'
 import { createGuard } from './deploy/guard'
 import { driftReport } from './drift/report'
+import { createDriftMonitor } from './drift/monitor'
 import { importMlflow, scanTritonRepository } from './registry/importers'
 import { createSampledService, type SampledService } from './util/sampled-service'
 
@@ -247,6 +248,17 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     log,
   })
 
+  const drift = createDriftMonitor({
+    db,
+    registry,
+    now,
+    publish: (w) => {
+      if (!stopped) events.emit('drift.window', w)
+    },
+    log,
+  })
+  let driftTimer: ReturnType<typeof setInterval> | null = null
+
   const readImport = (path: string): string => {
     try {
       return readFileSync(path, 'utf8')
@@ -339,6 +351,10 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'deploy.dismissSuggestion': (input) => guard.dismiss(input.model),
       'deploy.reconcile': () => deployer.reconcile(),
       'drift.report': (input) => driftReport(input.reference, input.current, input),
+      'drift.setMonitor': (input) => drift.setMonitor(input.model, input.config),
+      'drift.monitor': (input) => drift.status(input.model),
+      'drift.poll': (input) => drift.poll(input.model),
+      'drift.windows': (input) => drift.windows(input.model, input.limit),
       'audit.list': (input) => registry.audit(input),
       'audit.verify': () => registry.verifyAudit(),
       'telemetry.query': (input) => store.query(input),
@@ -384,6 +400,15 @@ export function createGantry(options: GantryOptions = {}): Gantry {
           Math.max(config.servingIntervalMs, 5000),
         )
         reconcileTimer.unref()
+      }
+      if (!driftTimer && config.driftIntervalMs > 0) {
+        let busy = false
+        driftTimer = setInterval(() => {
+          if (stopped || busy) return
+          busy = true
+          void drift.pollAll().finally(() => (busy = false))
+        }, config.driftIntervalMs)
+        driftTimer.unref()
       }
       if (!externalTimer) {
         externalTimer = setInterval(() => {
@@ -434,6 +459,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     if (pruneTimer) clearInterval(pruneTimer)
     if (externalTimer) clearInterval(externalTimer)
     if (reconcileTimer) clearInterval(reconcileTimer)
+    if (driftTimer) clearInterval(driftTimer)
     stopped = true
     if (recovered) await Promise.race([recovered, new Promise((r) => setTimeout(r, config.stopTimeoutMs).unref())])
     // The GPU stream owns a child process: stop it, but never wait past the bound. In-flight

@@ -217,4 +217,31 @@ CREATE TABLE deploy_rules (
 );
 `,
   },
+  {
+    id: 7,
+    name: 'drift monitors and windows',
+    sql: `
+-- A model's inference-log folder and how far it has been read (as of the last closed window).
+CREATE TABLE drift_monitors (
+  model       TEXT PRIMARY KEY,
+  config_json TEXT NOT NULL,
+  state_json  TEXT NOT NULL DEFAULT '{}',
+  updated_at  INTEGER NOT NULL
+);
+-- One row per closed window: the full report, and the verdict for charts and badges.
+CREATE TABLE drift_windows (
+  id           INTEGER PRIMARY KEY,
+  model        TEXT NOT NULL,
+  version      INTEGER,
+  window_start INTEGER,
+  window_end   INTEGER,
+  rows         INTEGER NOT NULL,
+  drifted      INTEGER NOT NULL,
+  share        REAL NOT NULL,
+  report_json  TEXT NOT NULL,
+  created_at   INTEGER NOT NULL
+);
+CREATE INDEX drift_windows_model ON drift_windows(model, id);
+`,
+  },
 ]

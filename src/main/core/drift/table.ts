@@ -136,6 +136,47 @@ export class Column {
   }
 }
 
+/** Rows arriving a few at a time (JSON objects, or CSV fields under a header) into columns. */
+export class TableBuilder {
+  readonly columns = new Map<string, Column>()
+  rows = 0
+  constructor(readonly path: string) {}
+
+  addObject(obj: Record<string, unknown>): void {
+    for (const k of Object.keys(obj)) {
+      if (!this.columns.has(k)) {
+        const c = new Column(k)
+        for (let i = 0; i < this.rows; i++) c.add(null) // absent in earlier rows = missing there
+        this.columns.set(k, c)
+      }
+    }
+    for (const [k, c] of this.columns) c.add(obj[k] ?? null)
+    this.rows++
+  }
+
+  addFields(header: readonly string[], fields: readonly string[]): void {
+    const obj: Record<string, unknown> = {}
+    header.forEach((h, i) => (obj[h] = i < fields.length ? fields[i] : null))
+    this.addObject(obj)
+  }
+
+  table(): Table {
+    return { path: this.path, rows: this.rows, columns: this.columns }
+  }
+}
+
+/** Parses one JSONL line into an object, or says why not. */
+export function jsonLine(line: string): Record<string, unknown> | string {
+  let obj: unknown
+  try {
+    obj = JSON.parse(line)
+  } catch {
+    return 'not JSON'
+  }
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return 'not a JSON object'
+  return obj as Record<string, unknown>
+}
+
 export interface Table {
   path: string
   rows: number
@@ -200,8 +241,6 @@ async function readCsv(path: string): Promise<Table> {
 }
 
 async function readJsonl(path: string): Promise<Table> {
-  const columns = new Map<string, Column>()
-  let rows = 0
   let lineNo = 0
   const stream = createReadStream(path)
   const opened = new Promise<void>((resolve, reject) => {
@@ -213,25 +252,13 @@ async function readJsonl(path: string): Promise<Table> {
   } catch (err) {
     throw new GantryError('drift/invalid-data', `${path}: ${errorMessage(err)}`)
   }
+  const builder = new TableBuilder(path)
   for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
     lineNo++
     if (!line.trim()) continue
-    let obj: unknown
-    try {
-      obj = JSON.parse(line)
-    } catch {
-      throw bad(path, `line ${lineNo} is not JSON`)
-    }
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw bad(path, `line ${lineNo} is not a JSON object`)
-    for (const k of Object.keys(obj)) {
-      if (!columns.has(k)) {
-        const c = new Column(k)
-        for (let i = 0; i < rows; i++) c.add(null) // absent in earlier rows = missing there
-        columns.set(k, c)
-      }
-    }
-    for (const [k, c] of columns) c.add((obj as Record<string, unknown>)[k] ?? null)
-    rows++
+    const obj = jsonLine(line)
+    if (typeof obj === 'string') throw bad(path, `line ${lineNo} is ${obj}`)
+    builder.addObject(obj)
   }
-  return { path, rows, columns }
+  return builder.table()
 }

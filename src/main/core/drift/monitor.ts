@@ -1,0 +1,335 @@
+// Drift monitoring per model: a folder the serving stack writes inference logs into (JSONL or
+// CSV files) is read incrementally — new files and appended lines picked up, a rotated or
+// truncated file read again from its start, a partial last line left for the next poll — and cut
+// into windows (every N rows, or by hour / day / week of a timestamp column). Each complete window
+// is compared with the production version's reference dataset (its sha256 checked against the
+// registry first), and the result is stored and announced. Memory: one window's columns at a time.
+import Papa from 'papaparse'
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Db } from '../db/database'
+import { GantryError, errorMessage } from '../errors'
+import { DriftMonitorConfig, type DriftReport, type DriftWindow, type MonitorStatus } from '../../../shared/drift'
+import type { Registry } from '../registry/registry'
+import { fingerprintDataset } from '../registry/hash'
+import { compareTables } from './report'
+import { TableBuilder, jsonLine, readTable, type Table } from './table'
+
+const READ_CAP = 8 << 20 // per file per poll: a huge backlog is worked through over several polls
+
+interface FileState {
+  ino: number
+  offset: number
+  /** CSV: the header line's fields. */
+  header?: string[]
+}
+interface State {
+  files: Record<string, FileState>
+  problems: string[]
+}
+
+const WINDOW_MS = { hour: 3600_000, day: 86_400_000, week: 7 * 86_400_000 } as const
+
+export function windowStart(t: number, by: 'hour' | 'day' | 'week'): number {
+  if (by === 'week') {
+    // Weeks start on Monday 00:00 UTC.
+    const day = Math.floor(t / 86_400_000)
+    const dow = (day + 3) % 7 // 1970-01-01 was a Thursday
+    return (day - dow) * 86_400_000
+  }
+  return Math.floor(t / WINDOW_MS[by]) * WINDOW_MS[by]
+}
+
+function parseTime(v: unknown): number | null {
+  if (typeof v === 'number') return v > 1e12 ? v : v * 1000 // ms or s since the epoch
+  if (typeof v !== 'string' || !v.trim()) return null
+  const s = /^\d{4}-\d{2}-\d{2} \d/.test(v) ? `${v.replace(' ', 'T')}Z` : v
+  const t = Date.parse(s)
+  return Number.isNaN(t) ? null : t
+}
+
+export function createDriftMonitor(o: {
+  db: Db
+  registry: Registry
+  now: () => number
+  publish(w: DriftWindow): void
+  log(line: string): void
+}) {
+  const open = new Map<string, { builder: TableBuilder; start: number | null; at: number }>()
+  // Read positions as far as this process has read. The database holds them only as of the last
+  // closed window, so after a restart the rows of the open window are read again, not lost.
+  const live = new Map<string, State>()
+  const references = new Map<string, { key: string; table: Table }>()
+
+  const row = (model: string) =>
+    o.db.prepare('SELECT config_json, state_json FROM drift_monitors WHERE model = ?').get(model) as
+      { config_json: string; state_json: string } | undefined
+
+  function configOf(model: string): DriftMonitorConfig | null {
+    const r = row(model)
+    return r ? DriftMonitorConfig.parse(JSON.parse(r.config_json)) : null
+  }
+
+  /** The production version's reference table, read once per version and verified by hash. */
+  async function reference(model: string): Promise<{ version: number; table: Table }> {
+    const version = o.registry.productionVersion(model)
+    if (version === null)
+      throw new GantryError('drift/invalid-data', `${model} has no production version to compare against`)
+    const v = o.registry.getVersion(model, version).version
+    const ref = v.datasets.find((d) => d.role === 'reference')
+    if (!ref)
+      throw new GantryError(
+        'drift/invalid-data',
+        `${model} v${version} has no reference dataset: register one with --reference`,
+      )
+    const key = `${version}:${ref.sha256}`
+    const cached = references.get(model)
+    if (cached?.key === key) return { version, table: cached.table }
+    if (ref.sha256) {
+      const fp = await fingerprintDataset(ref.uri)
+      if (fp.sha256 !== ref.sha256) {
+        throw new GantryError(
+          'drift/invalid-data',
+          `the reference dataset ${ref.uri} changed since v${version} was registered (sha256 differs)`,
+        )
+      }
+    }
+    const table = await readTable(ref.uri)
+    references.set(model, { key, table })
+    return { version, table }
+  }
+
+  function toWindow(r: {
+    id: number
+    model: string
+    version: number | null
+    window_start: number | null
+    window_end: number | null
+    rows: number
+    drifted: number
+    share: number
+    report_json: string
+    created_at: number
+  }): DriftWindow {
+    return {
+      id: r.id,
+      model: r.model,
+      version: r.version,
+      windowStart: r.window_start,
+      windowEnd: r.window_end,
+      rows: r.rows,
+      drifted: r.drifted === 1,
+      share: r.share,
+      report: JSON.parse(r.report_json) as DriftReport,
+      at: r.created_at,
+    }
+  }
+
+  async function closeWindow(model: string, cfg: DriftMonitorConfig, end: number | null): Promise<DriftWindow | null> {
+    const w = open.get(model)
+    open.delete(model)
+    if (!w || w.builder.rows === 0) return null
+    const { version, table } = await reference(model)
+    const report = compareTables(table, w.builder.table(), {
+      idColumn: cfg.idColumn,
+      predictionColumns: cfg.predictionColumns,
+      methods: cfg.methods,
+      thresholds: cfg.thresholds,
+      driftShare: cfg.driftShare,
+    })
+    // The report's column arrays were sorted in place; the reference stays valid for the next window.
+    const id = Number(
+      o.db
+        .prepare(
+          `INSERT INTO drift_windows (model, version, window_start, window_end, rows, drifted, share, report_json, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          model,
+          version,
+          w.start,
+          end,
+          w.builder.rows,
+          report.dataset.drifted ? 1 : 0,
+          report.dataset.share,
+          JSON.stringify(report),
+          o.now(),
+        ).lastInsertRowid,
+    )
+    const stored = toWindow(
+      o.db.prepare('SELECT * FROM drift_windows WHERE id = ?').get(id) as Parameters<typeof toWindow>[0],
+    )
+    o.publish(stored)
+    return stored
+  }
+
+  /** Reads what is new in the folder; closes every window that completed. Returns them. */
+  async function poll(model: string): Promise<DriftWindow[]> {
+    const r = row(model)
+    if (!r) throw new GantryError('drift/invalid-data', `${model} has no drift monitor`)
+    const cfg = DriftMonitorConfig.parse(JSON.parse(r.config_json))
+    const state = live.get(model) ?? (JSON.parse(r.state_json) as State)
+    state.files ??= {}
+    state.problems = []
+    live.set(model, state)
+    const commit = (): void => {
+      o.db
+        .prepare('UPDATE drift_monitors SET state_json = ?, updated_at = ? WHERE model = ?')
+        .run(JSON.stringify(state), o.now(), model)
+    }
+    const closed: DriftWindow[] = []
+    let names: string[]
+    try {
+      names = readdirSync(cfg.folder)
+        .filter((n) => /\.(jsonl|ndjson|csv)$/i.test(n))
+        .sort()
+    } catch (err) {
+      throw new GantryError('drift/invalid-data', `cannot read the log folder ${cfg.folder}: ${errorMessage(err)}`)
+    }
+    let commitAfter = false
+    const take = async (rec: Record<string, unknown>): Promise<void> => {
+      let w = open.get(model)
+      const t =
+        cfg.windowBy === 'rows' ? null : (parseTime(cfg.timestampColumn ? rec[cfg.timestampColumn] : null) ?? o.now())
+      const start = cfg.windowBy === 'rows' || t === null ? null : windowStart(t, cfg.windowBy)
+      if (w && cfg.windowBy !== 'rows' && start !== null && w.start !== null && start !== w.start) {
+        // The row that opens the next window is not in the closed one: commit the position before it.
+        const done = await closeWindow(model, cfg, w.start + WINDOW_MS[cfg.windowBy])
+        if (done) closed.push(done)
+        commit()
+        w = undefined
+      }
+      if (!w) {
+        w = { builder: new TableBuilder(`${cfg.folder} (window)`), start, at: o.now() }
+        open.set(model, w)
+      }
+      w.builder.addObject(rec)
+      if (cfg.windowBy === 'rows' && w.builder.rows >= cfg.windowRows) {
+        const done = await closeWindow(model, cfg, null)
+        if (done) closed.push(done)
+        commitAfter = true
+      }
+    }
+    for (const name of names) {
+      const path = join(cfg.folder, name)
+      let st
+      try {
+        st = statSync(path)
+      } catch {
+        continue // removed meanwhile
+      }
+      let f = state.files[name]
+      if (!f || f.ino !== st.ino || st.size < f.offset) {
+        // New, replaced (rotation) or truncated: read from its start.
+        f = { ino: st.ino, offset: 0 }
+        state.files[name] = f
+      }
+      if (st.size <= f.offset) continue
+      const len = Math.min(st.size - f.offset, READ_CAP)
+      const buf = Buffer.alloc(len)
+      const fd = openSync(path, 'r')
+      try {
+        readSync(fd, buf, 0, len, f.offset)
+      } finally {
+        closeSync(fd)
+      }
+      const lastNl = buf.lastIndexOf(10)
+      if (lastNl < 0) continue // a partial line: wait for its end
+      // Line by line, so the read position is exact at every row (a window may close mid-file).
+      const base = f.offset
+      let pos = 0
+      while (pos <= lastNl) {
+        const nl = buf.indexOf(10, pos)
+        const line = buf.subarray(pos, nl).toString('utf8').replace(/\r$/, '')
+        pos = nl + 1
+        const after = base + pos // just after this line
+        // Until the row is taken, the position stays before it: a time window closed by this row
+        // commits a position that does not include it.
+        if (!line.trim()) {
+          f.offset = after
+          continue
+        }
+        let rec: Record<string, unknown> | string
+        if (/\.csv$/i.test(name)) {
+          const fields = Papa.parse<string[]>(line).data[0] ?? []
+          if (!f.header) {
+            f.header = fields.map((h) => h.trim())
+            f.offset = after
+            continue
+          }
+          const obj: Record<string, unknown> = {}
+          f.header.forEach((h, i) => (obj[h] = i < fields.length ? fields[i] : null))
+          rec = obj
+        } else rec = jsonLine(line)
+        if (typeof rec === 'string') {
+          state.problems.push(`${name}: a line is ${rec}; skipped`)
+          f.offset = after
+          continue
+        }
+        await take(rec)
+        f.offset = after
+        if (commitAfter) {
+          commit()
+          commitAfter = false
+        }
+      }
+    }
+    return closed
+  }
+
+  function latest(model: string): DriftWindow | null {
+    const r = o.db.prepare('SELECT * FROM drift_windows WHERE model = ? ORDER BY id DESC LIMIT 1').get(model) as
+      Parameters<typeof toWindow>[0] | undefined
+    return r ? toWindow(r) : null
+  }
+
+  return {
+    configOf,
+    poll,
+    latest,
+    setMonitor(model: string, config: DriftMonitorConfig | null): MonitorStatus {
+      o.registry.getModel(model) // must exist
+      if (config) {
+        o.db
+          .prepare(
+            `INSERT INTO drift_monitors (model, config_json, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT(model) DO UPDATE SET config_json = excluded.config_json, state_json = '{}', updated_at = excluded.updated_at`,
+          )
+          .run(model, JSON.stringify(config), o.now())
+      } else o.db.prepare('DELETE FROM drift_monitors WHERE model = ?').run(model)
+      open.delete(model)
+      live.delete(model)
+      references.delete(model)
+      return this.status(model)
+    },
+    status(model: string): MonitorStatus {
+      const r = row(model)
+      const state = live.get(model) ?? (r ? (JSON.parse(r.state_json) as Partial<State>) : null)
+      return {
+        model,
+        config: r ? DriftMonitorConfig.parse(JSON.parse(r.config_json)) : null,
+        openRows: open.get(model)?.builder.rows ?? 0,
+        problems: state?.problems ?? [],
+        latest: latest(model),
+      }
+    },
+    windows(model: string, limit = 100): DriftWindow[] {
+      return (
+        o.db
+          .prepare('SELECT * FROM drift_windows WHERE model = ? ORDER BY id DESC LIMIT ?')
+          .all(model, limit) as Parameters<typeof toWindow>[0][]
+      ).map(toWindow)
+    },
+    /** Every monitored model, polled once (the console's timer). */
+    async pollAll(): Promise<void> {
+      const models = (o.db.prepare('SELECT model FROM drift_monitors').all() as { model: string }[]).map((m) => m.model)
+      for (const m of models) {
+        try {
+          await poll(m)
+        } catch (err) {
+          o.log(`gantry: drift monitor for ${m}: ${errorMessage(err)}`)
+        }
+      }
+    },
+  }
+}

@@ -1,0 +1,143 @@
+// Drift monitoring of a model's inference logs: a folder read incrementally (appends, partial last
+// lines, rotation, CSV and JSONL), cut into windows, compared with the production version's
+// reference data, stored — and, after a restart, the open window's rows read again, not lost.
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Gantry } from '../../src/main/core'
+import { windowStart } from '../../src/main/core/drift/monitor'
+import type { DriftWindow, MonitorStatus } from '../../src/shared/drift'
+import { call, makeCore } from '../helpers/deploy-env'
+import { cleanupTmp, tmpDir } from '../helpers/tmp'
+
+const FIX = join(__dirname, '..', 'fixtures', 'drift')
+const running: Gantry[] = []
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((g) => g.stop()))
+  cleanupTmp()
+})
+
+/** The analysis rows as inference-log JSON lines (numbers as numbers, as a logger writes them). */
+function analysisLines(from: number, to: number): string[] {
+  const [head, ...rows] = readFileSync(join(FIX, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
+  const names = head.split(',')
+  return rows.slice(from, to).map((r) => {
+    const v = r.split(',')
+    return JSON.stringify(Object.fromEntries(names.map((n, i) => [n, n === 'timestamp' ? v[i] : Number(v[i])])))
+  })
+}
+
+async function world() {
+  const data = tmpDir()
+  const logs = join(tmpDir(), 'logs')
+  mkdirSync(logs)
+  const g = makeCore(data, 'ops', { driftIntervalMs: 0 })
+  running.push(g)
+  const art = join(tmpDir(), 'model.pkl')
+  writeFileSync(art, 'rf')
+  await call(g, 'registry.register', {
+    model: 'housing',
+    artifact: art,
+    datasets: [{ role: 'reference', path: join(FIX, 'california_housing_reference.csv') }],
+  })
+  await call(g, 'registry.transition', { name: 'housing', version: 1, stage: 'staging' })
+  await call(g, 'registry.transition', { name: 'housing', version: 1, stage: 'production' })
+  await call(g, 'drift.setMonitor', {
+    model: 'housing',
+    config: { folder: logs, windowRows: 1000, idColumn: 'id', predictionColumns: ['y_pred_proba'] },
+  })
+  return { data, logs, g }
+}
+
+describe('drift monitor', () => {
+  it('cuts appended JSONL into 1,000-row windows, waits for a partial last line, and flags Latitude/Longitude', async () => {
+    const w = await world()
+    const events: DriftWindow[] = []
+    w.g.events.on('drift.window', (x) => events.push(x))
+    const lines = analysisLines(0, 2600)
+    writeFileSync(join(w.logs, 'serve-1.jsonl'), `${lines.slice(0, 1500).join('\n')}\n`)
+    const first = await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })
+    expect(first.map((x) => x.rows)).toEqual([1000])
+    expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(500)
+    // The rest, with the last line cut in half (a writer mid-line).
+    const last = lines[2599]
+    appendFileSync(join(w.logs, 'serve-1.jsonl'), `${lines.slice(1500, 2599).join('\n')}\n${last.slice(0, 20)}`)
+    const second = await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })
+    expect(second.map((x) => x.rows)).toEqual([1000])
+    expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(599)
+    appendFileSync(join(w.logs, 'serve-1.jsonl'), `${last.slice(20)}\n`)
+    await call(w.g, 'drift.poll', { model: 'housing' })
+    expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(600)
+
+    const report = first[0].report
+    const col = (n: string) => report.columns.find((c) => c.name === n)!
+    expect(col('Latitude').drifted).toBe(true)
+    expect(col('Longitude').drifted).toBe(true)
+    expect(col('id').role).toBe('identifier')
+    expect(col('y_pred_proba').role).toBe('prediction')
+    expect(first[0].version).toBe(1)
+    expect(events.map((e) => e.id)).toEqual([first[0].id, second[0].id])
+    const stored = await call<DriftWindow[]>(w.g, 'drift.windows', { model: 'housing' })
+    expect(stored.map((x) => x.id)).toEqual([second[0].id, first[0].id])
+  }, 30_000)
+
+  it('reads a rotated file from its start, takes CSV logs with their header, and skips a broken line with a problem', async () => {
+    const w = await world()
+    const lines = analysisLines(0, 1200)
+    writeFileSync(join(w.logs, 'a.jsonl'), `${lines.slice(0, 700).join('\n')}\nnot json\n`)
+    await call(w.g, 'drift.poll', { model: 'housing' })
+    const st = await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })
+    expect(st.openRows).toBe(700)
+    expect(st.problems).toEqual(['a.jsonl: a line is not JSON; skipped'])
+    // Rotation: the file is replaced by a shorter one: read from its start.
+    writeFileSync(join(w.logs, 'a.jsonl'), `${lines.slice(700, 800).join('\n')}\n`)
+    await call(w.g, 'drift.poll', { model: 'housing' })
+    expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(800)
+    // CSV logs: a header, then rows.
+    const csv = readFileSync(join(FIX, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
+    writeFileSync(join(w.logs, 'b.csv'), `${csv.slice(0, 201).join('\n')}\n`)
+    const closed = await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })
+    expect(closed.map((x) => x.rows)).toEqual([1000])
+  }, 30_000)
+
+  it('after a restart reads the open window again: nothing lost, nothing counted twice', async () => {
+    const w = await world()
+    const lines = analysisLines(0, 1800)
+    writeFileSync(join(w.logs, 'serve.jsonl'), `${lines.slice(0, 1400).join('\n')}\n`)
+    expect((await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })).map((x) => x.rows)).toEqual([1000])
+    await w.g.stop()
+    running.splice(0)
+    const g2 = makeCore(w.data, 'ops', { driftIntervalMs: 0 })
+    running.push(g2)
+    appendFileSync(join(w.logs, 'serve.jsonl'), `${lines.slice(1400, 1800).join('\n')}\n`)
+    const after = await call<DriftWindow[]>(g2, 'drift.poll', { model: 'housing' })
+    expect(after).toEqual([]) // 400 rows re-read from the last closed window + 400 new: still open
+    expect((await call<MonitorStatus>(g2, 'drift.monitor', { model: 'housing' })).openRows).toBe(800)
+  }, 30_000)
+
+  it('refuses to compare against a reference dataset that changed since registration', async () => {
+    const w = await world()
+    const ref = join(tmpDir(), 'ref.csv')
+    writeFileSync(ref, readFileSync(join(FIX, 'california_housing_reference.csv')))
+    const art = join(tmpDir(), 'm2.pkl')
+    writeFileSync(art, 'rf2')
+    await call(w.g, 'registry.register', {
+      model: 'housing',
+      artifact: art,
+      datasets: [{ role: 'reference', path: ref }],
+    })
+    await call(w.g, 'registry.transition', { name: 'housing', version: 2, stage: 'staging' })
+    await call(w.g, 'registry.transition', { name: 'housing', version: 2, stage: 'production' })
+    appendFileSync(ref, '99999,1,1,1,1,1,1,1,1,2021-01-01 00:00:00,1,0.5,1\n')
+    writeFileSync(join(w.logs, 'x.jsonl'), `${analysisLines(0, 1000).join('\n')}\n`)
+    const r = await w.g.api.call('drift.poll', { model: 'housing' })
+    expect(r.ok ? 'ok' : r.error.message).toMatch(/changed since v2 was registered/)
+  }, 30_000)
+
+  it('starts hour, day and week windows where an operator expects them (UTC; weeks on Monday)', () => {
+    const t = Date.UTC(2026, 10, 26, 13, 47, 5) // a Thursday
+    expect(windowStart(t, 'hour')).toBe(Date.UTC(2026, 10, 26, 13))
+    expect(windowStart(t, 'day')).toBe(Date.UTC(2026, 10, 26))
+    expect(windowStart(t, 'week')).toBe(Date.UTC(2026, 10, 23))
+  })
+})
