@@ -119,6 +119,8 @@ export const ModelSummary = z.object({
   stages: z.record(Stage, z.number().int()),
   flags: z.array(ModelFlag),
   updatedAt: z.number(),
+  /** The latest closed drift window, where the model is monitored. */
+  drift: z.object({ drifted: z.boolean(), share: z.number(), at: z.number() }).nullable(),
 })
 export type ModelSummary = z.infer<typeof ModelSummary>
 

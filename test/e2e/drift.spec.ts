@@ -23,3 +23,68 @@ test('compares reference and analysis data and shows which features drifted', as
   expect(firstTwo).toEqual(['Latitude', 'Longitude'])
   await expect(page.locator('tr[data-column="id"]')).toContainText('identifier: never tested')
 })
+
+test("a model's drift: watch its inference-log folder, read a window, see it on the model page and the Models list", async ({
+  page,
+  gantry,
+}) => {
+  const { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } = await import('node:fs')
+  const { spawnSync } = await import('node:child_process')
+  const { tmpdir } = await import('node:os')
+  const work = mkdtempSync(join(tmpdir(), 'gantry-drift-e2e-'))
+  try {
+    const cli = (...args: string[]) => {
+      const r = spawnSync(
+        process.execPath,
+        [join(__dirname, '..', '..', 'bin', 'gantry.js'), '--data-dir', gantry.dataDir, ...args],
+        { encoding: 'utf8' },
+      )
+      if (r.status !== 0) throw new Error(r.stderr)
+    }
+    writeFileSync(join(work, 'model.pkl'), 'rf')
+    cli(
+      'register',
+      '--model',
+      'housing',
+      '--artifact',
+      join(work, 'model.pkl'),
+      '--reference',
+      join(FIX, 'california_housing_reference.csv'),
+      '--owner',
+      'pricing',
+    )
+    cli('stage', 'housing', '1', 'staging')
+    cli('stage', 'housing', '1', 'production')
+    const logs = join(work, 'logs')
+    mkdirSync(logs)
+    const [head, ...rows] = readFileSync(join(FIX, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
+    const names = head.split(',')
+    writeFileSync(
+      join(logs, 'serve.jsonl'),
+      `${rows
+        .slice(0, 1200)
+        .map((r) =>
+          JSON.stringify(
+            Object.fromEntries(
+              r.split(',').map((v, i) => [names[i], i === names.indexOf('timestamp') ? v : Number(v)]),
+            ),
+          ),
+        )
+        .join('\n')}\n`,
+    )
+    await page.goto(`${gantry.url}#/models/housing`)
+    const panel = page.getByTestId('model-drift')
+    await expect(panel).toContainText('not monitored')
+    await panel.getByLabel('Inference-log folder (JSONL / CSV)').fill(logs)
+    await panel.getByLabel('Identifier column').fill('id')
+    await panel.getByRole('button', { name: 'Watch' }).click()
+    await panel.getByRole('button', { name: 'Read now' }).click()
+    await expect(panel.locator('[data-drifted]').first()).toHaveAttribute('data-drifted', 'true')
+    await expect(panel).toContainText('200 row(s) in the open window')
+    await expect(panel.locator('tr[data-column="Latitude"]')).toHaveAttribute('data-drifted', 'true')
+    await page.goto(`${gantry.url}#/models`)
+    await expect(page.locator('tr[data-model="housing"] [data-flag="drifted"]')).toBeVisible()
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+})

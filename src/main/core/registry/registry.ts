@@ -504,6 +504,9 @@ export function createRegistry(o: RegistryOptions) {
         'SELECT stage, COUNT(*) n, MAX(version) latest FROM reg_versions WHERE model_id = ? GROUP BY stage',
       )
       const prodQ = db.prepare("SELECT version FROM reg_versions WHERE model_id = ? AND stage = 'production'")
+      const driftQ = db.prepare(
+        'SELECT drifted, share, created_at FROM drift_windows WHERE model = ? ORDER BY id DESC LIMIT 1',
+      )
       const now = o.now()
       return models.map((m) => {
         const rows = counts.all(m.id) as { stage: Stage; n: number; latest: number }[]
@@ -520,6 +523,10 @@ export function createRegistry(o: RegistryOptions) {
           stages,
           flags: flagsOf(m, now),
           updatedAt: m.updated_at,
+          drift: (() => {
+            const d = driftQ.get(m.name) as { drifted: number; share: number; created_at: number } | undefined
+            return d ? { drifted: d.drifted === 1, share: d.share, at: d.created_at } : null
+          })(),
         }
       })
     },

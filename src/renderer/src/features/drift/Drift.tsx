@@ -94,7 +94,7 @@ export function Drift() {
   )
 }
 
-function DriftResult({ r }: { r: DriftReport }) {
+export function DriftResult({ r }: { r: DriftReport }) {
   const skew = r.skew
   const hasSkew = skew.missingInCurrent.length + skew.newInCurrent.length + skew.typeChanges.length > 0
   return (

@@ -8,6 +8,7 @@ import { useBridge } from '../../bridge/context'
 import { bytes } from '../../ui/format'
 import { Screen } from '../../ui/Screen'
 import { DeploySection } from '../deploy/DeploySection'
+import { ModelDrift } from '../drift/ModelDrift'
 import { AuditTable, StageChip } from './Models'
 import { modelHref, useRegistryCall, when } from './useRegistry'
 
@@ -76,6 +77,7 @@ function ModelBody({ d, onError }: { d: ModelDetail; onError: (e: string | null)
       </div>
       <Versions d={d} onError={onError} />
       <DeploySection model={m.name} versions={d.versions} />
+      <ModelDrift model={m.name} />
       <Approvals d={d} onError={onError} />
       <section className="panel" data-testid="alias-timeline">
         <h2>Alias history</h2>

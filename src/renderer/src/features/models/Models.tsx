@@ -128,6 +128,11 @@ function ModelRow({ m }: { m: ModelSummary }) {
         ))}
       </td>
       <td data-testid="flags">
+        {m.drift?.drifted ? (
+          <span className="tag tag-warn" data-flag="drifted" title={`latest window ${when(m.drift.at)}`}>
+            drifted ({Math.round(m.drift.share * 100)} % of features)
+          </span>
+        ) : null}
         {m.flags.map((f) => (
           <span key={f} className="tag tag-warn" data-flag={f}>
             {FLAG_TEXT[f]}
