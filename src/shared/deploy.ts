@@ -142,6 +142,8 @@ export const RollbackRule = z
     errorRatePct: z.number().min(0).max(100).optional(),
     /** p95 latency (or the average where the runtime has no histogram), ms. */
     p95Ms: z.number().positive().optional(),
+    /** A closed drift window whose share of drifted features reaches this (0–1) is a breach. */
+    driftShare: z.number().min(0).max(1).optional(),
     /** Down, hung (smoke failing) or not ready counts as a breach. */
     readiness: z.boolean().default(true),
     forMinutes: z

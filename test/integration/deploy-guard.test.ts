@@ -100,3 +100,44 @@ describe('automatic rollback after a deploy', () => {
     expect(cleared.suggestion).toBeNull()
   }, 30_000)
 })
+
+describe('drift share as a trigger', () => {
+  it('a drift window at or past the rule’s share after a deploy fires at once; below it does not', async () => {
+    const { createGuard } = await import('../../src/main/core/deploy/guard')
+    const { openDatabase } = await import('../../src/main/core/db/database')
+    const { tmpDir } = await import('../helpers/tmp')
+    const { db } = openDatabase(tmpDir())
+    cleanup.push(() => {
+      db.close()
+    })
+    const rollbacks: string[] = []
+    const guard = createGuard({
+      db,
+      actor: 'ops',
+      now: () => 1000,
+      rollback: async (model, _t, why) => {
+        rollbacks.push(`${model}: ${why}`)
+        return {} as Deployment
+      },
+      endpointsOf: () => [],
+      publish: () => {},
+      log: () => {},
+    })
+    guard.setRule('m', RollbackRule.parse({ enabled: true, readiness: false, driftShare: 0.5 }))
+    const deployed = {
+      id: 7,
+      model: 'm',
+      targetId: 1,
+      kind: 'deploy',
+      state: 'succeeded',
+      finishedAt: 900,
+    } as Deployment
+    guard.onDeployment(deployed)
+    guard.onDriftWindow({ model: 'm', share: 0.4, at: 950, rows: 1000 })
+    expect(rollbacks).toEqual([])
+    guard.onDriftWindow({ model: 'm', share: 0.6, at: 960, rows: 1000 })
+    expect(rollbacks).toEqual(['m: 60 % of features drifted in a 1000-row window (rule: 50 %) after deploy #7'])
+    guard.onDriftWindow({ model: 'm', share: 0.9, at: 970, rows: 1000 })
+    expect(rollbacks).toHaveLength(1)
+  })
+})

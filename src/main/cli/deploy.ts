@@ -197,6 +197,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
     .description('automatic rollback after a deploy: thresholds that, breached for N minutes, roll back (or ask first)')
     .option('--error-rate <pct>', 'error share above this percentage', Number)
     .option('--p95 <ms>', 'p95 latency (or the average) above this', Number)
+    .option('--drift-share <share>', 'a drift window with at least this share (0–1) of features drifted', Number)
     .option('--no-readiness', 'do not count down / hung / not ready as a breach')
     .option('--for <minutes>', 'how long a breach must last', Number, 5)
     .option('--watch <minutes>', 'how long after a deploy to watch', Number, 60)
@@ -209,6 +210,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
         o: {
           errorRate?: number
           p95?: number
+          driftShare?: number
           readiness: boolean
           for: number
           watch: number
@@ -228,6 +230,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
                 action: o.ask ? 'ask' : 'rollback',
                 ...(o.errorRate === undefined ? {} : { errorRatePct: o.errorRate }),
                 ...(o.p95 === undefined ? {} : { p95Ms: o.p95 }),
+                ...(o.driftShare === undefined ? {} : { driftShare: o.driftShare }),
               }
           const st = await call<GuardStatus>(g, 'deploy.setRule', { model, rule })
           out(
@@ -238,6 +241,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
                     st.rule.readiness ? 'down/hung/not ready' : null,
                     st.rule.errorRatePct !== undefined ? `errors > ${st.rule.errorRatePct} %` : null,
                     st.rule.p95Ms !== undefined ? `p95 > ${st.rule.p95Ms} ms` : null,
+                    st.rule.driftShare !== undefined ? `a drift window ≥ ${st.rule.driftShare * 100} % drifted` : null,
                   ]
                     .filter(Boolean)
                     .join(' or ')} for ${st.rule.forMinutes} min (a running console applies it)`

@@ -253,7 +253,9 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     registry,
     now,
     publish: (w) => {
-      if (!stopped) events.emit('drift.window', w)
+      if (stopped) return
+      events.emit('drift.window', w)
+      guard.onDriftWindow(w)
     },
     log,
   })

@@ -143,36 +143,54 @@ export function createGuard(o: {
           o.publish(status(model))
           continue
         }
-        w.fired = true
-        const reason = `${why} for ${(lasted / 60_000).toFixed(1)} min after deploy #${w.deploymentId}`
-        o.db.transaction(() =>
-          appendAudit(o.db, t, {
-            actor: o.actor,
-            action: rule.action === 'rollback' ? 'guard.rollback' : 'guard.ask',
-            model,
-            version: null,
-            before: { deployment: w.deploymentId },
-            after: { reason },
-          }),
-        )()
-        o.log(
-          `gantry: ${model}: ${reason} — ${rule.action === 'rollback' ? 'rolling back automatically' : 'asking to roll back'}`,
-        )
-        if (rule.action === 'ask') {
-          suggestions.set(model, { deploymentId: w.deploymentId, at: t, reason })
-          o.publish(status(model))
-        } else {
-          o.publish(status(model))
-          void o.rollback(model, w.targetId, reason).catch((err) => {
-            suggestions.set(model, {
-              deploymentId: w.deploymentId,
-              at: t,
-              reason: `${reason}; the automatic rollback could not start: ${(err as Error).message}`,
-            })
-            o.publish(status(model))
-          })
-        }
+        fire(model, w, rule, `${why} for ${(lasted / 60_000).toFixed(1)} min after deploy #${w.deploymentId}`, t)
       }
     },
+    /** A drift window closed: a share of drifted features at or past the rule's is a breach at once. */
+    onDriftWindow(d: { model: string; share: number; at: number; rows: number }): void {
+      const w = watches.get(d.model)
+      const rule = ruleOf(d.model)
+      if (!w || w.fired || !rule?.enabled || rule.driftShare === undefined) return
+      if (d.at > w.until || d.share < rule.driftShare) return
+      fire(
+        d.model,
+        w,
+        rule,
+        `${Math.round(d.share * 100)} % of features drifted in a ${d.rows}-row window (rule: ${Math.round(rule.driftShare * 100)} %) after deploy #${w.deploymentId}`,
+        o.now(),
+      )
+    },
+  }
+
+  /** The rule fired: audit it, then roll back or raise the suggestion. Once per watched deploy. */
+  function fire(model: string, w: Watch, rule: RollbackRule, reason: string, t: number): void {
+    w.fired = true
+    o.db.transaction(() =>
+      appendAudit(o.db, t, {
+        actor: o.actor,
+        action: rule.action === 'rollback' ? 'guard.rollback' : 'guard.ask',
+        model,
+        version: null,
+        before: { deployment: w.deploymentId },
+        after: { reason },
+      }),
+    )()
+    o.log(
+      `gantry: ${model}: ${reason} — ${rule.action === 'rollback' ? 'rolling back automatically' : 'asking to roll back'}`,
+    )
+    if (rule.action === 'ask') {
+      suggestions.set(model, { deploymentId: w.deploymentId, at: t, reason })
+      o.publish(status(model))
+    } else {
+      o.publish(status(model))
+      void o.rollback(model, w.targetId, reason).catch((err) => {
+        suggestions.set(model, {
+          deploymentId: w.deploymentId,
+          at: t,
+          reason: `${reason}; the automatic rollback could not start: ${(err as Error).message}`,
+        })
+        o.publish(status(model))
+      })
+    }
   }
 }

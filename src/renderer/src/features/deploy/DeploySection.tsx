@@ -263,6 +263,7 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
   const [g, setG] = useState<GuardStatus | null>(null)
   const [form, setForm] = useState({
     enabled: false,
+    driftSharePct: '',
     errorRatePct: '',
     p95Ms: '',
     readiness: true,
@@ -285,6 +286,7 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
         setForm({
           enabled: rule.enabled,
           errorRatePct: rule.errorRatePct === undefined ? '' : String(rule.errorRatePct),
+          driftSharePct: rule.driftShare === undefined ? '' : String(Math.round(rule.driftShare * 100)),
           p95Ms: rule.p95Ms === undefined ? '' : String(rule.p95Ms),
           readiness: rule.readiness,
           forMinutes: String(rule.forMinutes),
@@ -310,6 +312,7 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
       action: form.action as RollbackRule['action'],
       ...(form.errorRatePct.trim() ? { errorRatePct: Number(form.errorRatePct) } : {}),
       ...(form.p95Ms.trim() ? { p95Ms: Number(form.p95Ms) } : {}),
+      ...(form.driftSharePct.trim() ? { driftShare: Number(form.driftSharePct) / 100 } : {}),
     }
     const r = await bridge.call('deploy.setRule', { model, rule })
     setMsg(r.ok ? 'Saved.' : r.error.message)
@@ -367,6 +370,14 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
               inputMode="numeric"
             />
           </label>
+          <label>
+            Drifted features at least (%)
+            <input
+              value={form.driftSharePct}
+              onChange={(e) => setForm({ ...form, driftSharePct: e.target.value })}
+              inputMode="numeric"
+            />
+          </label>
           <label className="check">
             <input
               type="checkbox"
@@ -401,7 +412,9 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
           <button type="submit">Save rule</button>
         </form>
         {msg ? <p className="small">{msg}</p> : null}
-        <p className="muted small">Drift share as a trigger arrives with drift monitoring (issue #6).</p>
+        <p className="muted small">
+          Drift: a closed window whose drifted-feature share reaches the limit above counts at once.
+        </p>
       </details>
     </div>
   )
