@@ -23,7 +23,15 @@ import {
   Version,
 } from './registry'
 import { DeployTarget, Deployment, GuardStatus, RollbackPlan, RollbackRule, TargetConfig } from './deploy'
-import { ColumnTypeSchema, DriftMethod, DriftMonitorConfig, DriftReport, DriftWindow, MonitorStatus } from './drift'
+import {
+  ColumnTypeSchema,
+  DriftMethod,
+  DriftMonitorConfig,
+  DriftReport,
+  DriftWindow,
+  GroundTruth,
+  MonitorStatus,
+} from './drift'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -433,6 +441,7 @@ export const methods = {
         thresholds: z.record(z.string().max(300), z.number().min(0)).optional(),
         types: z.record(z.string().max(300), ColumnTypeSchema).optional(),
         driftShare: z.number().min(0).max(1).optional(),
+        groundTruth: GroundTruth.optional(),
       })
       .strict(),
     output: DriftReport,

@@ -32,6 +32,23 @@ export const DriftColumn = z.object({
 })
 export type DriftColumn = z.infer<typeof DriftColumn>
 
+export const Performance = z.object({
+  /** Prediction rows read, and how many found their ground truth. */
+  rows: z.number().int(),
+  matched: z.number().int(),
+  classification: z
+    .object({
+      accuracy: z.number().nullable(),
+      precision: z.number().nullable(),
+      recall: z.number().nullable(),
+      f1: z.number().nullable(),
+      rocAuc: z.number().nullable(),
+    })
+    .nullable(),
+  regression: z.object({ mae: z.number(), rmse: z.number() }).nullable(),
+})
+export type Performance = z.infer<typeof Performance>
+
 export const DriftReport = z.object({
   reference: z.object({ path: z.string(), rows: z.number().int() }),
   current: z.object({ path: z.string(), rows: z.number().int() }),
@@ -48,8 +65,23 @@ export const DriftReport = z.object({
     testedCount: z.number().int(),
     threshold: z.number(),
   }),
+  /** Realized performance where ground truth was given: on the (labelled) reference and now. */
+  performance: z.object({ reference: Performance.nullable(), current: Performance.nullable() }).nullable(),
 })
 export type DriftReport = z.infer<typeof DriftReport>
+
+export const GroundTruth = z
+  .object({
+    /** A file of (id, target) rows joined to the current data by id; omitted: the target is in the data. */
+    path: z.string().min(1).max(4096).optional(),
+    idColumn: z.string().max(300),
+    targetColumn: z.string().max(300),
+    predictionColumn: z.string().max(300),
+    scoreColumn: z.string().max(300).optional(),
+    task: z.enum(['classification', 'regression']).default('classification'),
+  })
+  .strict()
+export type GroundTruth = z.infer<typeof GroundTruth>
 
 /** Watching a model's inference logs: a folder of JSONL / CSV files cut into windows. */
 export const DriftMonitorConfig = z

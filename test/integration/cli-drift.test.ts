@@ -36,6 +36,23 @@ describe('gantry drift', () => {
     expect(house).toMatchObject({ method: 'ks', threshold: 0.05 })
     expect(house.pvalue).toBeGreaterThanOrEqual(0)
     expect(json.columns.find((c) => c.name === 'Latitude')?.threshold).toBe(0.5)
+    const perf = gantry([
+      ...args,
+      '--id',
+      'id',
+      '--prediction',
+      'y_pred',
+      '--target',
+      'clf_target',
+      '--score',
+      'y_pred_proba',
+      '--ground-truth',
+      join(FIX, 'california_housing_analysis_gt.csv'),
+    ])
+    expect(perf.stdout).toMatch(
+      /performance \(reference\): 5832 of 5832 rows with ground truth — accuracy [\d.]+, .* ROC AUC 0\.908/,
+    )
+    expect(perf.stdout).toMatch(/performance \(current\): 8232 of 8232 rows with ground truth — .* ROC AUC 0\.840/)
   })
 
   it('refuses a missing file, a JSONL line that is not JSON, an unknown method, with exit codes and no report', () => {

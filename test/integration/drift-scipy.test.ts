@@ -187,3 +187,52 @@ describe('against scipy on generated data (other code paths)', () => {
     expect(Math.abs(ks.pvalue - want.x.ks![1])).toBeLessThan(0.02)
   })
 })
+
+describe('realized performance from delayed ground truth', () => {
+  // NannyML's published 0.874 / 0.822 are means over monthly chunks; over the whole periods the
+  // realized AUC is what scipy's Mann–Whitney U gives, computed here during the run.
+  const scipyAuc = (data: string, truth: string): number => {
+    const r = spawnSync(
+      PY,
+      [join(__dirname, '..', 'helpers', 'scipy_auc.py'), data, truth, 'id', 'clf_target', 'y_pred_proba'],
+      { encoding: 'utf8' },
+    )
+    if (r.status !== 0) throw new Error(r.stderr)
+    return Number(r.stdout.trim())
+  }
+  it('equals scipy’s Mann–Whitney AUC on California over the whole reference and analysis periods, joined by id', async () => {
+    const { driftReport: report } = await import('../../src/main/core/drift/report')
+    const r = await report(REF, CUR, {
+      idColumn: 'id',
+      groundTruth: {
+        path: join(FIX, 'california_housing_analysis_gt.csv'),
+        idColumn: 'id',
+        targetColumn: 'clf_target',
+        predictionColumn: 'y_pred',
+        scoreColumn: 'y_pred_proba',
+        task: 'classification',
+      },
+    })
+    expect(r.performance?.current).toMatchObject({ rows: 8232, matched: 8232 })
+    expect(r.performance?.reference).toMatchObject({ rows: 5832, matched: 5832 })
+    close(r.performance?.reference?.classification?.rocAuc ?? NaN, scipyAuc(REF, '-'), 'reference AUC')
+    close(
+      r.performance?.current?.classification?.rocAuc ?? NaN,
+      scipyAuc(CUR, join(FIX, 'california_housing_analysis_gt.csv')),
+      'analysis AUC',
+    )
+    // Performance dropped from reference to analysis, as NannyML's monthly figures also show.
+    expect(r.performance!.current!.classification!.rocAuc!).toBeLessThan(
+      r.performance!.reference!.classification!.rocAuc!,
+    )
+  })
+
+  it('computes the confusion-matrix metrics and a tied-score AUC by hand', async () => {
+    const { classification, rocAuc } = await import('../../src/main/core/drift/performance')
+    // truth 1 1 0 0 1, predicted 1 0 0 1 1: TP 2, FN 1, TN 1, FP 1
+    const m = classification(Uint8Array.from([1, 1, 0, 0, 1]), Uint8Array.from([1, 0, 0, 1, 1]), null)
+    expect(m).toEqual({ accuracy: 3 / 5, precision: 2 / 3, recall: 2 / 3, f1: 2 / 3, rocAuc: null })
+    // positives score 0.8, 0.5; negatives 0.5, 0.2: pairs (0.8>0.5, 0.8>0.2, 0.5=0.5 → ½, 0.5>0.2) = 3.5/4
+    expect(rocAuc(Float64Array.from([0.8, 0.5, 0.5, 0.2]), Uint8Array.from([1, 1, 0, 0]))).toBe(0.875)
+  })
+})

@@ -42,6 +42,24 @@ export function formatDrift(r: DriftReport): string {
       }${c.role === 'prediction' ? ' [prediction]' : ''}`,
     )
   }
+  const perf = r.performance
+  if (perf) {
+    const show = (label: string, p: typeof perf.current): void => {
+      if (!p) return
+      const c = p.classification
+      const g = p.regression
+      lines.push(
+        `${label}: ${p.matched} of ${p.rows} rows with ground truth — ` +
+          (c
+            ? `accuracy ${fmt(c.accuracy, 3)}, precision ${fmt(c.precision, 3)}, recall ${fmt(c.recall, 3)}, F1 ${fmt(c.f1, 3)}, ROC AUC ${fmt(c.rocAuc, 3)}`
+            : g
+              ? `MAE ${fmt(g.mae)}, RMSE ${fmt(g.rmse)}`
+              : 'no metrics'),
+      )
+    }
+    show('performance (reference)', perf.reference)
+    show('performance (current)', perf.current)
+  }
   return `${lines.join('\n')}\n`
 }
 
@@ -56,6 +74,10 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
     .option('--method <column=method>', `a method for a column: ${DRIFT_METHODS.join(', ')} (repeatable)`, collect)
     .option('--threshold <column=value>', 'a threshold for a column (repeatable)', collect)
     .option('--drift-share <share>', 'share of drifted features that makes the dataset drifted (default 0.5)', Number)
+    .option('--ground-truth <path>', 'realized performance: (id, target) rows joined to the current data by --id')
+    .option('--target <column>', 'the ground truth column (also read from a labelled reference)')
+    .option('--score <column>', 'a score / probability column for ROC AUC')
+    .option('--regression', 'the model is a regressor (MAE, RMSE) rather than a classifier')
     .option('--json', 'print the report as JSON')
     .action(
       async (o: {
@@ -66,6 +88,10 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
         method?: string[]
         threshold?: string[]
         driftShare?: number
+        groundTruth?: string
+        target?: string
+        score?: string
+        regression?: boolean
         json?: boolean
       }) => {
         await withCore(async (g) => {
@@ -81,6 +107,18 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
               return n
             }),
             driftShare: o.driftShare,
+            ...(o.target
+              ? {
+                  groundTruth: {
+                    ...(o.groundTruth ? { path: o.groundTruth } : {}),
+                    idColumn: o.id ?? 'id',
+                    targetColumn: o.target,
+                    predictionColumn: o.prediction?.[0] ?? 'prediction',
+                    ...(o.score ? { scoreColumn: o.score } : {}),
+                    task: o.regression ? 'regression' : 'classification',
+                  },
+                }
+              : {}),
           })
           if (!r.ok) throw new GantryError(r.error.code, r.error.message)
           const report = r.data as DriftReport

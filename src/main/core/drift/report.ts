@@ -8,6 +8,8 @@ import { GantryError } from '../errors'
 import type { DriftColumn, DriftMethod, DriftReport } from '../../../shared/drift'
 import { binCounts, chiSquare, gammaQ, jensenShannon, ks2samp, psi, quantileEdges, std, wasserstein } from './stats'
 import { readTable, type Column, type ColumnType, type Table } from './table'
+import { realizedPerformance } from './performance'
+import type { GroundTruth } from '../../../shared/drift'
 
 export interface DriftOptions {
   idColumn?: string
@@ -18,6 +20,8 @@ export interface DriftOptions {
   types?: Record<string, ColumnType>
   /** Share of drifted features that makes the dataset drifted. */
   driftShare?: number
+  /** Realized performance: the truth joined by id (current), and the reference's own labels. */
+  groundTruth?: GroundTruth
 }
 
 const DEFAULT_THRESHOLD: Record<DriftMethod, number> = {
@@ -253,6 +257,7 @@ export function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): Dri
       testedCount: features.length,
       threshold,
     },
+    performance: null,
   }
 }
 
@@ -264,5 +269,15 @@ export async function driftReport(
   const [ref, cur] = await Promise.all([readTable(referencePath), readTable(currentPath)])
   if (ref.rows === 0) throw new GantryError('drift/invalid-data', `${referencePath} has no data rows`)
   if (cur.rows === 0) throw new GantryError('drift/invalid-data', `${currentPath} has no data rows`)
-  return compareTables(ref, cur, o)
+  const report = compareTables(ref, cur, o)
+  const gt = o.groundTruth
+  if (gt) {
+    const opts = { ...gt, task: gt.task ?? 'classification' }
+    const labelled = ref.columns.has(gt.targetColumn) && ref.columns.has(gt.predictionColumn)
+    report.performance = {
+      reference: labelled ? await realizedPerformance(referencePath, null, opts) : null,
+      current: await realizedPerformance(currentPath, gt.path ?? null, opts),
+    }
+  }
+  return report
 }

@@ -262,3 +262,56 @@ async function readJsonl(path: string): Promise<Table> {
   }
   return builder.table()
 }
+
+/** Calls `onRow` for every data row of a CSV or JSONL file, as an object (streamed, nothing kept). */
+export async function eachRow(path: string, onRow: (row: Record<string, unknown>) => void): Promise<number> {
+  let n = 0
+  if (/\.(jsonl|ndjson)$/i.test(path)) {
+    const stream = createReadStream(path)
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve())
+      stream.once('error', (err) => reject(new GantryError('drift/invalid-data', `${path}: ${errorMessage(err)}`)))
+    })
+    let lineNo = 0
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+      lineNo++
+      if (!line.trim()) continue
+      const obj = jsonLine(line)
+      if (typeof obj === 'string') throw bad(path, `line ${lineNo} is ${obj}`)
+      onRow(obj)
+      n++
+    }
+    return n
+  }
+  let header: string[] | null = null
+  const source = createReadStream(path)
+  await new Promise<void>((resolve, reject) => {
+    source.once('error', (err) => {
+      const code = (err as { code?: string }).code
+      reject(
+        new GantryError(
+          'drift/invalid-data',
+          code === 'ENOENT' ? `${path} does not exist` : `${path}: ${errorMessage(err)}`,
+        ),
+      )
+    })
+    Papa.parse<string[]>(source, {
+      skipEmptyLines: true,
+      chunk: (results) => {
+        for (const rec of results.data) {
+          if (!header) {
+            header = rec.map((h) => h.replace(/^\uFEFF/, '').trim())
+            continue
+          }
+          const obj: Record<string, unknown> = {}
+          for (let i = 0; i < header.length; i++) obj[header[i]] = rec[i]
+          onRow(obj)
+          n++
+        }
+      },
+      complete: () => resolve(),
+      error: (err: Error) => reject(bad(path, `not readable as CSV: ${err.message}`)),
+    })
+  })
+  return n
+}

@@ -112,6 +112,64 @@ export function DriftResult({ r }: { r: DriftReport }) {
           {r.reference.rows} reference rows · {r.current.rows} current rows
         </p>
       </section>
+      {r.performance ? (
+        <section className="panel table-wrap" data-testid="drift-performance">
+          <h2 className="pad">Realized performance</h2>
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col" />
+                <th scope="col" className="num">
+                  Rows with truth
+                </th>
+                <th scope="col" className="num">
+                  Accuracy
+                </th>
+                <th scope="col" className="num">
+                  Precision
+                </th>
+                <th scope="col" className="num">
+                  Recall
+                </th>
+                <th scope="col" className="num">
+                  F1
+                </th>
+                <th scope="col" className="num">
+                  ROC AUC
+                </th>
+                <th scope="col" className="num">
+                  MAE
+                </th>
+                <th scope="col" className="num">
+                  RMSE
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {(['reference', 'current'] as const).map((k) => {
+                const p = r.performance?.[k]
+                if (!p) return null
+                const c = p.classification
+                return (
+                  <tr key={k} data-perf={k}>
+                    <th scope="row">{k}</th>
+                    <td className="num">
+                      {p.matched} / {p.rows}
+                    </td>
+                    <td className="num">{fmt(c?.accuracy ?? null, 3)}</td>
+                    <td className="num">{fmt(c?.precision ?? null, 3)}</td>
+                    <td className="num">{fmt(c?.recall ?? null, 3)}</td>
+                    <td className="num">{fmt(c?.f1 ?? null, 3)}</td>
+                    <td className="num">{fmt(c?.rocAuc ?? null, 3)}</td>
+                    <td className="num">{fmt(p.regression?.mae ?? null)}</td>
+                    <td className="num">{fmt(p.regression?.rmse ?? null)}</td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
       {hasSkew ? (
         <section className="panel" data-testid="drift-skew">
           <h2>Training–serving skew</h2>

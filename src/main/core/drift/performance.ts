@@ -1,0 +1,137 @@
+// Realized performance once ground truth arrives: predictions joined with the truth by an id
+// column. Classifiers: accuracy, precision, recall, F1 (positive class 1) and ROC AUC from the
+// score (Mann–Whitney, ties counted half — what sklearn's roc_auc_score gives); regressors: MAE
+// and RMSE. Streamed: the truth is held as one id → value map, the predictions are read row by row.
+import { GantryError } from '../errors'
+import type { Performance } from '../../../shared/drift'
+import { eachRow } from './table'
+
+const num = (v: unknown): number | null => {
+  if (v === null || v === undefined || v === '') return null
+  const n = typeof v === 'number' ? v : Number(String(v).trim())
+  return Number.isFinite(n) ? n : null
+}
+const key = (v: unknown): string | null => (v === null || v === undefined || v === '' ? null : String(v).trim())
+
+/** ROC AUC by ranks: the share of (positive, negative) pairs the score orders right, ties ½. */
+export function rocAuc(scores: Float64Array, labels: Uint8Array): number | null {
+  const n = scores.length
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b])
+  let pos = 0
+  let rankSum = 0
+  for (let i = 0; i < n;) {
+    let j = i
+    while (j + 1 < n && scores[idx[j + 1]] === scores[idx[i]]) j++
+    const avgRank = (i + j) / 2 + 1
+    for (let k = i; k <= j; k++) {
+      if (labels[idx[k]] === 1) {
+        pos++
+        rankSum += avgRank
+      }
+    }
+    i = j + 1
+  }
+  const neg = n - pos
+  if (pos === 0 || neg === 0) return null
+  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg)
+}
+
+export function classification(
+  truth: Uint8Array,
+  pred: Uint8Array,
+  score: Float64Array | null,
+): Performance['classification'] {
+  let tp = 0
+  let fp = 0
+  let tn = 0
+  let fn = 0
+  for (let i = 0; i < truth.length; i++) {
+    const t = truth[i] === 1
+    if (pred[i] === 1) {
+      if (t) tp++
+      else fp++
+    } else if (t) fn++
+    else tn++
+  }
+  const precision = tp + fp ? tp / (tp + fp) : null
+  const recall = tp + fn ? tp / (tp + fn) : null
+  return {
+    accuracy: truth.length ? (tp + tn) / truth.length : null,
+    precision,
+    recall,
+    f1:
+      precision !== null && recall !== null && precision + recall > 0
+        ? (2 * precision * recall) / (precision + recall)
+        : null,
+    rocAuc: score ? rocAuc(score, truth) : null,
+  }
+}
+
+export interface PerformanceOptions {
+  idColumn: string
+  /** The truth's column (in the ground-truth file, or in the data itself for a labelled reference). */
+  targetColumn: string
+  predictionColumn: string
+  /** The score for ROC AUC (a probability); classifiers only. */
+  scoreColumn?: string
+  task: 'classification' | 'regression'
+}
+
+/** Performance of `dataPath`'s predictions against the truth in `truthPath` (or in the data). */
+export async function realizedPerformance(
+  dataPath: string,
+  truthPath: string | null,
+  o: PerformanceOptions,
+): Promise<Performance> {
+  const truth = new Map<string, number>()
+  if (truthPath) {
+    await eachRow(truthPath, (r) => {
+      const id = key(r[o.idColumn])
+      const t = num(r[o.targetColumn])
+      if (id !== null && t !== null) truth.set(id, t)
+    })
+    if (truth.size === 0)
+      throw new GantryError('drift/invalid-data', `${truthPath}: no rows with both ${o.idColumn} and ${o.targetColumn}`)
+  }
+  const ys: number[] = []
+  const ps: number[] = []
+  const ss: number[] = []
+  let rows = 0
+  await eachRow(dataPath, (r) => {
+    rows++
+    const y = truthPath ? truth.get(key(r[o.idColumn]) ?? '\u0000') : num(r[o.targetColumn])
+    const p = num(r[o.predictionColumn])
+    const s = o.scoreColumn ? num(r[o.scoreColumn]) : 0
+    if (y === undefined || y === null || p === null || s === null) return
+    ys.push(y)
+    ps.push(p)
+    ss.push(s)
+  })
+  const matched = ys.length
+  if (o.task === 'regression') {
+    let abs = 0
+    let sq = 0
+    for (let i = 0; i < matched; i++) {
+      abs += Math.abs(ys[i] - ps[i])
+      sq += (ys[i] - ps[i]) ** 2
+    }
+    return {
+      rows,
+      matched,
+      classification: null,
+      regression: matched ? { mae: abs / matched, rmse: Math.sqrt(sq / matched) } : null,
+    }
+  }
+  return {
+    rows,
+    matched,
+    classification: matched
+      ? classification(
+          Uint8Array.from(ys, (y) => (y === 1 ? 1 : 0)),
+          Uint8Array.from(ps, (p) => (p === 1 ? 1 : 0)),
+          o.scoreColumn ? Float64Array.from(ss) : null,
+        )
+      : null,
+    regression: null,
+  }
+}
