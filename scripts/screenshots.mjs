@@ -2,7 +2,7 @@
 // directory, lets it collect a little history, and shoots Overview and Storage in both themes
 // with Debian's Chromium. Usage: npm run screenshots [-- --wait-ms 20000]
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright'
@@ -76,6 +76,19 @@ try {
     await page.locator('[data-screen="endpoint-detail"][data-state="ready"]').waitFor()
     await page.waitForTimeout(1500)
     await page.screenshot({ path: join(root, 'docs', `endpoint-${theme}.png`), fullPage: true })
+    await page.goto(`${url}#/drift`)
+    await page.getByLabel('Reference data').fill(join(root, 'test/fixtures/drift/california_housing_reference.csv'))
+    await page.getByLabel('Current data').fill(join(root, 'test/fixtures/drift/california_housing_analysis.csv'))
+    await page.getByLabel('Identifier column').fill('id')
+    await page.getByRole('button', { name: 'Compare' }).click()
+    await page.getByTestId('drift-columns').waitFor()
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: join(root, 'docs', `drift-${theme}.png`) })
+    await page.goto(`${url}#/models/housing-price`)
+    await page.getByTestId('model-drift').locator('tr[data-column]').first().waitFor()
+    await page.getByTestId('model-drift').scrollIntoViewIfNeeded()
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: join(root, 'docs', `model-drift-${theme}.png`) })
     await page.goto(`${url}#/models/fraud-detector/3`)
     await page.locator('[data-screen="version"][data-state="ready"]').waitFor()
     await page.waitForTimeout(500)
@@ -285,6 +298,28 @@ function seedRegistry(dataDir) {
   }
   writeFileSync(join(repo, 'resnet50', 'config.pbtxt'), 'platform: "tensorrt_plan"\n')
   g('jun', 'import', 'triton', repo, '--owner', 'vision')
+  // A monitored model: California Housing's reference, and four thousand of its analysis rows as logs.
+  const fx = join(root, 'test', 'fixtures', 'drift')
+  writeFileSync(join(work, 'housing.pkl'), 'rf')
+  g(
+    'maria',
+    'register',
+    '--model',
+    'housing-price',
+    '--artifact',
+    join(work, 'housing.pkl'),
+    '--owner',
+    'pricing',
+    '--reference',
+    join(fx, 'california_housing_reference.csv'),
+  )
+  g('maria', 'stage', 'housing-price', '1', 'staging')
+  g('maria', 'stage', 'housing-price', '1', 'production')
+  const logs = `${dataDir}-logs`
+  mkdirSync(logs, { recursive: true })
+  const csv = readFileSync(join(fx, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
+  writeFileSync(join(logs, 'serve.csv'), `${csv.slice(0, 4001).join('\n')}\n`)
+  g('maria', 'drift-monitor', 'housing-price', '--folder', logs, '--rows', '1000', '--id', 'id', '--read')
   g(
     'jun',
     'import',

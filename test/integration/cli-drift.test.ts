@@ -78,3 +78,36 @@ describe('gantry drift', () => {
     expect(method.stderr).toMatch(/methods\.x/)
   })
 })
+
+describe('gantry drift-monitor', () => {
+  it('watches a folder and reads windows from the command line', async () => {
+    const { mkdirSync, readFileSync } = await import('node:fs')
+    const data = tmpDir()
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [bin, '--data-dir', data, ...args], { encoding: 'utf8', timeout: 60_000 })
+    const art = join(tmpDir(), 'm.pkl')
+    writeFileSync(art, 'x')
+    expect(
+      run([
+        'register',
+        '--model',
+        'housing',
+        '--artifact',
+        art,
+        '--reference',
+        join(FIX, 'california_housing_reference.csv'),
+      ]).status,
+    ).toBe(0)
+    run(['stage', 'housing', '1', 'staging'])
+    run(['stage', 'housing', '1', 'production'])
+    const logs = join(tmpDir(), 'logs')
+    mkdirSync(logs)
+    const csv = readFileSync(join(FIX, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
+    writeFileSync(join(logs, 'day1.csv'), `${csv.slice(0, 1301).join('\n')}\n`)
+    const r = run(['drift-monitor', 'housing', '--folder', logs, '--rows', '1000', '--id', 'id', '--read'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/housing: watching .*logs; 300 row\(s\) in the open window/)
+    expect(r.stdout).toMatch(/window of 1000 rows: DRIFTED/)
+    expect(run(['drift-monitor', 'housing', '--off']).stdout).toMatch(/housing: not monitored/)
+  })
+})

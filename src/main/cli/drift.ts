@@ -65,6 +65,71 @@ export function formatDrift(r: DriftReport): string {
 
 export function addDriftCommands(program: Command, withCore: WithCore): void {
   program
+    .command('drift-monitor <model>')
+    .description("watch a model's inference-log folder (JSONL / CSV): windows compared with the production reference")
+    .option('--folder <dir>', 'the folder the serving stack writes logs into')
+    .option('--rows <n>', 'rows per window', Number)
+    .option('--by <period>', 'window by hour, day or week of --timestamp instead of by rows')
+    .option('--timestamp <column>', 'the time column for --by')
+    .option('--id <column>', 'the identifier column (never tested)')
+    .option('--read', 'read what is new now and print the windows that closed')
+    .option('--off', 'stop watching')
+    .option('--json', 'print as JSON')
+    .action(
+      async (
+        model: string,
+        o: {
+          folder?: string
+          rows?: number
+          by?: string
+          timestamp?: string
+          id?: string
+          read?: boolean
+          off?: boolean
+          json?: boolean
+        },
+      ) => {
+        await withCore(async (g) => {
+          const call = async (
+            m: 'drift.setMonitor' | 'drift.poll' | 'drift.monitor',
+            input: unknown,
+          ): Promise<unknown> => {
+            const r = await g.api.call(m, input)
+            if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+            return r.data
+          }
+          if (o.off) await call('drift.setMonitor', { model, config: null })
+          else if (o.folder) {
+            await call('drift.setMonitor', {
+              model,
+              config: {
+                folder: o.folder,
+                windowBy: o.by ?? 'rows',
+                ...(o.rows ? { windowRows: o.rows } : {}),
+                ...(o.timestamp ? { timestampColumn: o.timestamp } : {}),
+                ...(o.id ? { idColumn: o.id } : {}),
+              },
+            })
+          }
+          const closed = o.read
+            ? ((await call('drift.poll', { model })) as { rows: number; drifted: boolean; share: number }[])
+            : []
+          const st = (await call('drift.monitor', { model })) as { config: { folder: string } | null; openRows: number }
+          if (o.json) return void process.stdout.write(`${JSON.stringify({ status: st, closed }, null, 2)}\n`)
+          process.stdout.write(
+            `${st.config ? `${model}: watching ${st.config.folder}; ${st.openRows} row(s) in the open window` : `${model}: not monitored`}\n` +
+              closed
+                .map(
+                  (w) =>
+                    `  window of ${w.rows} rows: ${w.drifted ? 'DRIFTED' : 'ok'} (${Math.round(w.share * 100)} % of features)\n`,
+                )
+                .join(''),
+          )
+        })
+      },
+    )
+
+  program
     .command('drift')
     .description('a one-off drift report: reference vs current data (CSV or JSONL), per column and for the dataset')
     .requiredOption('--reference <path>', 'the reference data (training or a known-good period)')
