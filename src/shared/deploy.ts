@@ -129,6 +129,10 @@ export const RollbackPlan = z.object({
     deployedAt: z.number().nullable(),
     /** How Gantry knows it was good: a verified deploy, or only the alias history. */
     evidence: z.string(),
+    /** What the verification saw when it was deployed (ready, version served, smoke). */
+    healthAtDeploy: z.string().nullable(),
+    /** The last drift window while it was in production, if its logs were monitored. */
+    driftAtTheTime: z.object({ drifted: z.boolean(), share: z.number(), at: z.number() }).nullable(),
   }),
 })
 export type RollbackPlan = z.infer<typeof RollbackPlan>

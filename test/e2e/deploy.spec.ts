@@ -98,6 +98,7 @@ test('deploy v1, deploy v2, a reverted deploy, and a one-click rollback with its
   await expect(dialog).toContainText(dirs[1])
   await expect(dialog).toContainText(dirs[0])
   await expect(dialog).toContainText('deployed and verified by Gantry')
+  await expect(dialog).toContainText(`serves ${dirs[0]}, the artifact of v1`)
   await dialog.getByRole('button', { name: 'Roll back to v1' }).click()
   await expect(section.getByTestId('live-deploy')).toContainText('rollback v2 → v1')
   await expect(section.getByTestId('live-deploy')).toHaveAttribute('data-state', 'succeeded')

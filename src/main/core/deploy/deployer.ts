@@ -421,6 +421,16 @@ export function createDeployer(o: DeployerOptions) {
     return drive(r, adapter, steps, target.config.readyTimeoutMs, null)
   }
 
+  /** The last drift window recorded while `version` was the production version, if any. */
+  function driftOf(model: string, version: number): RollbackPlan['to']['driftAtTheTime'] {
+    const r = db
+      .prepare(
+        'SELECT drifted, share, created_at FROM drift_windows WHERE model = ? AND version = ? ORDER BY id DESC LIMIT 1',
+      )
+      .get(model, version) as { drifted: number; share: number; created_at: number } | undefined
+    return r ? { drifted: r.drifted === 1, share: r.share, at: r.created_at } : null
+  }
+
   /** The version a rollback puts back: the last one a verified deploy made production. */
   function rollbackPlan(model: string, targetId?: number): RollbackPlan {
     const targets = (
@@ -436,10 +446,11 @@ export function createDeployer(o: DeployerOptions) {
     const current = registry.productionVersion(model)
     const ok = db
       .prepare(
-        `SELECT to_version, actor, finished_at FROM deployments WHERE model = ? AND state = 'succeeded' AND to_version != ?
+        `SELECT to_version, actor, finished_at, steps_json FROM deployments WHERE model = ? AND state = 'succeeded' AND to_version != ?
          ORDER BY id DESC LIMIT 1`,
       )
-      .get(model, current ?? -1) as { to_version: number; actor: string; finished_at: number } | undefined
+      .get(model, current ?? -1) as
+      { to_version: number; actor: string; finished_at: number; steps_json: string } | undefined
     let to: RollbackPlan['to'] | null = null
     if (ok) {
       const v = registry.versionRef(model, ok.to_version)
@@ -450,6 +461,8 @@ export function createDeployer(o: DeployerOptions) {
         deployedBy: ok.actor,
         deployedAt: ok.finished_at,
         evidence: `deployed and verified by Gantry (by ${ok.actor})`,
+        healthAtDeploy: (JSON.parse(ok.steps_json) as DeployStep[]).find((s) => s.name === 'verify')?.detail ?? null,
+        driftAtTheTime: driftOf(model, ok.to_version),
       }
     } else {
       const prev = registry
@@ -472,6 +485,8 @@ export function createDeployer(o: DeployerOptions) {
             deployedBy: null,
             deployedAt: null,
             evidence: 'was production before (alias history); never deployed through Gantry, so not verified by it',
+            healthAtDeploy: null,
+            driftAtTheTime: driftOf(model, pv),
           }
         }
       }

@@ -240,6 +240,20 @@ function RollbackDialog({
             <td />
             <td className="small">{plan.to.evidence}</td>
           </tr>
+          <tr>
+            <th scope="row">Health then</th>
+            <td />
+            <td className="small">{plan.to.healthAtDeploy ?? 'not recorded'}</td>
+          </tr>
+          <tr>
+            <th scope="row">Drift then</th>
+            <td />
+            <td className="small">
+              {plan.to.driftAtTheTime
+                ? `${plan.to.driftAtTheTime.drifted ? 'drifted' : 'no drift'} (${Math.round(plan.to.driftAtTheTime.share * 100)} % of features, ${when(plan.to.driftAtTheTime.at)})`
+                : 'not monitored'}
+            </td>
+          </tr>
         </tbody>
       </table>
       <p className="muted small">
