@@ -112,6 +112,10 @@ test('register, promote with an approval by someone else, verify, diff and audit
   await expect(page.getByTestId('audit').locator('[data-chain="ok"]')).toBeVisible()
   await expect(page.getByTestId('audit-rows')).toContainText('approval.approve')
   await expect(page.getByTestId('audit-rows')).toContainText('bob')
+  // The Overview names what needs attention.
+  await page.locator('a[data-nav="overview"]').click()
+  await expect(page.getByTestId('models-overview')).toContainText('2 models, 1 in production')
+  await expect(page.getByTestId('models-overview')).toContainText('orphan (no owner')
 })
 
 test('imports a Triton model repository and reports what it skipped', async ({ page, gantry }) => {

@@ -4,6 +4,8 @@ import { useShallow } from 'zustand/react/shallow'
 import type { EndpointStatus, GpuSnapshot, Health } from '../../../../shared/contract'
 import { Chart } from '../../ui/Chart'
 import { bytes, duration, pct, rate } from '../../ui/format'
+import { FLAG_TEXT } from '../../../../shared/registry'
+import { useRegistryCall } from '../models/useRegistry'
 import { HealthBadge, HealthReasons } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
 import { useResolvedTheme } from '../../app/theme'
@@ -38,14 +40,21 @@ function servingHealth(endpoints: EndpointStatus[]): Health | undefined {
   if (polled.length === 0) return undefined
   const reasons: string[] = []
   let level: Health['level'] = 'ok'
-  for (const { endpoint: e, latest: l } of polled) {
+  for (const { endpoint: e, latest: l, verdict, intent } of polled) {
     if (!l) continue
     if (!l.live) {
       level = 'critical'
       reasons.push(`endpoint ${e.name}: not answering`)
+    } else if (verdict === 'hung') {
+      level = 'critical'
+      reasons.push(`endpoint ${e.name}: hung (healthy, but its smoke request fails)`)
     } else if (l.ready === false) {
       if (level !== 'critical') level = 'warning'
       reasons.push(`endpoint ${e.name}: live but not ready`)
+    }
+    for (const i of intent.filter((x) => x.state === 'mismatch' || x.state === 'missing')) {
+      if (level === 'ok') level = 'warning'
+      reasons.push(`endpoint ${e.name}: ${i.model} — ${i.detail}`)
     }
   }
   return { level, reasons }
@@ -124,14 +133,15 @@ export function Overview() {
               <p className="muted">No endpoints saved yet.</p>
             ) : (
               <ul className="gpu-summary">
-                {endpoints.map(({ endpoint: e, latest: l }) => {
-                  const level = !l
-                    ? 'unknown'
-                    : l.live === false || l.live === null
-                      ? 'critical'
-                      : l.ready === false
-                        ? 'warning'
-                        : 'ok'
+                {endpoints.map(({ endpoint: e, latest: l, verdict }) => {
+                  const level =
+                    verdict === 'unknown'
+                      ? 'unknown'
+                      : verdict === 'down' || verdict === 'hung'
+                        ? 'critical'
+                        : verdict === 'not-ready'
+                          ? 'warning'
+                          : 'ok'
                   return (
                     <li key={e.id} data-endpoint={e.name}>
                       <HealthBadge level={level} compact /> {e.name}
@@ -139,9 +149,11 @@ export function Overview() {
                         {' '}
                         {!l
                           ? 'not polled yet'
-                          : l.live
-                            ? `${l.metrics?.requestRate != null ? `${l.metrics.requestRate.toFixed(1)} rps` : l.kind}${l.ready === false ? ' · not ready' : ''}`
-                            : 'not answering'}
+                          : verdict === 'hung'
+                            ? 'HUNG: answers health, fails its smoke request'
+                            : l.live
+                              ? `${l.metrics?.requestRate != null ? `${l.metrics.requestRate.toFixed(1)} rps` : l.kind}${l.ready === false ? ' · not ready' : ''}`
+                              : 'not answering'}
                       </span>
                     </li>
                   )
@@ -149,6 +161,8 @@ export function Overview() {
               </ul>
             )}
           </section>
+
+          <ModelsOverview />
 
           <h2 className="section-title">Usage</h2>
           <div className="cards">
@@ -224,5 +238,49 @@ export function Overview() {
         </>
       ) : null}
     </Screen>
+  )
+}
+
+/** Models at a glance: how many, which need attention (flags, drift), recent deployments that failed. */
+function ModelsOverview() {
+  const models = useRegistryCall('registry.listModels', {}, 'overview-models')
+  const deploys = useRegistryCall('deploy.list', { limit: 20 }, 'overview-deploys')
+  const list = models.data ?? []
+  const drifted = list.filter((m) => m.drift?.drifted)
+  const flagged = list.filter((m) => m.flags.length > 0)
+  const bad = (deploys.data ?? []).filter((d) => d.state === 'reverted' || d.state === 'failed').slice(0, 3)
+  return (
+    <section className="panel" aria-label="Models" data-testid="models-overview">
+      <div className="health-head">
+        <h2>Models</h2>
+        <a href="#/models">All models →</a>
+      </div>
+      {list.length === 0 ? (
+        <p className="muted">No models registered yet.</p>
+      ) : (
+        <ul className="gpu-summary">
+          <li>
+            <HealthBadge level={drifted.length ? 'critical' : 'ok'} compact /> {list.length} models,{' '}
+            {list.filter((m) => m.production).length} in production
+            {drifted.length ? ` · drifted: ${drifted.map((m) => m.name).join(', ')}` : ' · no drift seen'}
+          </li>
+          {flagged.length ? (
+            <li>
+              <HealthBadge level="warning" compact /> {flagged.length} need attention:{' '}
+              {flagged
+                .slice(0, 5)
+                .map((m) => `${m.name} (${m.flags.map((f) => FLAG_TEXT[f]).join(', ')})`)
+                .join('; ')}
+            </li>
+          ) : null}
+          {bad.map((d) => (
+            <li key={d.id}>
+              <HealthBadge level="warning" compact /> deploy #{d.id} {d.model} v{d.toVersion} {d.state}
+              <span className="muted small"> — {d.reason}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   )
 }
