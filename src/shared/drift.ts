@@ -28,6 +28,11 @@ export const DriftColumn = z.object({
   unseenShare: z.number().nullable(),
   /** On ten reference-quantile bins (numeric) or the categories, ε = 1e-4 for empty bins. */
   psi: z.number().nullable(),
+  /** Reference vs current shares, for the overlay: numeric on the ten reference-quantile bins,
+   *  categorical on the most frequent categories (at most 20). */
+  distribution: z
+    .object({ labels: z.array(z.string()), reference: z.array(z.number()), current: z.array(z.number()) })
+    .nullable(),
   reason: z.string().nullable(),
 })
 export type DriftColumn = z.infer<typeof DriftColumn>

@@ -22,6 +22,10 @@ test('compares reference and analysis data and shows which features drifted', as
   const firstTwo = [await rows.nth(0).getAttribute('data-column'), await rows.nth(1).getAttribute('data-column')].sort()
   expect(firstTwo).toEqual(['Latitude', 'Longitude'])
   await expect(page.locator('tr[data-column="id"]')).toContainText('identifier: never tested')
+  // A feature opens onto its reference-vs-current distribution: ten reference-quantile bins.
+  await page.locator('tr[data-column="Latitude"]').click()
+  await expect(page.getByTestId('feature-detail').locator('rect.bar-cur')).toHaveCount(10)
+  await expect(page.getByTestId('feature-detail').locator('rect.bar-ref')).toHaveCount(10)
 })
 
 test("a model's drift: watch its inference-log folder, read a window, see it on the model page and the Models list", async ({

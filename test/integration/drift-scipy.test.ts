@@ -102,6 +102,12 @@ describe('against scipy on California Housing (5,832 reference vs 8,232 analysis
       reason: 'identifier: never tested',
     })
     expect(col('timestamp')).toMatchObject({ type: 'datetime', drifted: null })
+    // The overlay: reference shares on its own deciles are ~10 % each; the current ones move.
+    const lat = col('Latitude').distribution!
+    expect(lat.labels).toHaveLength(10)
+    for (const share of lat.reference) expect(share).toBeCloseTo(0.1, 1)
+    expect(lat.current.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9)
+    expect(Math.max(...lat.current)).toBeGreaterThan(0.2)
     expect(r.skew.missingInCurrent).toEqual(['clf_target'])
     expect(
       r.columns

@@ -94,6 +94,7 @@ function testColumn(
     outOfRangeShare: null,
     unseenShare: null,
     psi: null,
+    distribution: null,
     reason,
   })
   if (type === 'identifier') return notTested('identifier: never tested')
@@ -117,6 +118,11 @@ function testColumn(
   let outOfRangeShare: number | null = null
   let unseenShare: number | null = null
   let psiValue: number | null = null
+  let distribution: DriftColumn['distribution'] = null
+  const shares = (c: number[]): number[] => {
+    const t = c.reduce((a, b) => a + b, 0)
+    return c.map((x) => (t ? x / t : 0))
+  }
   if (refNums && curNums) {
     const lo = refNums[0]
     const hi = refNums[refNums.length - 1]
@@ -124,7 +130,22 @@ function testColumn(
     for (let k = 0; k < curNums.length; k++) if (curNums[k] < lo || curNums[k] > hi) out++
     outOfRangeShare = out / curNums.length
     const edges = quantileEdges(refNums, 10)
-    psiValue = psi(binCounts(refNums, edges), binCounts(curNums, edges))
+    const rc = binCounts(refNums, edges)
+    const cc = binCounts(curNums, edges)
+    psiValue = psi(rc, cc)
+    const f = (x: number): string =>
+      Math.abs(x) >= 1000 || (Math.abs(x) < 0.01 && x !== 0) ? x.toExponential(1) : String(Number(x.toPrecision(3)))
+    distribution = {
+      labels: rc.map((_, i) =>
+        i === 0
+          ? `≤ ${f(edges[0])}`
+          : i === edges.length
+            ? `> ${f(edges[i - 1])}`
+            : `${f(edges[i - 1])}–${f(edges[i])}`,
+      ),
+      reference: shares(rc),
+      current: shares(cc),
+    }
   } else if (counts) {
     let unseen = 0
     counts.keys.forEach((k, i) => {
@@ -132,6 +153,17 @@ function testColumn(
     })
     unseenShare = unseen / cur.present
     psiValue = psi(counts.ref, counts.cur)
+    const top = counts.keys
+      .map((k, i) => ({ k, n: counts.ref[i] + counts.cur[i], r: counts.ref[i], c: counts.cur[i] }))
+      .sort((a, b) => b.n - a.n)
+      .slice(0, 20)
+    const rs = shares(counts.ref)
+    const cs = shares(counts.cur)
+    distribution = {
+      labels: top.map((t) => t.k),
+      reference: top.map((t) => rs[counts.keys.indexOf(t.k)]),
+      current: top.map((t) => cs[counts.keys.indexOf(t.k)]),
+    }
   }
 
   let statistic: number
@@ -202,6 +234,7 @@ function testColumn(
     outOfRangeShare,
     unseenShare,
     psi: psiValue,
+    distribution,
     reason: null,
   }
 }

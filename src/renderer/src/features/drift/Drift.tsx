@@ -2,8 +2,9 @@
 // inference logs), computed by the same code as `gantry drift`. Skew first, then every column
 // sorted by how far past its threshold it is. Continuous per-model monitoring (a watched log
 // folder, windows, history charts) is the rest of issue #6 and is not built yet: the screen says so.
-import { useState } from 'react'
-import type { DriftReport } from '../../../../shared/drift'
+import { Fragment, useState } from 'react'
+import type { DriftColumn, DriftReport, DriftWindow } from '../../../../shared/drift'
+import { Sparkline } from '../../ui/Sparkline'
 import { useBridge } from '../../bridge/context'
 import { pct } from '../../ui/format'
 import { Screen } from '../../ui/Screen'
@@ -94,7 +95,41 @@ export function Drift() {
   )
 }
 
-export function DriftResult({ r }: { r: DriftReport }) {
+/** Reference vs current shares as paired bars (plain SVG: one per bin or category). */
+function Overlay({ c }: { c: DriftColumn }) {
+  const d = c.distribution
+  if (!d) return <p className="muted small">No distribution for this column.</p>
+  const max = Math.max(...d.reference, ...d.current, 1e-9)
+  const bw = 14
+  const gap = 10
+  const h = 110
+  const width = d.labels.length * (2 * bw + gap)
+  return (
+    <figure className="overlay" data-testid="overlay">
+      <svg width={width} height={h + 4} role="img" aria-label={`${c.name}: reference and current distribution`}>
+        {d.labels.map((label, i) => {
+          const x = i * (2 * bw + gap)
+          const rh = (d.reference[i] / max) * h
+          const ch = (d.current[i] / max) * h
+          return (
+            <g key={label}>
+              <title>{`${label}: reference ${(d.reference[i] * 100).toFixed(1)} %, current ${(d.current[i] * 100).toFixed(1)} %`}</title>
+              <rect className="bar-ref" x={x} y={h - rh} width={bw} height={rh} />
+              <rect className="bar-cur" x={x + bw} y={h - ch} width={bw} height={ch} />
+            </g>
+          )
+        })}
+      </svg>
+      <figcaption className="small muted">
+        <span className="key key-ref" /> reference <span className="key key-cur" /> current · {d.labels[0]} …{' '}
+        {d.labels[d.labels.length - 1]}
+      </figcaption>
+    </figure>
+  )
+}
+
+export function DriftResult({ r, history }: { r: DriftReport; history?: DriftWindow[] }) {
+  const [open, setOpen] = useState<string | null>(null)
   const skew = r.skew
   const hasSkew = skew.missingInCurrent.length + skew.newInCurrent.length + skew.typeChanges.length > 0
   return (
@@ -218,28 +253,60 @@ export function DriftResult({ r }: { r: DriftReport }) {
           </thead>
           <tbody>
             {r.columns.map((c) => (
-              <tr key={c.name} data-column={c.name} data-drifted={String(c.drifted)}>
-                <td className="mono">
-                  {c.name}
-                  {c.role === 'prediction' ? <span className="tag">prediction</span> : null}
-                </td>
-                <td>{c.type}</td>
-                <td>
-                  {c.method ?? '—'}
-                  {c.logBase ? <span className="muted small"> (ln)</span> : null}
-                </td>
-                <td className="num">{fmt(c.statistic)}</td>
-                <td className="num">{fmt(c.pvalue)}</td>
-                <td className="num">{fmt(c.threshold, 2)}</td>
-                <td className={c.drifted ? 'intent-mismatch' : c.drifted === false ? 'intent-match' : 'muted'}>
-                  {c.drifted === null ? c.reason : c.drifted ? 'drifted' : 'ok'}
-                </td>
-                <td className="num">
-                  {pct(c.missingShare.reference * 100)} → {pct(c.missingShare.current * 100)}
-                </td>
-                <td className="num">{pct((c.outOfRangeShare ?? c.unseenShare ?? NaN) * 100)}</td>
-                <td className="num">{fmt(c.psi, 3)}</td>
-              </tr>
+              <Fragment key={c.name}>
+                <tr
+                  data-column={c.name}
+                  data-drifted={String(c.drifted)}
+                  onClick={() => setOpen(open === c.name ? null : c.name)}
+                >
+                  <td className="mono">
+                    {c.name}
+                    {c.role === 'prediction' ? <span className="tag">prediction</span> : null}
+                  </td>
+                  <td>{c.type}</td>
+                  <td>
+                    {c.method ?? '—'}
+                    {c.logBase ? <span className="muted small"> (ln)</span> : null}
+                  </td>
+                  <td className="num">{fmt(c.statistic)}</td>
+                  <td className="num">{fmt(c.pvalue)}</td>
+                  <td className="num">{fmt(c.threshold, 2)}</td>
+                  <td className={c.drifted ? 'intent-mismatch' : c.drifted === false ? 'intent-match' : 'muted'}>
+                    {c.drifted === null ? c.reason : c.drifted ? 'drifted' : 'ok'}
+                  </td>
+                  <td className="num">
+                    {pct(c.missingShare.reference * 100)} → {pct(c.missingShare.current * 100)}
+                  </td>
+                  <td className="num">{pct((c.outOfRangeShare ?? c.unseenShare ?? NaN) * 100)}</td>
+                  <td className="num">{fmt(c.psi, 3)}</td>
+                </tr>
+                {open === c.name ? (
+                  <tr className="feature-detail" data-testid="feature-detail">
+                    <td colSpan={10}>
+                      <Overlay c={c} />
+                      {history && history.length > 1 ? (
+                        <p className="small">
+                          {c.method ?? 'statistic'} per window (oldest first):{' '}
+                          <Sparkline
+                            width={260}
+                            height={30}
+                            label={`${c.name} per window`}
+                            points={[...history]
+                              .reverse()
+                              .map(
+                                (w) =>
+                                  [w.at, w.report.columns.find((x) => x.name === c.name)?.statistic ?? null] as [
+                                    number,
+                                    number | null,
+                                  ],
+                              )}
+                          />
+                        </p>
+                      ) : null}
+                    </td>
+                  </tr>
+                ) : null}
+              </Fragment>
             ))}
           </tbody>
         </table>

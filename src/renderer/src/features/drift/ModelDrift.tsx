@@ -114,7 +114,7 @@ export function ModelDrift({ model }: { model: string }) {
           <Sparkline points={trend} width={240} height={28} label="share of drifted features per window" />
         </p>
       ) : null}
-      {latest ? <DriftResult r={latest.report} /> : null}
+      {latest ? <DriftResult r={latest.report} history={history} /> : null}
     </section>
   )
 }
