@@ -101,6 +101,8 @@ export const DriftMonitorConfig = z
     predictionColumns: z.array(z.string().max(300)).max(50).optional(),
     methods: z.record(z.string().max(300), DriftMethod).optional(),
     thresholds: z.record(z.string().max(300), z.number().min(0)).optional(),
+    /** Column types where inference is wrong (e.g. a numeric code that is really a category). */
+    types: z.record(z.string().max(300), ColumnTypeSchema).optional(),
     driftShare: z.number().min(0).max(1).optional(),
   })
   .strict()

@@ -141,3 +141,52 @@ describe('drift monitor', () => {
     expect(windowStart(t, 'week')).toBe(Date.UTC(2026, 10, 23))
   })
 })
+
+describe('reference profiles', () => {
+  it('are computed once per version and kept: later windows need neither the file nor its re-hash', async () => {
+    const { copyFileSync, rmSync } = await import('node:fs')
+    const data = tmpDir()
+    const logs = join(tmpDir(), 'logs')
+    mkdirSync(logs)
+    const ref = join(tmpDir(), 'reference.csv')
+    copyFileSync(join(FIX, 'california_housing_reference.csv'), ref)
+    const g = makeCore(data, 'ops', { driftIntervalMs: 0 })
+    running.push(g)
+    const art = join(tmpDir(), 'model.pkl')
+    writeFileSync(art, 'rf')
+    await call(g, 'registry.register', { model: 'h', artifact: art, datasets: [{ role: 'reference', path: ref }] })
+    await call(g, 'registry.transition', { name: 'h', version: 1, stage: 'staging' })
+    await call(g, 'registry.transition', { name: 'h', version: 1, stage: 'production' })
+    await call(g, 'drift.setMonitor', { model: 'h', config: { folder: logs, windowRows: 500, idColumn: 'id' } })
+    const lines = analysisLines(0, 1000)
+    writeFileSync(join(logs, 'a.jsonl'), `${lines.slice(0, 500).join('\n')}\n`)
+    const first = await call<DriftWindow[]>(g, 'drift.poll', { model: 'h' })
+    expect(g.db.prepare('SELECT COUNT(*) n FROM drift_profiles').get()).toEqual({ n: 1 })
+    rmSync(ref) // the profile stands in for it now
+    await g.stop()
+    running.splice(0)
+    const g2 = makeCore(data, 'ops', { driftIntervalMs: 0 })
+    running.push(g2)
+    appendFileSync(join(logs, 'a.jsonl'), `${lines.slice(500, 1000).join('\n')}\n`)
+    const second = await call<DriftWindow[]>(g2, 'drift.poll', { model: 'h' })
+    expect(second.map((w) => w.rows)).toEqual([500])
+    // The same reference either way: the first window compared from the file equals a profile-based rerun.
+    expect(first[0].report.columns.find((c) => c.name === 'Latitude')?.drifted).toBe(true)
+    expect(second[0].report.reference.rows).toBe(5832)
+  }, 30_000)
+
+  it('keeps a sorted sample of 200,000 order statistics beyond that size, with min and max', async () => {
+    const { profileOf, tableOfProfile, MAX_EXACT } = await import('../../src/main/core/drift/profile')
+    const { Column } = await import('../../src/main/core/drift/table')
+    const c = new Column('x')
+    for (let i = 0; i < 250_000; i++) c.add(String((i * 7919) % 250_000))
+    const p = profileOf({ path: 'mem', rows: 250_000, columns: new Map([['x', c]]) })
+    expect(p.columns[0].valueCount).toBe(250_000)
+    const back = tableOfProfile(p, 'mem').table.columns.get('x')!.numbers()
+    expect(back.length).toBe(MAX_EXACT)
+    expect([back[0], back[back.length - 1]]).toEqual([0, 249_999])
+    let sortedOk = true
+    for (let i = 1; i < back.length; i++) if (back[i] < back[i - 1]) sortedOk = false
+    expect(sortedOk).toBe(true)
+  })
+})

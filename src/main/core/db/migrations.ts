@@ -244,4 +244,20 @@ CREATE TABLE drift_windows (
 CREATE INDEX drift_windows_model ON drift_windows(model, id);
 `,
   },
+  {
+    id: 8,
+    name: 'drift reference profiles',
+    sql: `
+-- What the drift methods need from a version's reference dataset, computed once (sha256 of the
+-- dataset it was computed from, so a changed file is never trusted).
+CREATE TABLE drift_profiles (
+  model        TEXT NOT NULL,
+  version      INTEGER NOT NULL,
+  sha256       TEXT,
+  profile_json TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (model, version)
+);
+`,
+  },
 ]

@@ -13,7 +13,8 @@ import { DriftMonitorConfig, type DriftReport, type DriftWindow, type MonitorSta
 import type { Registry } from '../registry/registry'
 import { fingerprintDataset } from '../registry/hash'
 import { compareTables } from './report'
-import { TableBuilder, jsonLine, readTable, type Table } from './table'
+import { TableBuilder, jsonLine, readTable, type ColumnType, type Table } from './table'
+import { profileOf, storeProfile, storedProfile, tableOfProfile } from './profile'
 
 const READ_CAP = 8 << 20 // per file per poll: a huge backlog is worked through over several polls
 
@@ -59,7 +60,7 @@ export function createDriftMonitor(o: {
   // Read positions as far as this process has read. The database holds them only as of the last
   // closed window, so after a restart the rows of the open window are read again, not lost.
   const live = new Map<string, State>()
-  const references = new Map<string, { key: string; table: Table }>()
+  const references = new Map<string, { key: string; table: Table; types: Record<string, ColumnType> }>()
 
   const row = (model: string) =>
     o.db.prepare('SELECT config_json, state_json FROM drift_monitors WHERE model = ?').get(model) as
@@ -70,8 +71,11 @@ export function createDriftMonitor(o: {
     return r ? DriftMonitorConfig.parse(JSON.parse(r.config_json)) : null
   }
 
-  /** The production version's reference table, read once per version and verified by hash. */
-  async function reference(model: string): Promise<{ version: number; table: Table }> {
+  /** The production version's reference, from its stored profile — computed once from the dataset
+   *  (sha256 checked against the registry) and kept in the database. */
+  async function reference(
+    model: string,
+  ): Promise<{ version: number; table: Table; types: Record<string, ColumnType> }> {
     const version = o.registry.productionVersion(model)
     if (version === null)
       throw new GantryError('drift/invalid-data', `${model} has no production version to compare against`)
@@ -84,19 +88,24 @@ export function createDriftMonitor(o: {
       )
     const key = `${version}:${ref.sha256}`
     const cached = references.get(model)
-    if (cached?.key === key) return { version, table: cached.table }
-    if (ref.sha256) {
-      const fp = await fingerprintDataset(ref.uri)
-      if (fp.sha256 !== ref.sha256) {
-        throw new GantryError(
-          'drift/invalid-data',
-          `the reference dataset ${ref.uri} changed since v${version} was registered (sha256 differs)`,
-        )
+    if (cached?.key === key) return { version, table: cached.table, types: cached.types }
+    let profile = storedProfile(o.db, model, version, ref.sha256)
+    if (!profile) {
+      if (ref.sha256) {
+        const fp = await fingerprintDataset(ref.uri)
+        if (fp.sha256 !== ref.sha256) {
+          throw new GantryError(
+            'drift/invalid-data',
+            `the reference dataset ${ref.uri} changed since v${version} was registered (sha256 differs)`,
+          )
+        }
       }
+      profile = profileOf(await readTable(ref.uri))
+      storeProfile(o.db, model, version, ref.sha256, profile, o.now())
     }
-    const table = await readTable(ref.uri)
-    references.set(model, { key, table })
-    return { version, table }
+    const { table, types } = tableOfProfile(profile, ref.uri)
+    references.set(model, { key, table, types })
+    return { version, table, types }
   }
 
   function toWindow(r: {
@@ -129,8 +138,10 @@ export function createDriftMonitor(o: {
     const w = open.get(model)
     open.delete(model)
     if (!w || w.builder.rows === 0) return null
-    const { version, table } = await reference(model)
+    const { version, table, types } = await reference(model)
     const report = compareTables(table, w.builder.table(), {
+      referenceTypes: types,
+      types: cfg.types,
       idColumn: cfg.idColumn,
       predictionColumns: cfg.predictionColumns,
       methods: cfg.methods,

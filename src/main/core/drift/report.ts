@@ -18,6 +18,9 @@ export interface DriftOptions {
   methods?: Record<string, DriftMethod>
   thresholds?: Record<string, number>
   types?: Record<string, ColumnType>
+  /** The reference's own types (a stored profile's): the current side is still inferred, so a
+   *  type change shows as skew. */
+  referenceTypes?: Record<string, ColumnType>
   /** Share of drifted features that makes the dataset drifted. */
   driftShare?: number
   /** Realized performance: the truth joined by id (current), and the reference's own labels. */
@@ -264,7 +267,8 @@ export function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): Dri
     const r = ref.columns.get(name) as Column
     const c = cur.columns.get(name)
     if (!c) continue
-    const refType = o.types?.[name] ?? (name === o.idColumn ? 'identifier' : r.inferType())
+    const refType =
+      o.types?.[name] ?? (name === o.idColumn ? 'identifier' : (o.referenceTypes?.[name] ?? r.inferType()))
     const curType = o.types?.[name] ?? (name === o.idColumn ? 'identifier' : c.inferType())
     if (refType !== curType && !(refType === 'identifier' || curType === 'identifier')) {
       typeChanges.push({ column: name, reference: refType, current: curType })

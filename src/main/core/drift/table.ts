@@ -106,6 +106,12 @@ export class Column {
     }
   }
 
+  /** Replaces the numeric values (a stored profile's, already sorted). */
+  setNumbers(values: Float64Array<ArrayBuffer>): void {
+    this.nums = values
+    this.numCount = values.length
+  }
+
   /** The numeric values read so far (a view, no copy). */
   numbers(): Float64Array {
     return this.nums.subarray(0, this.numCount)
