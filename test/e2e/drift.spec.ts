@@ -26,6 +26,11 @@ test('compares reference and analysis data and shows which features drifted', as
   await page.locator('tr[data-column="Latitude"]').click()
   await expect(page.getByTestId('feature-detail').locator('rect.bar-cur')).toHaveCount(10)
   await expect(page.getByTestId('feature-detail').locator('rect.bar-ref')).toHaveCount(10)
+  // Overriding a type: HouseAge as a category is tested on its values instead.
+  await form.getByLabel('Types where inference is wrong').fill('HouseAge=categorical')
+  await form.getByRole('button', { name: 'Compare' }).click()
+  await expect(page.locator('tr[data-column="HouseAge"]')).toContainText('categorical')
+  await expect(page.locator('tr[data-column="HouseAge"]')).toContainText('jensenshannon')
 })
 
 test("a model's drift: watch its inference-log folder, read a window, see it on the model page and the Models list", async ({

@@ -12,12 +12,26 @@ import { Screen } from '../../ui/Screen'
 const fmt = (v: number | null, d = 4): string =>
   v === null ? '—' : !Number.isFinite(v) ? String(v) : Math.abs(v) < 1e-4 && v !== 0 ? v.toExponential(2) : v.toFixed(d)
 
+type ColumnType = 'numeric' | 'categorical' | 'boolean' | 'datetime' | 'identifier' | 'text'
+
+/** "zip=categorical, note=text" → { zip: 'categorical', note: 'text' } (unknown types dropped: the
+ *  core would refuse them with a clear error anyway). */
+export function parseTypes(text: string): Record<string, ColumnType> {
+  const out: Record<string, ColumnType> = {}
+  for (const part of text.split(',')) {
+    const [k, v] = part.split('=').map((x) => x.trim())
+    if (k && v) out[k] = v as ColumnType
+  }
+  return out
+}
+
 export function Drift() {
   const { bridge } = useBridge()
   const [reference, setReference] = useState('')
   const [current, setCurrent] = useState('')
   const [idColumn, setIdColumn] = useState('')
   const [prediction, setPrediction] = useState('')
+  const [types, setTypes] = useState('')
   const [busy, setBusy] = useState(false)
   const [report, setReport] = useState<DriftReport | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -38,6 +52,7 @@ export function Drift() {
               .filter(Boolean),
           }
         : {}),
+      ...(types.trim() ? { types: parseTypes(types) } : {}),
     })
     setBusy(false)
     if (r.ok) setReport(r.data)
@@ -80,6 +95,10 @@ export function Drift() {
         <label>
           Prediction column(s)
           <input value={prediction} onChange={(e) => setPrediction(e.target.value)} placeholder="y_pred_proba" />
+        </label>
+        <label>
+          Types where inference is wrong
+          <input value={types} onChange={(e) => setTypes(e.target.value)} placeholder="zip=categorical, note=text" />
         </label>
         <button type="submit" disabled={busy}>
           {busy ? 'Computing…' : 'Compare'}

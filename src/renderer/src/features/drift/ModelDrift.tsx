@@ -5,7 +5,7 @@ import type { DriftWindow, MonitorStatus } from '../../../../shared/drift'
 import { useBridge } from '../../bridge/context'
 import { Sparkline } from '../../ui/Sparkline'
 import { when } from '../models/useRegistry'
-import { DriftResult } from './Drift'
+import { DriftResult, parseTypes } from './Drift'
 
 export function ModelDrift({ model }: { model: string }) {
   const { bridge } = useBridge()
@@ -14,6 +14,7 @@ export function ModelDrift({ model }: { model: string }) {
   const [folder, setFolder] = useState('')
   const [rows, setRows] = useState('1000')
   const [idColumn, setIdColumn] = useState('')
+  const [types, setTypes] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [tick, setTick] = useState(0)
 
@@ -26,6 +27,11 @@ export function ModelDrift({ model }: { model: string }) {
         setFolder(r.data.config.folder)
         setRows(String(r.data.config.windowRows))
         setIdColumn(r.data.config.idColumn ?? '')
+        setTypes(
+          Object.entries(r.data.config.types ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', '),
+        )
       }
     })
     void bridge.call('drift.windows', { model, limit: 50 }).then((r) => {
@@ -49,6 +55,7 @@ export function ModelDrift({ model }: { model: string }) {
             windowBy: 'rows',
             windowRows: Number(rows) || 1000,
             ...(idColumn.trim() ? { idColumn: idColumn.trim() } : {}),
+            ...(types.trim() ? { types: parseTypes(types) } : {}),
           }
         : null,
     })
@@ -89,6 +96,10 @@ export function ModelDrift({ model }: { model: string }) {
         <label>
           Identifier column
           <input value={idColumn} onChange={(e) => setIdColumn(e.target.value)} />
+        </label>
+        <label>
+          Types where inference is wrong
+          <input value={types} onChange={(e) => setTypes(e.target.value)} placeholder="zip=categorical" />
         </label>
         <button type="submit">{folder.trim() ? 'Watch' : 'Stop watching'}</button>
         {status?.config ? (
