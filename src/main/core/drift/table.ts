@@ -202,10 +202,16 @@ export async function readTable(path: string): Promise<Table> {
   return readCsv(path)
 }
 
-async function readCsv(path: string): Promise<Table> {
-  const columns = new Map<string, Column>()
-  let header: Column[] | null = null
-  let rows = 0
+/**
+ * Streams a CSV file through papaparse: `onHeader` gets the header's names once (BOM stripped,
+ * blanks named column_N, duplicates refused), then `onRecord` every data record's fields.
+ */
+async function csvRecords(
+  path: string,
+  onHeader: (names: string[]) => void,
+  onRecord: (fields: string[]) => void,
+): Promise<void> {
+  let seenHeader = false
   let failure: GantryError | null = null
   const source = createReadStream(path)
   await new Promise<void>((resolve, reject) => {
@@ -222,19 +228,18 @@ async function readCsv(path: string): Promise<Table> {
       skipEmptyLines: true,
       chunk: (results, parser) => {
         for (const record of results.data) {
-          if (!header) {
+          if (!seenHeader) {
+            seenHeader = true
             const names = record.map((h, i) => h.replace(/^\uFEFF/, '').trim() || `column_${i + 1}`)
             if (new Set(names).size !== names.length) {
               failure = bad(path, `duplicate column names in the header: ${names.join(', ')}`)
               parser.abort()
               return
             }
-            header = names.map((n) => new Column(n))
-            for (const c of header) columns.set(c.name, c)
+            onHeader(names)
             continue
           }
-          rows++
-          for (let i = 0; i < header.length; i++) header[i].add(i < record.length ? record[i] : null)
+          onRecord(record)
         }
       },
       complete: () => resolve(),
@@ -242,7 +247,24 @@ async function readCsv(path: string): Promise<Table> {
     })
   })
   if (failure) throw failure
-  if (!header) throw bad(path, 'empty file (no header)')
+  if (!seenHeader) throw bad(path, 'empty file (no header)')
+}
+
+async function readCsv(path: string): Promise<Table> {
+  const columns = new Map<string, Column>()
+  let header: Column[] = []
+  let rows = 0
+  await csvRecords(
+    path,
+    (names) => {
+      header = names.map((n) => new Column(n))
+      for (const c of header) columns.set(c.name, c)
+    },
+    (record) => {
+      rows++
+      for (let i = 0; i < header.length; i++) header[i].add(i < record.length ? record[i] : null)
+    },
+  )
   return { path, rows, columns }
 }
 
@@ -289,35 +311,16 @@ export async function eachRow(path: string, onRow: (row: Record<string, unknown>
     }
     return n
   }
-  let header: string[] | null = null
-  const source = createReadStream(path)
-  await new Promise<void>((resolve, reject) => {
-    source.once('error', (err) => {
-      const code = (err as { code?: string }).code
-      reject(
-        new GantryError(
-          'drift/invalid-data',
-          code === 'ENOENT' ? `${path} does not exist` : `${path}: ${errorMessage(err)}`,
-        ),
-      )
-    })
-    Papa.parse<string[]>(source, {
-      skipEmptyLines: true,
-      chunk: (results) => {
-        for (const rec of results.data) {
-          if (!header) {
-            header = rec.map((h) => h.replace(/^\uFEFF/, '').trim())
-            continue
-          }
-          const obj: Record<string, unknown> = {}
-          for (let i = 0; i < header.length; i++) obj[header[i]] = rec[i]
-          onRow(obj)
-          n++
-        }
-      },
-      complete: () => resolve(),
-      error: (err: Error) => reject(bad(path, `not readable as CSV: ${err.message}`)),
-    })
-  })
+  let header: string[] = []
+  await csvRecords(
+    path,
+    (names) => (header = names),
+    (rec) => {
+      const obj: Record<string, unknown> = {}
+      for (let i = 0; i < header.length; i++) obj[header[i]] = rec[i]
+      onRow(obj)
+      n++
+    },
+  )
   return n
 }

@@ -118,6 +118,19 @@ export function createEndpointService(o: {
       return { headers: {}, problem: (err as Error).message }
     }
   }
+  /** One probe of an endpoint as saved: its credentials, its smoke request, the previous scrape. */
+  async function probeOnce(e: ServingEndpoint, previous: Scrape | null) {
+    const { headers, problem } = headersFor(e.id)
+    const out = await probeWithScrape(e.url, {
+      kind: e.kind ?? undefined,
+      limits: { timeoutMs: o.timeoutMs },
+      previous,
+      headers,
+      smoke: e.smoke,
+    })
+    if (problem) out.result.problems.unshift(problem)
+    return { ...out, endpoint: e }
+  }
   const statusOf = (endpoint: ServingEndpoint, result: ProbeResult | null): EndpointStatus => ({
     endpoint,
     latest: result,
@@ -182,20 +195,10 @@ export function createEndpointService(o: {
       // The probe bounds each request itself; this outer bound covers a probe's several requests.
       timeoutMs: o.timeoutMs * 12,
       now: o.now,
-      run: async () => {
+      run: () => {
         // Read the endpoint each poll: its smoke request and credentials may have changed.
         const row = rowOf(e.id)
-        const current = row ? toEndpoint(row) : e
-        const { headers, problem } = headersFor(e.id)
-        const out = await probeWithScrape(current.url, {
-          kind: current.kind ?? undefined,
-          limits: { timeoutMs: o.timeoutMs },
-          previous: scrapes.get(e.id) ?? null,
-          headers,
-          smoke: current.smoke,
-        })
-        if (problem) out.result.problems.unshift(problem)
-        return { ...out, endpoint: current }
+        return probeOnce(row ? toEndpoint(row) : e, scrapes.get(e.id) ?? null)
       },
       onOutcome: (out) => {
         if (!pollers.has(e.id)) return // removed meanwhile
@@ -241,16 +244,7 @@ export function createEndpointService(o: {
     async probeNow(id) {
       const row = rowOf(id)
       if (!row) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
-      const e = toEndpoint(row)
-      const { headers, problem } = headersFor(id)
-      const out = await probeWithScrape(e.url, {
-        kind: e.kind ?? undefined,
-        limits: { timeoutMs: o.timeoutMs },
-        headers,
-        smoke: e.smoke,
-      })
-      if (problem) out.result.problems.unshift(problem)
-      return out.result
+      return (await probeOnce(toEndpoint(row), null)).result
     },
     configure(id, config) {
       if (!rowOf(id)) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
