@@ -94,3 +94,57 @@ describe('GPU telemetry in the core', () => {
     expect(calls).toBe(1)
   })
 })
+
+describe('stopping with a hung compute-apps query', () => {
+  it('kills the query instead of leaving it behind as an orphan', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'gantry-smi-')), 'calls')
+    Object.assign(process.env, {
+      STANDIN_XML: join(GPU_FIXTURES, 'datakit__gtx-8card-v100s.xml'),
+      STANDIN_LOG: log,
+      STANDIN_MODE: 'apps-hang',
+    })
+    try {
+      const g = createGantry({
+        dataDir: tmpDir(),
+        hostIntervalMs: 0,
+        storageIntervalMs: 0,
+        gpuIntervalMs: 100,
+        gpuProcessIntervalMs: 100,
+        nvidiaSmi: join(STANDIN_BIN, 'nvidia-smi'),
+        log: () => {},
+      })
+      g.start()
+      const queryPid = async (): Promise<number> => {
+        for (let i = 0; i < 100; i++) {
+          const line = (() => {
+            try {
+              return readFileSync(log, 'utf8')
+                .split('\n')
+                .find((l) => l.includes('--query-compute-apps'))
+            } catch {
+              return undefined
+            }
+          })()
+          if (line) return Number(line.split(' ')[0])
+          await new Promise((r) => setTimeout(r, 50))
+        }
+        throw new Error('no compute-apps query started')
+      }
+      const pid = await queryPid()
+      const alive = (): boolean => {
+        try {
+          process.kill(pid, 0)
+          return true
+        } catch {
+          return false
+        }
+      }
+      expect(alive()).toBe(true) // hung: it never answers
+      await g.stop()
+      for (let i = 0; i < 40 && alive(); i++) await new Promise((r) => setTimeout(r, 25))
+      expect(alive()).toBe(false)
+    } finally {
+      delete process.env.STANDIN_MODE
+    }
+  })
+})

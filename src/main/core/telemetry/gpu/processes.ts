@@ -1,7 +1,7 @@
 // Who is using the GPU — the question operators ask most: `--query-compute-apps` on a slower
 // cadence, each pid mapped to its OS user (/proc/PID owner, /etc/passwd) and container
 // (/proc/PID/cgroup: docker, containerd, CRI-O, podman, kubepods) where /proc allows.
-import { execFile } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import type { GpuProcess } from '../../../../shared/gpu'
 import { readNumber } from './values'
@@ -86,9 +86,13 @@ export function enrichFromProc(p: GpuProcess, proc = '/proc'): GpuProcess {
 /** No AbortSignal on purpose: execFile calls back on abort before the child has exited, which would
  *  let a poller start a sibling next to a hung nvidia-smi. Its own timeout SIGKILLs and calls back
  *  only once the child is gone. */
-export function queryComputeApps(bin: string, timeoutMs: number): Promise<GpuProcess[]> {
+export function queryComputeApps(
+  bin: string,
+  timeoutMs: number,
+  track: (child: ChildProcess) => void = () => {},
+): Promise<GpuProcess[]> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       bin,
       [`--query-compute-apps=${COMPUTE_APPS_FIELDS}`, '--format=csv,noheader,nounits'],
       {
@@ -104,6 +108,7 @@ export function queryComputeApps(bin: string, timeoutMs: number): Promise<GpuPro
         resolve(parseComputeApps(stdout).map((p) => enrichFromProc(p)))
       },
     )
+    track(child)
   })
 }
 

@@ -1,7 +1,7 @@
 // The GPU service: the stream, the process poller, the kernel-log XID reader and the on-demand
 // `-q -x` detail, composed into one GpuSnapshot published on every stream sample.
 import nvidiaSmi from 'node-nvidia-smi'
-import { execFile } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { parseStringPromise } from 'xml2js'
 import os from 'node:os'
 import type { ServiceStatus } from '../../../../shared/contract'
@@ -144,12 +144,18 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
     },
   })
 
+  // A compute-apps query still running when Gantry stops is killed, not left behind as an orphan.
+  const apps = new Set<ChildProcess>()
   const procPoller: Poller = createPoller({
     name: 'gpu processes',
     intervalMs: o.processIntervalMs,
     timeoutMs: 10_000,
     now: o.now,
-    run: () => queryComputeApps(o.bin, 10_000),
+    run: () =>
+      queryComputeApps(o.bin, 10_000, (c) => {
+        apps.add(c)
+        c.once('exit', () => apps.delete(c))
+      }),
     onOutcome: (out) => {
       if (out.ok) {
         processes = out.value
@@ -183,6 +189,7 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
       stopped = true
       procPoller.stop()
       xidPoller.stop()
+      for (const c of apps) c.kill('SIGKILL')
       await stream.stop()
     },
     snapshot,
