@@ -4,6 +4,7 @@
 // reported "not responding" (a GPU fallen off the bus hangs nvidia-smi), killed, and replaced
 // only after it has exited, so processes never pile up.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import type { Gpu } from '../../../../shared/gpu'
 import { gpuFromRow, rowFromLine, type Row } from './csv'
 import { parseHelpQueryGpu, planFields, type FieldPlan } from './fields'
@@ -147,17 +148,9 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     }
     const current = (): boolean => !stopped && gen === generation && child === c
     c.stderr?.on('data', (d: Buffer) => keep(d.toString()))
-    // Lines split by hand from each chunk (readline's per-line machinery costs more than the
-    // parse itself at 1 Hz × many GPUs); a partial line waits for the next chunk.
-    let partial = ''
-    c.stdout?.setEncoding('utf8')
-    c.stdout?.on('data', (chunk: string) => {
-      const text = partial + chunk
-      const lines = text.split('\n')
-      partial = lines.pop() ?? ''
-      if (partial.length > 1 << 16) partial = '' // no newline in 64 KiB: garbage, not a line
-      if (!current()) return
-      for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line, p, keep)
+    const rl = createInterface({ input: c.stdout as NodeJS.ReadableStream })
+    rl.on('line', (line) => {
+      if (current()) onLine(line, p, keep)
     })
     c.on('error', (err) => {
       // A spawn that failed (EACCES, ENOENT, EMFILE…) emits 'error' and never 'exit'.
@@ -170,6 +163,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
       if (neverStarted) retry(nextBackoff())
     })
     c.on('exit', (code, signal) => {
+      rl.close()
       if (child === c) child = null
       if (stopped || gen !== generation) return
       if (!killedByUs) {
