@@ -1,9 +1,10 @@
 // One-click deploys and rollback from the model page, against a real model-server process on a
 // model-folder target: the steps as they happen, the rollback dialog's difference, the history.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { startModelServer } from '../helpers/deploy-env'
 import { expect, test } from './fixtures'
 
 const root = join(__dirname, '..', '..')
@@ -17,12 +18,12 @@ const cli = (dataDir: string, ...args: string[]) => {
 }
 
 let work: string
-let server: ChildProcess | null = null
+let server: Awaited<ReturnType<typeof startModelServer>> | null = null
 test.beforeEach(() => {
   work = mkdtempSync(join(tmpdir(), 'gantry-deploy-e2e-'))
 })
-test.afterEach(() => {
-  server?.kill('SIGKILL')
+test.afterEach(async () => {
+  await server?.stop()
   rmSync(work, { recursive: true, force: true })
 })
 
@@ -35,26 +36,13 @@ test('deploy v1, deploy v2, a reverted deploy, and a one-click rollback with its
     writeFileSync(join(d, 'weights.bin'), `v${v}`)
     return d
   })
-  server = spawn(
-    process.execPath,
-    [join(root, 'test/fixtures/bin/model-server.cjs'), '--folder', serve, '--name', 'fraud'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  )
-  const [port, pid] = await new Promise<[string, string]>((resolve) => {
-    let out = ''
-    server?.stdout?.on('data', (d) => {
-      out += d
-      const m = /listening (\d+) (\d+)/.exec(out)
-      if (m) resolve([m[1], m[2]])
-    })
-  })
+  server = await startModelServer(serve, 'fraud')
+  const { url: serverUrl, pid } = server
   for (const [i, d] of dirs.entries()) {
     cli(gantry.dataDir, 'register', '--model', 'fraud', '--artifact', d, '--owner', 'risk')
     cli(gantry.dataDir, 'stage', 'fraud', String(i + 1), 'staging')
   }
-  cli(gantry.dataDir, 'endpoint', 'add', `http://127.0.0.1:${port}/`, '--kind', 'vllm', '--name', 'fraud-server')
+  cli(gantry.dataDir, 'endpoint', 'add', serverUrl, '--kind', 'vllm', '--name', 'fraud-server')
   cli(
     gantry.dataDir,
     'target',
