@@ -2,7 +2,14 @@
 // --query-gpu CSVs with units, placeholders as null (never 0), compute-apps rows, diagnosis.
 import { describe, expect, it } from 'vitest'
 import { Gpu } from '../../src/shared/gpu'
-import { gpuFromRow, rowFromLine, rowsFromCsvText } from '../../src/main/core/telemetry/gpu/csv'
+import {
+  cellsFromLine,
+  gpuFromCells,
+  gpuFromRow,
+  indexColumns,
+  rowFromLine,
+  rowsFromCsvText,
+} from '../../src/main/core/telemetry/gpu/csv'
 import { diagnoseGpu } from '../../src/main/core/telemetry/gpu/diagnose'
 import { clockReasonsFromMask, parseHelpQueryGpu, planFields } from '../../src/main/core/telemetry/gpu/fields'
 import {
@@ -93,6 +100,34 @@ describe('recorded --query-gpu CSV', () => {
       uuid: 'GPU-1',
       name: 'Tesla T4',
     })
+  })
+
+  it('reads a stream line by position exactly as through a row (every recorded stream line)', () => {
+    for (const prefix of ['h100', 'h200']) {
+      const plan = planFields(parseHelpQueryGpu(fixture(`${prefix}-help-query-gpu.txt`)))
+      const cols = indexColumns(plan.logical)
+      const lines = fixture(`${prefix}-stream.csv`).trim().split('\n')
+      expect(lines.length).toBeGreaterThan(4)
+      lines.forEach((line, i) => {
+        const byCells = gpuFromCells(cellsFromLine(line, plan.logical.length), cols, i)
+        expect(byCells).toEqual(gpuFromRow(rowFromLine(line, plan.logical), i))
+        expect(Gpu.parse(byCells)).toEqual(byCells)
+      })
+    }
+    // The tolerant split still applies when a line is separated by bare commas.
+    expect(cellsFromLine('0,GPU-1,Tesla T4', 3)).toEqual(['0', 'GPU-1', 'Tesla T4'])
+    expect(() => cellsFromLine('0, GPU-1', 3)).toThrow(/expected 3 columns, got 2/)
+  })
+
+  it('reads values right past the text cache bound (a stream of ever-new names cannot grow it)', () => {
+    const cols = indexColumns(['index', 'uuid', 'name', 'fan.speed'])
+    for (let i = 0; i < 10_000; i++) {
+      const g = gpuFromCells([String(i), `GPU-${i}`, `card ${i}`, i % 2 ? '[N/A]' : '40'], cols)
+      expect(g.uuid).toBe(`GPU-${i}`)
+      expect(g.name).toBe(`card ${i}`)
+      expect(g.fanPct).toBe(i % 2 ? null : 40)
+      if (i % 2) expect(g.unavailable['fan.speed']).toBe('N/A')
+    }
   })
 
   it('turns every nvidia-smi placeholder into null with the reason', () => {

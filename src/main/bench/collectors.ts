@@ -11,7 +11,7 @@ const cpuMs = (): number => {
 }
 
 /** Streams for `seconds` at `intervalMs`; returns CPU ms spent and GPU samples received. */
-export async function measureStream(intervalMs: number, seconds: number, env: NodeJS.ProcessEnv) {
+export async function measureStream(intervalMs: number, seconds: number, env: NodeJS.ProcessEnv, warmSeconds = 5) {
   let gpuSamples = 0
   let ticks = 0
   const s = createGpuStream({
@@ -24,9 +24,12 @@ export async function measureStream(intervalMs: number, seconds: number, env: No
     onState: () => {},
   })
   s.start()
-  // Skip start-up (help query, first spawn, JIT warm-up) so the steady state is measured.
-  const warm = Math.min(20, Math.max(2, Math.round(2000 / intervalMs)))
-  while (ticks < warm) await new Promise((r) => setTimeout(r, 20))
+  // Skip start-up (help query, first spawn, loading and compiling the core, V8's first
+  // collections of the loading garbage) so the steady state is measured: at least warmSeconds and
+  // 20 ticks. Measured on the 2-core VM: the first ~15 s of a fresh process cost 2–4× the
+  // per-tick CPU of the minutes after it.
+  const warmTicks = Math.max(20, Math.round((warmSeconds * 1000) / intervalMs))
+  while (ticks < warmTicks) await new Promise((r) => setTimeout(r, 50))
   const c0 = cpuMs()
   const g0 = gpuSamples
   const t0 = Date.now()
@@ -40,8 +43,8 @@ export async function measureStream(intervalMs: number, seconds: number, env: No
 
 /** The per-tick approach: spawn `nvidia-smi -q -x` through node-nvidia-smi and parse, `ticks` times. */
 export async function measurePerTick(ticks: number) {
-  // One untimed reading first, so both collectors are measured warm.
-  normalizeNvidiaSmiLog(await readOnce(), 'none', Date.now())
+  // Untimed readings first, so both collectors are measured warm.
+  for (let i = 0; i < 5; i++) normalizeNvidiaSmiLog(await readOnce(), 'none', Date.now())
   let gpuSamples = 0
   const c0 = cpuMs()
   const t0 = Date.now()

@@ -13,15 +13,31 @@ export function splitCsvLine(line: string): string[] {
   return line.split(/,\s?/).map((s) => s.trim())
 }
 
+/** The cells of one noheader line; throws when the width is not `width`. */
+export function cellsFromLine(line: string, width: number): string[] {
+  // nvidia-smi separates with ", "; split on that first (no regex) and fall back to the tolerant
+  // split only when the width does not come out right.
+  let cells = line.split(', ')
+  if (cells.length !== width) cells = splitCsvLine(line)
+  else for (let i = 0; i < width; i++) cells[i] = cells[i].trim()
+  if (cells.length !== width) {
+    throw new Error(`expected ${width} columns, got ${cells.length}: "${line.slice(0, 80)}"`)
+  }
+  return cells
+}
+
 /** One noheader line against the plan's columns; throws when the width is wrong. */
 export function rowFromLine(line: string, columns: readonly LogicalField[]): Row {
-  const cells = splitCsvLine(line)
-  if (cells.length !== columns.length) {
-    throw new Error(`expected ${columns.length} columns, got ${cells.length}: "${line.slice(0, 80)}"`)
-  }
+  const cells = cellsFromLine(line, columns.length)
   const row: Row = {}
-  columns.forEach((c, i) => (row[c] = cells[i]))
+  for (let i = 0; i < columns.length; i++) row[columns[i]] = cells[i]
   return row
+}
+
+/** A plan's columns by logical field, so the stream reads cells by position (no row object). */
+export type ColumnIndex = ReadonlyMap<LogicalField, number>
+export function indexColumns(columns: readonly LogicalField[]): ColumnIndex {
+  return new Map(columns.map((c, i) => [c, i]))
 }
 
 const BY_NAME = new Map<string, LogicalField>()
@@ -51,18 +67,31 @@ export function rowsFromCsvText(text: string): Row[] {
 }
 
 export function gpuFromRow(row: Row, position = 0): Gpu {
+  return gpuFrom((f) => row[f], position)
+}
+
+/** The stream's path: cells of one line (cellsFromLine) read through the plan's column index. */
+export function gpuFromCells(cells: readonly string[], columns: ColumnIndex, position = 0): Gpu {
+  return gpuFrom((f) => {
+    const i = columns.get(f)
+    return i === undefined ? undefined : cells[i]
+  }, position)
+}
+
+function gpuFrom(get: (f: LogicalField) => string | undefined, position: number): Gpu {
   const r = new FieldReader()
-  const num = (f: LogicalField): number | null => r.num(f, row[f])
-  const flag = (f: LogicalField): boolean | null => r.flag(f, row[f])
+  const num = (f: LogicalField): number | null => r.num(f, get(f))
+  const flag = (f: LogicalField): boolean | null => r.flag(f, get(f))
+  const text = (f: LogicalField): string | null => r.text(f, get(f))
   const mask = num('clock_reasons.active')
   const index = num('index')
   return {
     index: index ?? position,
-    uuid: r.text('uuid', row.uuid) ?? `unknown-${position}`,
-    name: r.text('name', row.name) ?? 'unknown GPU',
-    busId: r.text('pci.bus_id', row['pci.bus_id']),
-    driverVersion: r.text('driver_version', row.driver_version),
-    pstate: r.text('pstate', row.pstate),
+    uuid: text('uuid') ?? `unknown-${position}`,
+    name: text('name') ?? 'unknown GPU',
+    busId: text('pci.bus_id'),
+    driverVersion: text('driver_version'),
+    pstate: text('pstate'),
     utilization: { gpuPct: num('utilization.gpu'), memoryPct: num('utilization.memory') },
     memory: { totalMiB: num('memory.total'), usedMiB: num('memory.used'), freeMiB: num('memory.free') },
     temperature: { gpuC: num('temperature.gpu'), memoryC: num('temperature.memory'), slowdownC: null, shutdownC: null },
@@ -71,7 +100,7 @@ export function gpuFromRow(row: Row, position = 0): Gpu {
     clockEventReasons: mask === null ? null : clockReasonsFromMask(mask),
     fanPct: num('fan.speed'),
     ecc: {
-      mode: r.text('ecc.mode.current', row['ecc.mode.current']),
+      mode: text('ecc.mode.current'),
       correctedVolatile: num('ecc.errors.corrected.volatile.total'),
       uncorrectedVolatile: num('ecc.errors.uncorrected.volatile.total'),
       uncorrectedAggregate: num('ecc.errors.uncorrected.aggregate.total'),
@@ -93,7 +122,7 @@ export function gpuFromRow(row: Row, position = 0): Gpu {
       widthCurrent: num('pcie.link.width.current'),
       widthMax: num('pcie.link.width.max'),
     },
-    mig: { mode: r.text('mig.mode.current', row['mig.mode.current']), devices: [] },
+    mig: { mode: text('mig.mode.current'), devices: [] },
     unavailable: r.unavailable,
   }
 }

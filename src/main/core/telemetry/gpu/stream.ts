@@ -6,7 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Gpu } from '../../../../shared/gpu'
-import { gpuFromRow, rowFromLine, type Row } from './csv'
+import { cellsFromLine, gpuFromCells, indexColumns, type ColumnIndex } from './csv'
 import { parseHelpQueryGpu, planFields, type FieldPlan } from './fields'
 
 export type StreamState = 'starting' | 'ok' | 'no-driver' | 'not-responding' | 'error' | 'off'
@@ -66,7 +66,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
   let lastValidAt = 0
   let sawSample = false
   let lastGarbage: string | null = null
-  let pending: Row[] = []
+  let pending: string[][] = []
   let killedByUs = false
   let killedAt = 0
   let reportedUnkillable = false
@@ -148,9 +148,10 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     }
     const current = (): boolean => !stopped && gen === generation && child === c
     c.stderr?.on('data', (d: Buffer) => keep(d.toString()))
+    const cols = indexColumns(p.logical)
     const rl = createInterface({ input: c.stdout as NodeJS.ReadableStream })
     rl.on('line', (line) => {
-      if (current()) onLine(line, p, keep)
+      if (current()) onLine(line, cols, p.logical.length, keep)
     })
     c.on('error', (err) => {
       // A spawn that failed (EACCES, ENOENT, EMFILE…) emits 'error' and never 'exit'.
@@ -175,26 +176,33 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     })
   }
 
-  function onLine(line: string, p: FieldPlan, keep: (t: string) => void): void {
+  // Where the tick's identity lives in a line: the timestamp (same for all GPUs of one tick) and
+  // the GPU count (how many lines make the tick).
+  let tickCols: ColumnIndex | null = null
+
+  function onLine(line: string, cols: ColumnIndex, width: number, keep: (t: string) => void): void {
     if (line.trim() === '') return
-    let row: Row
+    let cells: string[]
     try {
-      row = rowFromLine(line, p.logical)
+      cells = cellsFromLine(line, width)
     } catch {
       lastGarbage = line.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)
       keep(`${line}\n`)
       return
     }
+    tickCols = cols
+    const ts = cols.get('timestamp') as number
     const first = pending[0]
-    if (first && first.timestamp !== row.timestamp) flush() // an incomplete tick: show what came
-    pending.push(row)
-    const count = Number(row.count)
+    if (first && first[ts] !== cells[ts]) flush() // an incomplete tick: show what came
+    pending.push(cells)
+    const count = Number(cells[cols.get('count') as number])
     if (Number.isFinite(count) && pending.length >= count) flush()
   }
 
   function flush(): void {
-    if (pending.length === 0) return
-    const rows = pending
+    if (pending.length === 0 || !tickCols) return
+    const lines = pending
+    const cols = tickCols
     pending = []
     const at = now()
     lastValidAt = at
@@ -203,7 +211,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     backoff = 2000
     setState('ok', null)
     o.onSample(
-      rows.map((r, i) => gpuFromRow(r, i)),
+      lines.map((cells, i) => gpuFromCells(cells, cols, i)),
       at,
     )
   }

@@ -50,17 +50,37 @@ export function readFlag(raw: unknown): Read<boolean> {
   return { value: null, reason: `unparseable: ${t.value.slice(0, 40)}` }
 }
 
+// Text and flag values repeat tick after tick (uuid, name, bus id, "Enabled", "[N/A]"), so their
+// readings are cached by the raw string; the cache is dropped when it grows past a bound (a
+// hostile or garbled stream cannot make it grow without limit).
+const CACHE_MAX = 4096
+const textCache = new Map<string, Read<string>>()
+const flagCache = new Map<string, Read<boolean>>()
+const numberCache = new Map<string, Read<number>>()
+function cached<T>(cache: Map<string, Read<T>>, raw: unknown, read: (raw: unknown) => Read<T>): Read<T> {
+  if (typeof raw !== 'string') return read(raw)
+  let r = cache.get(raw)
+  if (r === undefined) {
+    if (cache.size >= CACHE_MAX) cache.clear()
+    r = read(raw)
+    cache.set(raw, r)
+  }
+  return r
+}
+
 /** Collects the reasons of null fields as it reads them, for Gpu.unavailable. */
 export class FieldReader {
   readonly unavailable: Record<string, string> = {}
   num(field: string, raw: unknown): number | null {
-    return this.note(field, readNumber(raw))
+    // Fast path without an intermediate object: the stream's nounits values are bare numbers.
+    if (typeof raw === 'string' && PLAIN_NUMBER.test(raw)) return Number(raw)
+    return this.note(field, cached(numberCache, raw, readNumber))
   }
   text(field: string, raw: unknown): string | null {
-    return this.note(field, cleanText(raw))
+    return this.note(field, cached(textCache, raw, cleanText))
   }
   flag(field: string, raw: unknown): boolean | null {
-    return this.note(field, readFlag(raw))
+    return this.note(field, cached(flagCache, raw, readFlag))
   }
   private note<T>(field: string, r: Read<T>): T | null {
     if (r.value === null && r.reason && r.reason !== 'missing') this.unavailable[field] = r.reason
