@@ -429,7 +429,7 @@ export const methods = {
   'deploy.dismissSuggestion': { input: z.object({ model: ModelName }).strict(), output: GuardStatus },
   /** Re-applies what targets forget (TorchServe's default after a restart); a console does it periodically. */
   'deploy.reconcile': { input: Empty, output: z.array(z.string()) },
-  /** A one-off drift report between two files on the core's machine (CSV or JSONL), streamed. */
+  /** A one-off drift report between two files on the core's machine (CSV, JSONL or Parquet), streamed. */
   'drift.report': {
     input: z
       .object({

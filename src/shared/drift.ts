@@ -88,7 +88,8 @@ export const GroundTruth = z
   .strict()
 export type GroundTruth = z.infer<typeof GroundTruth>
 
-/** Watching a model's inference logs: a folder of JSONL / CSV files cut into windows. */
+/** Watching a model's inference logs: a folder of JSONL / CSV files (lines appended) and
+ *  Parquet files (read once complete), cut into windows. */
 export const DriftMonitorConfig = z
   .object({
     folder: z.string().min(1).max(4096),

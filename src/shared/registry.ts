@@ -64,7 +64,7 @@ export const Dataset = z.object({
   uri: z.string(),
   sha256: z.string().nullable(),
   sizeBytes: z.number().nullable(),
-  /** Data rows for CSV (header excluded) and JSONL; null for other formats. */
+  /** Data rows for CSV (header excluded), JSONL and Parquet; null for other formats. */
   rows: z.number().int().nullable(),
 })
 export type Dataset = z.infer<typeof Dataset>

@@ -115,6 +115,34 @@ describe('drift monitor', () => {
     expect((await call<MonitorStatus>(g2, 'drift.monitor', { model: 'housing' })).openRows).toBe(800)
   }, 30_000)
 
+  it('reads a Parquet file dropped in once it is complete, and after a restart re-reads only its open window', async () => {
+    const w = await world()
+    const full = readFileSync(join(FIX, 'california_housing_reference.zstd.parquet')) // 5,832 rows, 3 row groups
+    const drop = join(w.logs, 'batch-2026-11-26.parquet')
+    writeFileSync(drop, full.subarray(0, 100_000)) // still being copied: no footer yet
+    expect(await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })).toEqual([])
+    const waiting = await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })
+    expect(waiting.openRows).toBe(0)
+    expect(waiting.problems).toEqual([
+      expect.stringMatching(/^batch-2026-11-26\.parquet: not a readable Parquet file.*will retry$/),
+    ])
+    writeFileSync(drop, full) // the copy finished
+    const closed = await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })
+    expect(closed.map((x) => x.rows)).toEqual([1000, 1000, 1000, 1000, 1000])
+    const lat = closed[0].report.columns.find((c) => c.name === 'Latitude')!
+    expect([lat.nReference, lat.nCurrent]).toEqual([5832, 1000])
+    expect(closed[0].report.columns.find((c) => c.name === 'id')!.role).toBe('identifier')
+    expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(832)
+    expect(await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })).toEqual([]) // nothing read twice
+    expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(832)
+    await w.g.stop()
+    running.splice(0)
+    const g2 = makeCore(w.data, 'ops', { driftIntervalMs: 0 })
+    running.push(g2)
+    expect(await call<DriftWindow[]>(g2, 'drift.poll', { model: 'housing' })).toEqual([])
+    expect((await call<MonitorStatus>(g2, 'drift.monitor', { model: 'housing' })).openRows).toBe(832)
+  }, 60_000)
+
   it('refuses to compare against a reference dataset that changed since registration', async () => {
     const w = await world()
     const ref = join(tmpDir(), 'ref.csv')

@@ -44,6 +44,7 @@ async function err(g: Gantry, m: MethodName, input: unknown): Promise<{ code: st
   return r.error
 }
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+const PARQUET = join(__dirname, '..', 'fixtures', 'drift', 'california_housing_reference.parquet')
 
 function artifactFile(dir: string, name = 'model.onnx', content = 'weights-v1'): string {
   const p = join(dir, name)
@@ -129,12 +130,16 @@ describe('registering versions', () => {
         { role: 'training', path: join(d, 'train.csv') },
         { role: 'reference', path: join(d, 'ref.jsonl') },
         { role: 'validation', path: 's3://bucket/val.parquet' },
+        { role: 'validation', path: PARQUET },
       ],
     })
+    const pq = readFileSync(PARQUET)
     expect(v.datasets).toEqual([
       { role: 'training', uri: join(d, 'train.csv'), sha256: sha('a,b\n1,2\n3,4\n5,6'), sizeBytes: 15, rows: 3 },
       { role: 'reference', uri: join(d, 'ref.jsonl'), sha256: sha('{"a":1}\n{"a":2}\n'), sizeBytes: 16, rows: 2 },
       { role: 'validation', uri: 's3://bucket/val.parquet', sha256: null, sizeBytes: null, rows: null },
+      // Parquet: rows from its footer (DuckDB wrote 5,832)
+      { role: 'validation', uri: PARQUET, sha256: sha(pq), sizeBytes: pq.length, rows: 5832 },
     ])
   })
 

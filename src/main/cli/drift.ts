@@ -1,5 +1,5 @@
 // `gantry drift`: a one-off drift report for field engineers working on copied logs — the same
-// computation the console runs, on two CSV / JSONL files, streamed.
+// computation the console runs, on two CSV / JSONL / Parquet files, streamed.
 import { Command } from 'commander'
 import type { DriftReport } from '../../shared/drift'
 import { DRIFT_METHODS } from '../../shared/drift'
@@ -66,7 +66,9 @@ export function formatDrift(r: DriftReport): string {
 export function addDriftCommands(program: Command, withCore: WithCore): void {
   program
     .command('drift-monitor <model>')
-    .description("watch a model's inference-log folder (JSONL / CSV): windows compared with the production reference")
+    .description(
+      "watch a model's inference-log folder (JSONL / CSV / Parquet): windows compared with the production reference",
+    )
     .option('--folder <dir>', 'the folder the serving stack writes logs into')
     .option('--rows <n>', 'rows per window', Number)
     .option('--by <period>', 'window by hour, day or week of --timestamp instead of by rows')
@@ -131,7 +133,9 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
 
   program
     .command('drift')
-    .description('a one-off drift report: reference vs current data (CSV or JSONL), per column and for the dataset')
+    .description(
+      'a one-off drift report: reference vs current data (CSV, JSONL or Parquet), per column and for the dataset',
+    )
     .requiredOption('--reference <path>', 'the reference data (training or a known-good period)')
     .requiredOption('--current <path>', 'the current data (e.g. copied inference logs)')
     .option('--id <column>', 'the identifier column (never tested)')

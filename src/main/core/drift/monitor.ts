@@ -1,6 +1,8 @@
 // Drift monitoring per model: a folder the serving stack writes inference logs into (JSONL or
 // CSV files) is read incrementally — new files and appended lines picked up, a rotated or
-// truncated file read again from its start, a partial last line left for the next poll — and cut
+// truncated file read again from its start, a partial last line left for the next poll; Parquet
+// files dropped in are read once their footer is written, row by row from where the last poll
+// stopped (a rewritten file from its start) — and cut
 // into windows (every N rows, or by hour / day / week of a timestamp column). Each complete window
 // is compared with the production version's reference dataset (its sha256 checked against the
 // registry first), and the result is stored and announced. Memory: one window's columns at a time.
@@ -14,15 +16,20 @@ import type { Registry } from '../registry/registry'
 import { fingerprintDataset } from '../registry/hash'
 import { compareTables } from './report'
 import { TableBuilder, jsonLine, readTable, type ColumnType, type Table } from './table'
+import { parquetRowBatches } from './parquet'
 import { profileOf, storeProfile, storedProfile, tableOfProfile } from './profile'
 
 const READ_CAP = 8 << 20 // per file per poll: a huge backlog is worked through over several polls
 
 interface FileState {
   ino: number
+  /** Text logs: the byte after the last row taken. Parquet: the number of rows taken. */
   offset: number
   /** CSV: the header line's fields. */
   header?: string[]
+  /** Parquet: the size and modification time the rows were counted on (a change means rewritten). */
+  size?: number
+  mtimeMs?: number
 }
 interface State {
   files: Record<string, FileState>
@@ -192,7 +199,7 @@ export function createDriftMonitor(o: {
     let names: string[]
     try {
       names = readdirSync(cfg.folder)
-        .filter((n) => /\.(jsonl|ndjson|csv)$/i.test(n))
+        .filter((n) => /\.(jsonl|ndjson|csv|parquet)$/i.test(n))
         .sort()
     } catch (err) {
       throw new GantryError('drift/invalid-data', `cannot read the log folder ${cfg.folder}: ${errorMessage(err)}`)
@@ -230,6 +237,29 @@ export function createDriftMonitor(o: {
         continue // removed meanwhile
       }
       let f = state.files[name]
+      if (/\.parquet$/i.test(name)) {
+        if (!f || f.ino !== st.ino || f.size !== st.size || f.mtimeMs !== st.mtimeMs) {
+          f = { ino: st.ino, offset: 0, size: st.size, mtimeMs: st.mtimeMs }
+          state.files[name] = f
+        }
+        const pf = f
+        try {
+          for await (const batch of parquetRowBatches(path, pf.offset)) {
+            for (const rec of batch) {
+              await take(rec)
+              pf.offset++
+              if (commitAfter) {
+                commit()
+                commitAfter = false
+              }
+            }
+          }
+        } catch (err) {
+          // Still being written (no footer yet) or not Parquet: said, and tried again next poll.
+          state.problems.push(`${name}: ${errorMessage(err).replace(`${path}: `, '')}; will retry`)
+        }
+        continue
+      }
       if (!f || f.ino !== st.ino || st.size < f.offset) {
         // New, replaced (rotation) or truncated: read from its start.
         f = { ino: st.ino, offset: 0 }

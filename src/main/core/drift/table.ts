@@ -1,11 +1,12 @@
 // Reading a dataset column by column, streamed: CSV through papaparse (arrays, no row objects),
-// JSONL line by line. Each column keeps only what the drift methods need — its numbers in a
+// JSONL line by line, Parquet row group by row group (parquet.ts). Each column keeps only what the drift methods need — its numbers in a
 // growable Float64Array, the category counts (capped), the missing count — so memory is bounded
 // by the columns, never by a million row objects. Types are inferred and can be overridden.
 import Papa from 'papaparse'
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { GantryError, errorMessage } from '../errors'
+import { eachParquetRow, parquetColumns, parquetValue } from './parquet'
 
 export type ColumnType = 'numeric' | 'categorical' | 'boolean' | 'datetime' | 'identifier' | 'text'
 
@@ -195,9 +196,7 @@ function bad(path: string, what: string): GantryError {
 
 export async function readTable(path: string): Promise<Table> {
   const lower = path.toLowerCase()
-  if (lower.endsWith('.parquet')) {
-    throw bad(path, 'Parquet is not read yet: export it as CSV or JSONL')
-  }
+  if (lower.endsWith('.parquet')) return readParquet(path)
   if (/\.(jsonl|ndjson)$/.test(lower)) return readJsonl(path)
   return readCsv(path)
 }
@@ -268,6 +267,21 @@ async function readCsv(path: string): Promise<Table> {
   return { path, rows, columns }
 }
 
+async function readParquet(path: string): Promise<Table> {
+  const columns = new Map<string, Column>()
+  const rows = await parquetColumns(
+    path,
+    (names) => {
+      for (const n of names) columns.set(n, new Column(n))
+    },
+    (name, values, dateOnly) => {
+      const c = columns.get(name)!
+      for (let i = 0; i < values.length; i++) c.add(parquetValue(values[i], dateOnly))
+    },
+  )
+  return { path, rows, columns }
+}
+
 async function readJsonl(path: string): Promise<Table> {
   let lineNo = 0
   const stream = createReadStream(path)
@@ -291,9 +305,10 @@ async function readJsonl(path: string): Promise<Table> {
   return builder.table()
 }
 
-/** Calls `onRow` for every data row of a CSV or JSONL file, as an object (streamed, nothing kept). */
+/** Calls `onRow` for every data row of a CSV, JSONL or Parquet file, as an object (streamed, nothing kept). */
 export async function eachRow(path: string, onRow: (row: Record<string, unknown>) => void): Promise<number> {
   let n = 0
+  if (/\.parquet$/i.test(path)) return eachParquetRow(path, onRow)
   if (/\.(jsonl|ndjson)$/i.test(path)) {
     const stream = createReadStream(path)
     await new Promise<void>((resolve, reject) => {

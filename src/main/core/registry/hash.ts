@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs'
 import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { GantryError, errorMessage } from '../errors'
+import { parquetRowCount } from '../drift/parquet'
 
 export interface HashedArtifact {
   kind: 'file' | 'dir'
@@ -118,7 +119,8 @@ export function manifestDigest(files: readonly { path: string; sha256: string }[
   return h.digest('hex')
 }
 
-/** A dataset's fingerprint: sha256, size, and rows for CSV (header excluded) and JSONL. */
+/** A dataset's fingerprint: sha256, size, and rows for CSV (header excluded), JSONL and Parquet
+ *  (its footer's count; null when the footer is unreadable — the hash still stands). */
 export async function fingerprintDataset(
   path: string,
 ): Promise<{ sha256: string; sizeBytes: number; rows: number | null }> {
@@ -128,5 +130,6 @@ export async function fingerprintDataset(
   let rows: number | null = null
   if (/\.(jsonl|ndjson)(\.|$)/.test(lower)) rows = lines
   else if (/\.(csv|tsv)$/.test(lower)) rows = Math.max(0, lines - 1)
+  else if (lower.endsWith('.parquet')) rows = await parquetRowCount(path).catch(() => null)
   return { sha256: r.sha256, sizeBytes: r.sizeBytes, rows }
 }

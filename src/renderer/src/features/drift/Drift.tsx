@@ -65,9 +65,9 @@ export function Drift() {
   return (
     <Screen id="drift" title="Drift" state="ready">
       <p className="subtitle">
-        Compare a reference dataset with current data (CSV or JSONL on the machine running Gantry). Methods and
-        thresholds follow Evidently’s defaults; statistics equal scipy’s. Per-model monitoring of inference logs over
-        time is not built yet (issue #6).
+        Compare a reference dataset with current data (CSV, JSONL or Parquet on the machine running Gantry). Methods and
+        thresholds follow Evidently’s defaults; statistics equal scipy’s. To watch a model’s inference logs over time,
+        open the model’s page (Models) and set up its drift monitor.
       </p>
       <form className="panel form-grid" onSubmit={(e) => void run(e)} data-testid="drift-form">
         <label>

@@ -86,7 +86,7 @@ export function ModelDrift({ model }: { model: string }) {
       </div>
       <form className="form-grid" onSubmit={(e) => void save(e)}>
         <label>
-          Inference-log folder (JSONL / CSV)
+          Inference-log folder (JSONL / CSV / Parquet)
           <input value={folder} onChange={(e) => setFolder(e.target.value)} placeholder="/var/log/serving/fraud" />
         </label>
         <label>
