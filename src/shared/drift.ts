@@ -88,6 +88,22 @@ export const GroundTruth = z
   .strict()
 export type GroundTruth = z.infer<typeof GroundTruth>
 
+/** Realized performance per monitor window: the logged prediction of each row joined later, by the
+ *  monitor's id column, with ground truth that arrives in its own files. */
+export const MonitorPerformance = z
+  .object({
+    /** A file, or a folder of CSV / JSONL / Parquet files, of (id, target) rows; re-read when it changes. */
+    groundTruth: z.string().min(1).max(4096),
+    targetColumn: z.string().min(1).max(300),
+    /** The logged prediction (the class for classifiers, the value for regressors). */
+    predictionColumn: z.string().min(1).max(300),
+    /** The logged score for ROC AUC (a probability); classifiers only. */
+    scoreColumn: z.string().min(1).max(300).optional(),
+    task: z.enum(['classification', 'regression']).default('classification'),
+  })
+  .strict()
+export type MonitorPerformance = z.infer<typeof MonitorPerformance>
+
 /** Watching a model's inference logs: a folder of JSONL / CSV files (lines appended) and
  *  Parquet files (read once complete), cut into windows. */
 export const DriftMonitorConfig = z
@@ -105,6 +121,8 @@ export const DriftMonitorConfig = z
     /** Column types where inference is wrong (e.g. a numeric code that is really a category). */
     types: z.record(z.string().max(300), ColumnTypeSchema).optional(),
     driftShare: z.number().min(0).max(1).optional(),
+    /** Realized performance per window once ground truth arrives (needs idColumn). */
+    performance: MonitorPerformance.optional(),
   })
   .strict()
 export type DriftMonitorConfig = z.infer<typeof DriftMonitorConfig>
@@ -121,6 +139,11 @@ export const DriftWindow = z.object({
   drifted: z.boolean(),
   share: z.number(),
   report: DriftReport,
+  /** Realized performance of the window's predictions against the ground truth that has arrived
+   *  so far (matched < rows until all of it has); null when not configured or none arrived yet. */
+  performance: Performance.nullable(),
+  /** When the performance was last computed. */
+  performanceAt: z.number().nullable(),
   at: z.number(),
 })
 export type DriftWindow = z.infer<typeof DriftWindow>

@@ -84,13 +84,25 @@ test("a model's drift: watch its inference-log folder, read a window, see it on 
     await page.goto(`${gantry.url}#/models/housing`)
     const panel = page.getByTestId('model-drift')
     await expect(panel).toContainText('not monitored')
-    await panel.getByLabel('Inference-log folder (JSONL / CSV)').fill(logs)
+    await panel.getByLabel('Inference-log folder (JSONL / CSV / Parquet)').fill(logs)
     await panel.getByLabel('Identifier column').fill('id')
+    // Realized performance per window: ground truth joined by id.
+    await panel
+      .getByLabel('Ground truth (file or folder, joined by the id column)')
+      .fill(join(FIX, 'california_housing_analysis_gt.csv'))
+    await panel.getByLabel('Target column (in the ground truth)').fill('clf_target')
+    await panel.getByLabel('Prediction column (logged)').fill('y_pred')
+    await panel.getByLabel('Score column (for ROC AUC)').fill('y_pred_proba')
     await panel.getByRole('button', { name: 'Watch' }).click()
     await panel.getByRole('button', { name: 'Read now' }).click()
     await expect(panel.locator('[data-drifted]').first()).toHaveAttribute('data-drifted', 'true')
     await expect(panel).toContainText('200 row(s) in the open window')
     await expect(panel.locator('tr[data-column="Latitude"]')).toHaveAttribute('data-drifted', 'true')
+    const win = panel.getByTestId('drift-windows').locator('tbody tr')
+    await expect(win).toHaveCount(1)
+    await expect(win.first()).toContainText('100.0 %') // all 1,000 rows have their truth
+    await expect(win.first().locator('td').nth(7)).toHaveText(/^0\.\d{3}$/) // ROC AUC
+    await panel.screenshot({ path: test.info().outputPath('model-drift-performance.png') })
     await page.goto(`${gantry.url}#/models`)
     await expect(page.locator('tr[data-model="housing"] [data-flag="drifted"]')).toBeVisible()
   } finally {

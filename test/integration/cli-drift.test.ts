@@ -107,7 +107,36 @@ describe('gantry drift-monitor', () => {
     const r = run(['drift-monitor', 'housing', '--folder', logs, '--rows', '1000', '--id', 'id', '--read'])
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/housing: watching .*logs; 300 row\(s\) in the open window/)
-    expect(r.stdout).toMatch(/window of 1000 rows: DRIFTED/)
+    expect(r.stdout).toMatch(/window #\d+ of 1000 rows: DRIFTED/)
+    // With ground truth: the next window is scored once its labels are there.
+    const p = run([
+      'drift-monitor',
+      'housing',
+      '--folder',
+      logs,
+      '--rows',
+      '1000',
+      '--id',
+      'id',
+      '--truth',
+      join(FIX, 'california_housing_analysis_gt.csv'),
+      '--target',
+      'clf_target',
+      '--prediction',
+      'y_pred',
+      '--score',
+      'y_pred_proba',
+      '--read',
+    ])
+    expect(p.status, p.stderr).toBe(0)
+    expect(p.stdout).toMatch(/truth for 1000\/1000 rows: accuracy 0\.\d{3}, F1 0\.\d{3}, ROC AUC 0\.\d{3}/)
+    const truth = ['--truth', join(FIX, 'california_housing_analysis_gt.csv')]
+    const noId = run(['drift-monitor', 'housing', '--folder', logs, ...truth, '--target', 'y', '--prediction', 'p'])
+    expect(noId.status).not.toBe(0)
+    expect(noId.stderr).toMatch(/by id: set the id column/)
+    const noTarget = run(['drift-monitor', 'housing', '--folder', logs, '--id', 'id', ...truth])
+    expect(noTarget.status).toBe(2)
+    expect(noTarget.stderr).toMatch(/performance\.targetColumn/)
     expect(run(['drift-monitor', 'housing', '--off']).stdout).toMatch(/housing: not monitored/)
   })
 })

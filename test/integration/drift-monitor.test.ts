@@ -1,6 +1,7 @@
 // Drift monitoring of a model's inference logs: a folder read incrementally (appends, partial last
 // lines, rotation, CSV and JSONL), cut into windows, compared with the production version's
 // reference data, stored — and, after a restart, the open window's rows read again, not lost.
+import { spawnSync } from 'node:child_process'
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -11,6 +12,29 @@ import { call, makeCore } from '../helpers/deploy-env'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 const FIX = join(__dirname, '..', 'fixtures', 'drift')
+const CUR = join(FIX, 'california_housing_analysis.csv')
+const PY = process.env.SCIPY_PYTHON ?? '/usr/bin/python3'
+/** scipy's Mann–Whitney AUC on rows [from, to) of the analysis file, joined to the truth by id. */
+function scipyAuc(data: string, truth: string, from: number, to: number): number {
+  const r = spawnSync(
+    PY,
+    [
+      join(__dirname, '..', 'helpers', 'scipy_auc.py'),
+      data,
+      truth,
+      'id',
+      'clf_target',
+      'y_pred_proba',
+      String(from),
+      String(to),
+    ],
+    { encoding: 'utf8' },
+  )
+  if (r.status !== 0) throw new Error(`scipy run failed (is python3-scipy installed for ${PY}?): ${r.stderr}`)
+  return Number(r.stdout.trim())
+}
+const close = (a: number, b: number, what: string) =>
+  expect(Math.abs(a - b), `${what}: gantry ${a} vs scipy ${b}`).toBeLessThanOrEqual(1e-9)
 const running: Gantry[] = []
 afterEach(async () => {
   await Promise.all(running.splice(0).map((g) => g.stop()))
@@ -141,6 +165,69 @@ describe('drift monitor', () => {
     running.push(g2)
     expect(await call<DriftWindow[]>(g2, 'drift.poll', { model: 'housing' })).toEqual([])
     expect((await call<MonitorStatus>(g2, 'drift.monitor', { model: 'housing' })).openRows).toBe(832)
+  }, 60_000)
+
+  it('scores each window once its ground truth arrives (AUC equal to scipy on the same rows), partial until all has', async () => {
+    const w = await world()
+    const truthDir = join(tmpDir(), 'truth')
+    mkdirSync(truthDir)
+    const performance = {
+      groundTruth: truthDir,
+      targetColumn: 'clf_target',
+      predictionColumn: 'y_pred',
+      scoreColumn: 'y_pred_proba',
+      task: 'classification',
+    }
+    const noId = await w.g.api.call('drift.setMonitor', {
+      model: 'housing',
+      config: { folder: w.logs, windowRows: 1000, performance },
+    })
+    expect(noId.ok ? 'accepted' : noId.error.message).toMatch(/by id: set the id column/)
+    await call(w.g, 'drift.setMonitor', {
+      model: 'housing',
+      config: { folder: w.logs, windowRows: 1000, idColumn: 'id', predictionColumns: ['y_pred_proba'], performance },
+    })
+    writeFileSync(join(w.logs, 'serve.jsonl'), `${analysisLines(0, 2000).join('\n')}\n`)
+    const closed = await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })
+    expect(closed.map((x) => [x.rows, x.performance])).toEqual([
+      [1000, null],
+      [1000, null],
+    ])
+    // Ground truth for the first 1,500 rows arrives (CSV), with a broken file beside it.
+    const [gtHead, ...gt] = readFileSync(join(FIX, 'california_housing_analysis_gt.csv'), 'utf8').trim().split('\n')
+    writeFileSync(join(truthDir, 'labels-1.csv'), `${gtHead}\n${gt.slice(0, 1500).join('\n')}\n`)
+    writeFileSync(join(truthDir, 'labels-bad.jsonl'), 'not json\n')
+    await call(w.g, 'drift.poll', { model: 'housing' })
+    const st = await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })
+    expect(st.problems).toEqual([expect.stringMatching(/^ground truth labels-bad\.jsonl: line 1 is not JSON/)])
+    let [second, first] = await call<DriftWindow[]>(w.g, 'drift.windows', { model: 'housing' })
+    expect([first.performance?.rows, first.performance?.matched]).toEqual([1000, 1000])
+    expect([second.performance?.rows, second.performance?.matched]).toEqual([1000, 500])
+    const GT = join(FIX, 'california_housing_analysis_gt.csv')
+    close(first.performance!.classification!.rocAuc!, scipyAuc(CUR, GT, 0, 1000), 'window 1 AUC')
+    // Accuracy of window 1 counted straight from the files.
+    const label = new Map(gt.map((l) => l.split(',') as [string, string]))
+    const rows = analysisLines(0, 1000).map((l) => JSON.parse(l) as { id: number; y_pred: number })
+    const right = rows.filter((r) => Number(label.get(String(r.id))) === r.y_pred).length
+    expect(first.performance!.classification!.accuracy).toBe(right / 1000)
+    const firstBefore = first.performance
+    // The rest arrives (JSONL this time): window 2 is complete and equals scipy on its rows.
+    writeFileSync(
+      join(truthDir, 'labels-2.jsonl'),
+      gt
+        .slice(1500)
+        .map((l) => {
+          const [id, y] = l.split(',')
+          return JSON.stringify({ id: Number(id), clf_target: Number(y) })
+        })
+        .join('\n') + '\n',
+    )
+    await call(w.g, 'drift.poll', { model: 'housing' })
+    ;[second, first] = await call<DriftWindow[]>(w.g, 'drift.windows', { model: 'housing' })
+    expect([second.performance?.rows, second.performance?.matched]).toEqual([1000, 1000])
+    close(second.performance!.classification!.rocAuc!, scipyAuc(CUR, GT, 1000, 2000), 'window 2 AUC')
+    expect(first.performance).toEqual(firstBefore) // complete before: kept as it was
+    expect(first.performanceAt).not.toBeNull()
   }, 60_000)
 
   it('refuses to compare against a reference dataset that changed since registration', async () => {

@@ -1,7 +1,7 @@
 // `gantry drift`: a one-off drift report for field engineers working on copied logs — the same
 // computation the console runs, on two CSV / JSONL / Parquet files, streamed.
 import { Command } from 'commander'
-import type { DriftReport } from '../../shared/drift'
+import type { DriftReport, DriftWindow, MonitorStatus } from '../../shared/drift'
 import { DRIFT_METHODS } from '../../shared/drift'
 import type { Gantry } from '../core'
 import { GantryError } from '../core/errors'
@@ -73,7 +73,12 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
     .option('--rows <n>', 'rows per window', Number)
     .option('--by <period>', 'window by hour, day or week of --timestamp instead of by rows')
     .option('--timestamp <column>', 'the time column for --by')
-    .option('--id <column>', 'the identifier column (never tested)')
+    .option('--id <column>', 'the identifier column (never tested; joins ground truth)')
+    .option('--truth <path>', 'ground truth arriving later: a file or folder of (id, target) rows')
+    .option('--target <column>', 'the target column in the ground truth')
+    .option('--prediction <column>', 'the logged prediction column')
+    .option('--score <column>', 'the logged score column (for ROC AUC)')
+    .option('--regression', 'the model is a regressor (MAE / RMSE instead of classification metrics)')
     .option('--read', 'read what is new now and print the windows that closed')
     .option('--off', 'stop watching')
     .option('--json', 'print as JSON')
@@ -86,6 +91,11 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
           by?: string
           timestamp?: string
           id?: string
+          truth?: string
+          target?: string
+          prediction?: string
+          score?: string
+          regression?: boolean
           read?: boolean
           off?: boolean
           json?: boolean
@@ -93,7 +103,7 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
       ) => {
         await withCore(async (g) => {
           const call = async (
-            m: 'drift.setMonitor' | 'drift.poll' | 'drift.monitor',
+            m: 'drift.setMonitor' | 'drift.poll' | 'drift.monitor' | 'drift.windows',
             input: unknown,
           ): Promise<unknown> => {
             const r = await g.api.call(m, input)
@@ -110,22 +120,46 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
                 ...(o.rows ? { windowRows: o.rows } : {}),
                 ...(o.timestamp ? { timestampColumn: o.timestamp } : {}),
                 ...(o.id ? { idColumn: o.id } : {}),
+                ...(o.truth
+                  ? {
+                      performance: {
+                        groundTruth: o.truth,
+                        targetColumn: o.target ?? '',
+                        predictionColumn: o.prediction ?? '',
+                        ...(o.score ? { scoreColumn: o.score } : {}),
+                        task: o.regression ? 'regression' : 'classification',
+                      },
+                    }
+                  : {}),
               },
             })
           }
-          const closed = o.read
-            ? ((await call('drift.poll', { model })) as { rows: number; drifted: boolean; share: number }[])
+          const closed = o.read ? ((await call('drift.poll', { model })) as DriftWindow[]) : []
+          const st = (await call('drift.monitor', { model })) as MonitorStatus
+          const scored = st.config?.performance
+            ? ((await call('drift.windows', { model, limit: 10 })) as DriftWindow[])
             : []
-          const st = (await call('drift.monitor', { model })) as { config: { folder: string } | null; openRows: number }
-          if (o.json) return void process.stdout.write(`${JSON.stringify({ status: st, closed }, null, 2)}\n`)
+          if (o.json)
+            return void process.stdout.write(`${JSON.stringify({ status: st, closed, windows: scored }, null, 2)}\n`)
+          const perf = (w: DriftWindow): string => {
+            const p = w.performance
+            if (!p) return st.config?.performance ? '; ground truth: none yet' : ''
+            const c = p.classification
+            const r = p.regression
+            const f = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(3))
+            const metrics = c
+              ? `accuracy ${f(c.accuracy)}, F1 ${f(c.f1)}, ROC AUC ${f(c.rocAuc)}`
+              : r
+                ? `MAE ${f(r.mae)}, RMSE ${f(r.rmse)}`
+                : 'no metric'
+            return `; truth for ${p.matched}/${p.rows} rows: ${metrics}`
+          }
+          const line = (w: DriftWindow) =>
+            `  window #${w.id} of ${w.rows} rows: ${w.drifted ? 'DRIFTED' : 'ok'} (${Math.round(w.share * 100)} % of features)${perf(w)}\n`
           process.stdout.write(
             `${st.config ? `${model}: watching ${st.config.folder}; ${st.openRows} row(s) in the open window` : `${model}: not monitored`}\n` +
-              closed
-                .map(
-                  (w) =>
-                    `  window of ${w.rows} rows: ${w.drifted ? 'DRIFTED' : 'ok'} (${Math.round(w.share * 100)} % of features)\n`,
-                )
-                .join(''),
+              (closed.length ? `closed now:\n${closed.map(line).join('')}` : '') +
+              (scored.length ? `latest windows:\n${scored.map(line).join('')}` : ''),
           )
         })
       },

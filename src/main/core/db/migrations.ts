@@ -260,4 +260,21 @@ CREATE TABLE drift_profiles (
 );
 `,
   },
+  {
+    id: 9,
+    name: 'drift realized performance per window',
+    sql: `
+-- Each closed window's predictions by row id, written in the same transaction as the window, so
+-- ground truth arriving later can be joined to them; and the window's realized performance.
+CREATE TABLE drift_window_predictions (
+  window_id  INTEGER NOT NULL REFERENCES drift_windows(id) ON DELETE CASCADE,
+  row_key    TEXT NOT NULL,
+  prediction REAL,
+  score      REAL,
+  PRIMARY KEY (window_id, row_key)
+) WITHOUT ROWID;
+ALTER TABLE drift_windows ADD COLUMN performance_json TEXT;
+ALTER TABLE drift_windows ADD COLUMN performance_at INTEGER;
+`,
+  },
 ]

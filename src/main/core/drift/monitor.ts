@@ -11,12 +11,20 @@ import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Db } from '../db/database'
 import { GantryError, errorMessage } from '../errors'
-import { DriftMonitorConfig, type DriftReport, type DriftWindow, type MonitorStatus } from '../../../shared/drift'
+import {
+  DriftMonitorConfig,
+  type DriftReport,
+  type DriftWindow,
+  type MonitorPerformance,
+  type MonitorStatus,
+  type Performance,
+} from '../../../shared/drift'
 import type { Registry } from '../registry/registry'
 import { fingerprintDataset } from '../registry/hash'
 import { compareTables } from './report'
 import { TableBuilder, jsonLine, readTable, type ColumnType, type Table } from './table'
 import { parquetRowBatches } from './parquet'
+import { metricsOf, readTruth, truthFiles, truthKey, truthNumber } from './performance'
 import { profileOf, storeProfile, storedProfile, tableOfProfile } from './profile'
 
 const READ_CAP = 8 << 20 // per file per poll: a huge backlog is worked through over several polls
@@ -63,7 +71,10 @@ export function createDriftMonitor(o: {
   publish(w: DriftWindow): void
   log(line: string): void
 }) {
-  const open = new Map<string, { builder: TableBuilder; start: number | null; at: number }>()
+  const open = new Map<
+    string,
+    { builder: TableBuilder; start: number | null; at: number; preds: [string, number | null, number | null][] }
+  >()
   // Read positions as far as this process has read. The database holds them only as of the last
   // closed window, so after a restart the rows of the open window are read again, not lost.
   const live = new Map<string, State>()
@@ -125,6 +136,8 @@ export function createDriftMonitor(o: {
     drifted: number
     share: number
     report_json: string
+    performance_json: string | null
+    performance_at: number | null
     created_at: number
   }): DriftWindow {
     return {
@@ -137,6 +150,8 @@ export function createDriftMonitor(o: {
       drifted: r.drifted === 1,
       share: r.share,
       report: JSON.parse(r.report_json) as DriftReport,
+      performance: r.performance_json ? (JSON.parse(r.performance_json) as Performance) : null,
+      performanceAt: r.performance_at,
       at: r.created_at,
     }
   }
@@ -156,24 +171,32 @@ export function createDriftMonitor(o: {
       driftShare: cfg.driftShare,
     })
     // The report's column arrays were sorted in place; the reference stays valid for the next window.
-    const id = Number(
-      o.db
-        .prepare(
-          `INSERT INTO drift_windows (model, version, window_start, window_end, rows, drifted, share, report_json, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          model,
-          version,
-          w.start,
-          end,
-          w.builder.rows,
-          report.dataset.drifted ? 1 : 0,
-          report.dataset.share,
-          JSON.stringify(report),
-          o.now(),
-        ).lastInsertRowid,
+    // The window and its predictions (for the ground truth that arrives later) in one transaction.
+    const insertPred = o.db.prepare(
+      'INSERT OR REPLACE INTO drift_window_predictions (window_id, row_key, prediction, score) VALUES (?, ?, ?, ?)',
     )
+    const id = o.db.transaction(() => {
+      const wid = Number(
+        o.db
+          .prepare(
+            `INSERT INTO drift_windows (model, version, window_start, window_end, rows, drifted, share, report_json, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            model,
+            version,
+            w.start,
+            end,
+            w.builder.rows,
+            report.dataset.drifted ? 1 : 0,
+            report.dataset.share,
+            JSON.stringify(report),
+            o.now(),
+          ).lastInsertRowid,
+      )
+      for (const [key, p, sc] of w.preds) insertPred.run(wid, key, p, sc)
+      return wid
+    })()
     const stored = toWindow(
       o.db.prepare('SELECT * FROM drift_windows WHERE id = ?').get(id) as Parameters<typeof toWindow>[0],
     )
@@ -218,10 +241,21 @@ export function createDriftMonitor(o: {
         w = undefined
       }
       if (!w) {
-        w = { builder: new TableBuilder(`${cfg.folder} (window)`), start, at: o.now() }
+        w = { builder: new TableBuilder(`${cfg.folder} (window)`), start, at: o.now(), preds: [] }
         open.set(model, w)
       }
       w.builder.addObject(rec)
+      const perf = cfg.performance
+      if (perf && cfg.idColumn) {
+        const k = truthKey(rec[cfg.idColumn])
+        if (k !== null) {
+          w.preds.push([
+            k,
+            truthNumber(rec[perf.predictionColumn]),
+            perf.scoreColumn ? truthNumber(rec[perf.scoreColumn]) : null,
+          ])
+        }
+      }
       if (cfg.windowBy === 'rows' && w.builder.rows >= cfg.windowRows) {
         const done = await closeWindow(model, cfg, null)
         if (done) closed.push(done)
@@ -315,7 +349,81 @@ export function createDriftMonitor(o: {
         }
       }
     }
+    if (cfg.performance && cfg.idColumn) {
+      const scored = await scorePerformance(model, cfg.idColumn, cfg.performance, state)
+      for (const c of closed) {
+        const again = scored.get(c.id)
+        if (again) Object.assign(c, { performance: again.performance, performanceAt: again.performanceAt })
+      }
+    }
     return closed
+  }
+
+  /** Last ground-truth files seen per model (size and mtime): unchanged truth and no new window
+   *  means nothing to recompute. */
+  const truthSeen = new Map<string, string>()
+
+  /**
+   * Realized performance of the windows whose ground truth is not complete yet (the latest 50):
+   * their stored predictions joined by id with the truth read now. Stored per window.
+   */
+  async function scorePerformance(
+    model: string,
+    idColumn: string,
+    perf: MonitorPerformance,
+    state: State,
+  ): Promise<Map<number, DriftWindow>> {
+    const out = new Map<number, DriftWindow>()
+    const pending = o.db
+      .prepare(
+        `SELECT id, rows FROM drift_windows
+          WHERE model = ? AND (performance_json IS NULL OR json_extract(performance_json, '$.matched') < json_extract(performance_json, '$.rows'))
+          ORDER BY id DESC LIMIT 50`,
+      )
+      .all(model) as { id: number; rows: number }[]
+    if (pending.length === 0) return out
+    let files
+    try {
+      files = truthFiles(perf.groundTruth)
+    } catch (err) {
+      state.problems.push(errorMessage(err))
+      return out
+    }
+    const signature = `${pending.map((p) => p.id).join(',')}|${files.map((f) => `${f.path}:${f.size}:${f.mtimeMs}`).join(',')}`
+    if (truthSeen.get(model) === signature) return out
+    const predsOf = o.db.prepare('SELECT row_key, prediction, score FROM drift_window_predictions WHERE window_id = ?')
+    const byWindow = pending.map((p) => ({
+      ...p,
+      preds: predsOf.all(p.id) as { row_key: string; prediction: number | null; score: number | null }[],
+    }))
+    const wanted = new Set<string>()
+    for (const w of byWindow) for (const r of w.preds) wanted.add(r.row_key)
+    const { truth, problems } = await readTruth(perf.groundTruth, idColumn, perf.targetColumn, wanted)
+    state.problems.push(...problems)
+    const at = o.now()
+    const save = o.db.prepare('UPDATE drift_windows SET performance_json = ?, performance_at = ? WHERE id = ?')
+    o.db.transaction(() => {
+      for (const w of byWindow) {
+        const ys: number[] = []
+        const ps: number[] = []
+        const ss: number[] = []
+        for (const r of w.preds) {
+          const y = truth.get(r.row_key)
+          if (y === undefined || r.prediction === null || (perf.scoreColumn && r.score === null)) continue
+          ys.push(y)
+          ps.push(r.prediction)
+          ss.push(r.score ?? 0)
+        }
+        if (ys.length === 0) continue // no truth for this window yet
+        save.run(JSON.stringify(metricsOf(ys, ps, perf.scoreColumn ? ss : null, w.rows, perf.task)), at, w.id)
+      }
+    })()
+    truthSeen.set(model, signature)
+    for (const w of byWindow) {
+      const r = o.db.prepare('SELECT * FROM drift_windows WHERE id = ?').get(w.id) as Parameters<typeof toWindow>[0]
+      if (r.performance_json) out.set(w.id, toWindow(r))
+    }
+    return out
   }
 
   function latest(model: string): DriftWindow | null {
@@ -330,6 +438,12 @@ export function createDriftMonitor(o: {
     latest,
     setMonitor(model: string, config: DriftMonitorConfig | null): MonitorStatus {
       o.registry.getModel(model) // must exist
+      if (config?.performance && !config.idColumn) {
+        throw new GantryError(
+          'contract/invalid-input',
+          'realized performance joins ground truth to the logged rows by id: set the id column too',
+        )
+      }
       if (config) {
         o.db
           .prepare(
@@ -341,6 +455,7 @@ export function createDriftMonitor(o: {
       open.delete(model)
       live.delete(model)
       references.delete(model)
+      truthSeen.delete(model)
       return this.status(model)
     },
     status(model: string): MonitorStatus {

@@ -2,7 +2,9 @@
 // column. Classifiers: accuracy, precision, recall, F1 (positive class 1) and ROC AUC from the
 // score (Mann–Whitney, ties counted half — what sklearn's roc_auc_score gives); regressors: MAE
 // and RMSE. Streamed: the truth is held as one id → value map, the predictions are read row by row.
-import { GantryError } from '../errors'
+import { readdirSync, statSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { GantryError, errorMessage } from '../errors'
 import type { Performance } from '../../../shared/drift'
 import { eachRow } from './table'
 
@@ -107,8 +109,19 @@ export async function realizedPerformance(
     ps.push(p)
     ss.push(s)
   })
+  return metricsOf(ys, ps, o.scoreColumn ? ss : null, rows, o.task)
+}
+
+/** The metrics of matched (truth, prediction, score) triples; `rows` counts the predictions read. */
+export function metricsOf(
+  ys: readonly number[],
+  ps: readonly number[],
+  ss: readonly number[] | null,
+  rows: number,
+  task: 'classification' | 'regression',
+): Performance {
   const matched = ys.length
-  if (o.task === 'regression') {
+  if (task === 'regression') {
     let abs = 0
     let sq = 0
     for (let i = 0; i < matched; i++) {
@@ -129,9 +142,60 @@ export async function realizedPerformance(
       ? classification(
           Uint8Array.from(ys, (y) => (y === 1 ? 1 : 0)),
           Uint8Array.from(ps, (p) => (p === 1 ? 1 : 0)),
-          o.scoreColumn ? Float64Array.from(ss) : null,
+          ss ? Float64Array.from(ss) : null,
         )
       : null,
     regression: null,
   }
+}
+
+export const truthNumber = num
+export const truthKey = key
+
+/** The files a ground-truth source names: the file itself, or a folder's CSV / JSONL / Parquet files. */
+export function truthFiles(source: string): { path: string; size: number; mtimeMs: number }[] {
+  let st
+  try {
+    st = statSync(source)
+  } catch (err) {
+    throw new GantryError('drift/invalid-data', `ground truth ${source}: ${errorMessage(err)}`)
+  }
+  const files = st.isDirectory()
+    ? readdirSync(source)
+        .filter((n) => /\.(csv|jsonl|ndjson|parquet)$/i.test(n))
+        .sort()
+        .map((n) => join(source, n))
+    : [source]
+  return files.flatMap((path) => {
+    try {
+      const s = statSync(path)
+      return s.isFile() ? [{ path, size: s.size, mtimeMs: s.mtimeMs }] : []
+    } catch {
+      return [] // removed meanwhile
+    }
+  })
+}
+
+/** Truth values by id from a ground-truth source, keeping only the ids in `wanted`. */
+export async function readTruth(
+  source: string,
+  idColumn: string,
+  targetColumn: string,
+  wanted: ReadonlySet<string>,
+): Promise<{ truth: Map<string, number>; problems: string[] }> {
+  const truth = new Map<string, number>()
+  const problems: string[] = []
+  for (const f of truthFiles(source)) {
+    try {
+      await eachRow(f.path, (r) => {
+        const id = key(r[idColumn])
+        if (id === null || !wanted.has(id)) return
+        const t = num(r[targetColumn])
+        if (t !== null) truth.set(id, t)
+      })
+    } catch (err) {
+      problems.push(`ground truth ${basename(f.path)}: ${errorMessage(err).replace(`${f.path}: `, '')}`)
+    }
+  }
+  return { truth, problems }
 }
