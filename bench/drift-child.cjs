@@ -1,8 +1,9 @@
 // Child of bench/drift.mjs: one measured Gantry run in a fresh process, so its peak RSS is its own.
 // Mode "report": CSV files → per-feature KS report (end to end). Mode "stats": the same columns
-// read first, then only the KS computations timed (each one sorting its inputs, as scipy does).
+// read first, then only the KS computations timed (each one sorting copies of its inputs with the
+// product's sort, as scipy's ks_2samp sorts its own).
 const { join } = require('node:path')
-const { driftReport, ks2samp } = require(join(__dirname, '..', 'out', 'main', 'bench.js'))
+const { driftReport, ks2samp, sortFloat64 } = require(join(__dirname, '..', 'out', 'main', 'bench.js'))
 
 const [mode, ref, cur, ncols] = process.argv.slice(2)
 const names = Array.from({ length: Number(ncols) }, (_, i) => `f${i}`)
@@ -23,7 +24,8 @@ const names = Array.from({ length: Number(ncols) }, (_, i) => `f${i}`)
     ])
     const t = performance.now()
     let s = 0
-    for (const [x, y] of cols) s += ks2samp(Float64Array.from(x).sort(), Float64Array.from(y).sort()).statistic
+    for (const [x, y] of cols)
+      s += ks2samp(sortFloat64(Float64Array.from(x)), sortFloat64(Float64Array.from(y))).statistic
     process.stdout.write(JSON.stringify({ ms: performance.now() - t, check: s }) + '\n')
   }
 })()

@@ -248,5 +248,18 @@ describe('the compute-apps query', () => {
     // Each hung query lives until its own 600 ms kill: at most ~4 in 2 s, never one per 50 ms tick.
     expect(calls.length).toBeLessThanOrEqual(4)
     expect(outcomes.some((o) => !o.ok && /previous poll still running/.test(o.reason))).toBe(true)
+    // The last one is killed by its own timeout too: none is left behind (a stand-in left hanging
+    // here outlived the test run once).
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    const pids = calls.map((l) => Number(l.split(' ')[0]))
+    for (let i = 0; i < 60 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(pids.filter(alive)).toEqual([])
   })
 })

@@ -4,6 +4,7 @@
 // MAX_EXACT, beyond that that many evenly spaced order statistics (a sorted sample: KS, Wasserstein
 // and the quantile bins stay accurate to about 1/MAX_EXACT).
 import type { Db } from '../db/database'
+import { sortFloat64 } from './stats'
 import { Column, type ColumnType, type Table } from './table'
 
 export const MAX_EXACT = 200_000
@@ -29,7 +30,7 @@ export interface Profile {
 export function profileOf(t: Table): Profile {
   const columns: ColumnProfile[] = []
   for (const c of t.columns.values()) {
-    const nums = Float64Array.from(c.numbers()).sort()
+    const nums = sortFloat64(Float64Array.from(c.numbers()))
     let kept = nums
     if (nums.length > MAX_EXACT) {
       kept = new Float64Array(MAX_EXACT)

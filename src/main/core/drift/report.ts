@@ -6,7 +6,19 @@
 // metrics of their own. Identifiers, datetimes and free text are never tested.
 import { GantryError } from '../errors'
 import type { DriftColumn, DriftMethod, DriftReport } from '../../../shared/drift'
-import { binCounts, chiSquare, gammaQ, jensenShannon, ks2samp, psi, quantileEdges, std, wasserstein } from './stats'
+import {
+  binCounts,
+  chiSquare,
+  gammaQ,
+  jensenShannon,
+  ks2samp,
+  psi,
+  quantileEdges,
+  sortFloat64,
+  type SortScratch,
+  std,
+  wasserstein,
+} from './stats'
 import { readTable, type Column, type ColumnType, type Table } from './table'
 import { realizedPerformance } from './performance'
 import type { GroundTruth } from '../../../shared/drift'
@@ -74,6 +86,7 @@ function testColumn(
   cur: Column,
   o: DriftOptions,
   role: DriftColumn['role'],
+  scratch: SortScratch,
 ): DriftColumn {
   const base = {
     name,
@@ -108,8 +121,8 @@ function testColumn(
 
   const numeric = type === 'numeric'
   // Sorted in place: a report consumes its tables, and a copy per column would double the memory.
-  const refNums = numeric ? ref.numbers().sort() : null
-  const curNums = numeric ? cur.numbers().sort() : null
+  const refNums = numeric ? sortFloat64(ref.numbers(), scratch) : null
+  const curNums = numeric ? sortFloat64(cur.numbers(), scratch) : null
   const counts = valueCounts(ref, cur)
   const nUnique = counts?.keys.length ?? Infinity
   const method =
@@ -263,6 +276,7 @@ export function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): Dri
   if (o.idColumn && !ref.columns.has(o.idColumn))
     throw new GantryError('drift/invalid-data', `id column ${o.idColumn} is not in the reference`)
   const columns: DriftColumn[] = []
+  const scratch: SortScratch = { buf: null } // the sorts' buffers, shared by all columns
   for (const name of refNames) {
     const r = ref.columns.get(name) as Column
     const c = cur.columns.get(name)
@@ -275,7 +289,7 @@ export function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): Dri
     }
     const role: DriftColumn['role'] =
       refType === 'identifier' ? 'identifier' : predictions.has(name) ? 'prediction' : 'feature'
-    columns.push(testColumn(name, refType, r, c, o, role))
+    columns.push(testColumn(name, refType, r, c, o, role, scratch))
   }
   const features = columns.filter((c) => c.role === 'feature' && c.drifted !== null)
   const driftedCount = features.filter((c) => c.drifted).length

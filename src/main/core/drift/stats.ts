@@ -5,7 +5,93 @@
 
 /** Sorts a copy ascending (NaN must have been removed by the caller). */
 export function sorted(values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(values).sort()
+  return sortFloat64(Float64Array.from(values))
+}
+
+const DIGITS = 65536
+/**
+ * Sorts in place, ascending, in the order Float64Array.prototype.sort gives (−0 before +0; no NaN
+ * expected): an LSD radix sort on the IEEE-754 bits made order-preserving (negative: all bits
+ * flipped; positive: sign bit set), 16 bits per pass, passes where every key shares the digit
+ * skipped. About 3× faster than the built-in sort on a million values (bench/drift). `scratch`
+ * keeps the second buffer and the digit counts between calls (a report sorts two arrays per
+ * column: without it each call leaves 9 MB for the collector, and a synchronous report never
+ * gives it the chance).
+ */
+export interface SortScratch {
+  buf: Uint32Array | null
+  counts?: Uint32Array
+}
+
+export function sortFloat64(a: Float64Array, scratch?: SortScratch): Float64Array {
+  const n = a.length
+  if (n < 256) return a.sort()
+  const u = new Uint32Array(a.buffer, a.byteOffset, n * 2)
+  let all: Uint32Array
+  if (scratch) {
+    scratch.counts ??= new Uint32Array(4 * DIGITS)
+    all = scratch.counts.fill(0)
+  } else all = new Uint32Array(4 * DIGITS)
+  const counts = [0, 1, 2, 3].map((p) => all.subarray(p * DIGITS, (p + 1) * DIGITS))
+  const [c0, c1, c2, c3] = counts
+  for (let i = 0; i < 2 * n; i += 2) {
+    let lo = u[i]
+    let hi = u[i + 1]
+    if (hi & 0x80000000) {
+      hi = ~hi >>> 0
+      lo = ~lo >>> 0
+    } else hi = (hi | 0x80000000) >>> 0
+    u[i] = lo
+    u[i + 1] = hi
+    c0[lo & 0xffff]++
+    c1[lo >>> 16]++
+    c2[hi & 0xffff]++
+    c3[hi >>> 16]++
+  }
+  let src: Uint32Array = u
+  // The second buffer: the caller's scratch when it is given (reused across columns, so a report
+  // does not leave one 8 MB buffer per column for the collector to find).
+  let dst: Uint32Array
+  if (scratch) {
+    if (!scratch.buf || scratch.buf.length < n * 2) scratch.buf = new Uint32Array(n * 2)
+    dst = scratch.buf.subarray(0, n * 2)
+  } else dst = new Uint32Array(n * 2)
+  for (let p = 0; p < 4; p++) {
+    const c = counts[p]
+    let used = 0
+    for (let b = 0; b < DIGITS && used < 2; b++) if (c[b] !== 0) used++
+    if (used < 2) continue // every key has this digit: the order stands
+    let sum = 0
+    for (let b = 0; b < DIGITS; b++) {
+      const t = c[b]
+      c[b] = sum
+      sum += t
+    }
+    const word = p >> 1
+    const shift = (p & 1) * 16
+    for (let i = 0; i < 2 * n; i += 2) {
+      const lo = src[i]
+      const hi = src[i + 1]
+      const pos = 2 * c[((word ? hi : lo) >>> shift) & 0xffff]++
+      dst[pos] = lo
+      dst[pos + 1] = hi
+    }
+    const t = src
+    src = dst
+    dst = t
+  }
+  for (let i = 0; i < 2 * n; i += 2) {
+    let lo = src[i]
+    let hi = src[i + 1]
+    if (hi & 0x80000000) hi = (hi & 0x7fffffff) >>> 0
+    else {
+      hi = ~hi >>> 0
+      lo = ~lo >>> 0
+    }
+    u[i] = lo
+    u[i + 1] = hi
+  }
+  return a
 }
 
 function gcd(a: number, b: number): number {
@@ -93,23 +179,19 @@ export function ks2samp(a: Float64Array, b: Float64Array): KsResult {
   const n1 = a.length
   const n2 = b.length
   if (n1 === 0 || n2 === 0) throw new Error('KS needs values on both sides')
-  // max |F1 − F2| over all observed points (searchsorted side='right'), in one merge.
+  // max |F1 − F2| over all observed points (searchsorted side='right'), in one merge: each step
+  // takes the next distinct value and moves both sides past every copy of it.
   let i = 0
   let j = 0
   let maxS = -Infinity
   let minS = Infinity
-  const step = (x: number): void => {
+  while (i < n1 || j < n2) {
+    const x = j >= n2 || (i < n1 && a[i] <= b[j]) ? a[i] : b[j]
     while (i < n1 && a[i] <= x) i++
     while (j < n2 && b[j] <= x) j++
     const d = i / n1 - j / n2
     if (d > maxS) maxS = d
     if (d < minS) minS = d
-  }
-  let p = 0
-  let q = 0
-  while (p < n1 || q < n2) {
-    const x = q >= n2 || (p < n1 && a[p] <= b[q]) ? a[p++] : b[q++]
-    step(x)
   }
   const negMin = Math.min(Math.max(-minS, 0), 1)
   let d = negMin > maxS ? negMin : maxS
@@ -127,16 +209,17 @@ export function ks2samp(a: Float64Array, b: Float64Array): KsResult {
   return { statistic: d, pvalue: Math.min(1, Math.max(0, kolmogorovSf(Math.sqrt(en) * d))), method: 'asymptotic' }
 }
 
-/** First Wasserstein distance between two samples (scipy.stats.wasserstein_distance, unweighted). */
+/** First Wasserstein distance between two samples sorted ascending (scipy.stats.wasserstein_distance, unweighted). */
 export function wasserstein(a: Float64Array, b: Float64Array): number {
   const n1 = a.length
   const n2 = b.length
   if (n1 === 0 || n2 === 0) throw new Error('Wasserstein needs values on both sides')
   // ∫|U − V| over the merged support: between consecutive distinct values the CDFs are constant.
+  // Both samples are sorted: merged in one pass.
   const all = new Float64Array(n1 + n2)
-  all.set(a)
-  all.set(b, n1)
-  all.sort()
+  for (let x = 0, y = 0, k = 0; k < n1 + n2; k++) {
+    all[k] = y >= n2 || (x < n1 && a[x] <= b[y]) ? a[x++] : b[y++]
+  }
   let i = 0
   let j = 0
   let total = 0
