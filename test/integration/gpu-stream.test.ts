@@ -224,6 +224,20 @@ describe('the GPU stream’s lifecycle', () => {
   })
 })
 
+describe('lines in pieces', () => {
+  it('reads ticks that arrive cut mid-line and with CRLF ends exactly as whole ones', async () => {
+    const whole = start({ STANDIN_XML: xml8 })
+    const split = start({ STANDIN_XML: xml8, STANDIN_MODE: 'split' })
+    await until(() => whole.samples.length >= 3 && split.samples.length >= 3)
+    expect(split.states.filter(([st]) => st !== 'starting' && st !== 'ok')).toEqual([])
+    for (const { gpus } of split.samples) {
+      expect(gpus).toHaveLength(8)
+      // everything but the per-tick timestamp is the recording's: equal to the whole-line reading
+      expect(gpus).toEqual(whole.samples[0].gpus)
+    }
+  })
+})
+
 describe('the compute-apps query', () => {
   it('never starts a sibling next to a hung query: the poller waits for the killed child', async () => {
     const log = join(mkdtempSync(join(tmpdir(), 'gantry-smi-')), 'calls')
