@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { driftReport } from '../../src/main/core/drift/report'
 import { jensenShannon, ks2samp, sorted, wasserstein, std, chiSquare } from '../../src/main/core/drift/stats'
 import { readTable } from '../../src/main/core/drift/table'
+import { kolmogorovFiniteSf } from '../../src/main/core/drift/kolmogorov'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 afterAll(cleanupTmp)
@@ -177,20 +178,64 @@ describe('against scipy on generated data (other code paths)', () => {
     }
   })
 
-  it('above 10,000 values the KS statistic still equals scipy; the p-value comes from the limiting distribution', async () => {
+  it('above 10,000 values the KS statistic and the p-value (scipy’s kstwo path) equal scipy', async () => {
     const d = tmpDir()
-    writeFileSync(join(d, 'ref.csv'), ['x', ...Array.from({ length: 12_000 }, () => normal().toFixed(6))].join('\n'))
-    writeFileSync(
-      join(d, 'cur.csv'),
-      ['x', ...Array.from({ length: 15_000 }, () => (normal() * 1.02 + 0.02).toFixed(6))].join('\n'),
+    // Three shifts: no drift (Pelz–Good or Durbin region), a small one, a clear one (Smirnov tail).
+    for (const [shift, scale] of [
+      [0, 1],
+      [0.02, 1.02],
+      [0.08, 1],
+    ]) {
+      writeFileSync(join(d, 'ref.csv'), ['x', ...Array.from({ length: 12_000 }, () => normal().toFixed(6))].join('\n'))
+      writeFileSync(
+        join(d, 'cur.csv'),
+        ['x', ...Array.from({ length: 15_000 }, () => (normal() * scale + shift).toFixed(6))].join('\n'),
+      )
+      const want = scipy(join(d, 'ref.csv'), join(d, 'cur.csv'), { x: 'numeric' })
+      const [ref, cur] = await Promise.all([readTable(join(d, 'ref.csv')), readTable(join(d, 'cur.csv'))])
+      const ks = ks2samp(sorted(ref.columns.get('x')!.numbers()), sorted(cur.columns.get('x')!.numbers()))
+      expect(ks.method).toBe('asymptotic')
+      close(ks.statistic, want.x.ks![0], `D (shift ${shift})`)
+      close(ks.pvalue, want.x.ks![1], `p (shift ${shift})`)
+    }
+  })
+
+  it('the finite-n Kolmogorov distribution equals scipy.stats.kstwo.sf in every region it switches between', () => {
+    // n ≤ 140 (Durbin, Smirnov), n > 140 with n·x² below 2.2 (Durbin / Pelz–Good), above (Smirnov),
+    // the Ruben–Gambino ends, x ≥ 0.5, and the n·x² ≥ 370 cut-off.
+    const grid: [number, number][] = []
+    for (const n of [1, 2, 5, 20, 60, 140, 141, 500, 3000, 20_000, 90_909, 100_001, 400_000]) {
+      for (const x of [
+        0.0001,
+        0.6 / n,
+        0.9 / n,
+        1.5 / n,
+        0.5 / Math.sqrt(n),
+        0.8 / Math.sqrt(n),
+        1.2 / Math.sqrt(n),
+        1.6 / Math.sqrt(n),
+        2.5 / Math.sqrt(n),
+        5 / Math.sqrt(n),
+        0.3,
+        0.5,
+        0.7,
+        1 - 1.5 / n,
+        0.999,
+      ]) {
+        if (x > 0 && x < 1) grid.push([n, x])
+      }
+    }
+    const r = spawnSync(
+      PY,
+      [
+        '-c',
+        'import json,sys\nfrom scipy.stats import kstwo\nprint(json.dumps([float(kstwo.sf(x, n)) for n, x in json.load(sys.stdin)]))',
+      ],
+      { input: JSON.stringify(grid), encoding: 'utf8', maxBuffer: 16 << 20 },
     )
-    const want = scipy(join(d, 'ref.csv'), join(d, 'cur.csv'), { x: 'numeric' })
-    const [ref, cur] = await Promise.all([readTable(join(d, 'ref.csv')), readTable(join(d, 'cur.csv'))])
-    const ks = ks2samp(sorted(ref.columns.get('x')!.numbers()), sorted(cur.columns.get('x')!.numbers()))
-    expect(ks.method).toBe('asymptotic')
-    close(ks.statistic, want.x.ks![0], 'D')
-    // scipy uses the finite-n distribution (kstwo); the limit differs by a few percent of p at most here.
-    expect(Math.abs(ks.pvalue - want.x.ks![1])).toBeLessThan(0.02)
+    if (r.status !== 0) throw new Error(r.stderr)
+    const want = JSON.parse(r.stdout) as number[]
+    grid.forEach(([n, x], i) => close(kolmogorovFiniteSf(n, x), want[i], `kstwo.sf(${x}, ${n})`))
   })
 })
 

@@ -2,6 +2,7 @@
 // (scipy 1.10: stats.ks_2samp, stats.chisquare, stats.wasserstein_distance,
 // spatial.distance.jensenshannon) — the tests compare against scipy itself on real data.
 // Inputs are plain Float64Arrays / counts: nothing here sees a row object.
+import { kolmogorovFiniteSf } from './kolmogorov'
 
 /** Sorts a copy ascending (NaN must have been removed by the caller). */
 export function sorted(values: ArrayLike<number>): Float64Array {
@@ -149,31 +150,17 @@ function outerProbInside(m0: number, n0: number, g: number, h: number): number {
   return A[maxj - minj - 1]
 }
 
-/** Kolmogorov's limiting distribution: P(K > x) = 2 Σ (−1)^(k−1) e^(−2k²x²). */
-export function kolmogorovSf(x: number): number {
-  if (x <= 0) return 1
-  if (x < 0.2) return 1
-  let s = 0
-  for (let k = 1; k < 200; k++) {
-    const t = Math.exp(-2 * k * k * x * x)
-    s += (k % 2 ? 1 : -1) * t
-    if (t < 1e-18) break
-  }
-  return Math.min(1, Math.max(0, 2 * s))
-}
-
 export interface KsResult {
   statistic: number
   pvalue: number
-  /** 'exact' is scipy's exact path (both samples ≤ 10,000); 'asymptotic' uses Kolmogorov's limit. */
+  /** 'exact' is scipy's exact path (both samples ≤ 10,000); 'asymptotic' its kstwo path above. */
   method: 'exact' | 'asymptotic'
 }
 
 /**
  * Two-sided two-sample Kolmogorov–Smirnov test on sorted samples, as scipy.stats.ks_2samp with
- * method='auto': exact p-value when both samples have at most 10,000 values. Above that scipy
- * uses kstwo.sf(D, round(en)); Gantry uses the limiting Kolmogorov distribution at √en·D, which
- * differs from it in the far digits of small samples only (and both are ≈0 where drift is real).
+ * method='auto': exact p-value when both samples have at most 10,000 values, above that
+ * kstwo.sf(D, round(en)) — the finite-n Kolmogorov distribution (kolmogorov.ts).
  */
 export function ks2samp(a: Float64Array, b: Float64Array): KsResult {
   const n1 = a.length
@@ -204,9 +191,11 @@ export function ks2samp(a: Float64Array, b: Float64Array): KsResult {
     const prob = n1 === n2 ? probOutsideSquare(n1, h) : outerProbInside(n1, n2, g, h)
     if (Number.isFinite(prob) && prob >= 0 && prob <= 1) return { statistic: d, pvalue: prob, method: 'exact' }
   }
+  // Above 10,000 values a side, as scipy: the finite-n Kolmogorov distribution (kstwo) at
+  // n = round(n1·n2 / (n1 + n2)), half to even as numpy rounds.
   const [m, n] = n1 >= n2 ? [n1, n2] : [n2, n1]
   const en = (m * n) / (m + n)
-  return { statistic: d, pvalue: Math.min(1, Math.max(0, kolmogorovSf(Math.sqrt(en) * d))), method: 'asymptotic' }
+  return { statistic: d, pvalue: kolmogorovFiniteSf(roundHalfEven(en), d), method: 'asymptotic' }
 }
 
 /** First Wasserstein distance between two samples sorted ascending (scipy.stats.wasserstein_distance, unweighted). */
