@@ -319,7 +319,29 @@ function seedRegistry(dataDir) {
   mkdirSync(logs, { recursive: true })
   const csv = readFileSync(join(fx, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
   writeFileSync(join(logs, 'serve.csv'), `${csv.slice(0, 4001).join('\n')}\n`)
-  g('maria', 'drift-monitor', 'housing-price', '--folder', logs, '--rows', '1000', '--id', 'id', '--read')
+  // Ground truth for the first 3,500 rows: three windows scored, the fourth partly.
+  const gt = readFileSync(join(fx, 'california_housing_analysis_gt.csv'), 'utf8').trim().split('\n')
+  writeFileSync(join(work, 'labels.csv'), `${gt.slice(0, 3501).join('\n')}\n`)
+  g(
+    'maria',
+    'drift-monitor',
+    'housing-price',
+    '--folder',
+    logs,
+    '--rows',
+    '1000',
+    '--id',
+    'id',
+    '--truth',
+    join(work, 'labels.csv'),
+    '--target',
+    'clf_target',
+    '--prediction',
+    'y_pred',
+    '--score',
+    'y_pred_proba',
+    '--read',
+  )
   g(
     'jun',
     'import',
