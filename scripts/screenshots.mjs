@@ -321,7 +321,8 @@ function seedRegistry(dataDir) {
   writeFileSync(join(logs, 'serve.csv'), `${csv.slice(0, 4001).join('\n')}\n`)
   // Ground truth for the first 3,500 rows: three windows scored, the fourth partly.
   const gt = readFileSync(join(fx, 'california_housing_analysis_gt.csv'), 'utf8').trim().split('\n')
-  writeFileSync(join(work, 'labels.csv'), `${gt.slice(0, 3501).join('\n')}\n`)
+  const labels = `${dataDir}-labels.csv` // kept while the console runs (its drift timer re-reads it)
+  writeFileSync(labels, `${gt.slice(0, 3501).join('\n')}\n`)
   g(
     'maria',
     'drift-monitor',
@@ -333,7 +334,7 @@ function seedRegistry(dataDir) {
     '--id',
     'id',
     '--truth',
-    join(work, 'labels.csv'),
+    labels,
     '--target',
     'clf_target',
     '--prediction',
