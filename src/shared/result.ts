@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   'deploy/no-rollback-version',
   'deploy/unknown-deployment',
   'drift/invalid-data',
+  'drift/busy',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

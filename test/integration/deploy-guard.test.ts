@@ -7,7 +7,7 @@ import { breachOf } from '../../src/main/core/deploy/guard'
 import { RollbackRule, type Deployment, type GuardStatus } from '../../src/shared/deploy'
 import type { EndpointStatus } from '../../src/shared/serving'
 import type { AuditRow } from '../../src/shared/registry'
-import { call, deployWorld } from '../helpers/deploy-env'
+import { call, deployWorld, makeCore } from '../helpers/deploy-env'
 import { cleanupTmp } from '../helpers/tmp'
 
 const cleanup: (() => Promise<void> | void)[] = []
@@ -98,6 +98,68 @@ describe('automatic rollback after a deploy', () => {
     )
     const cleared = await call<GuardStatus>(w.g, 'deploy.dismissSuggestion', { model: 'm' })
     expect(cleared.suggestion).toBeNull()
+  }, 30_000)
+})
+
+describe('across a restart', () => {
+  it('a console restarted inside the watch window keeps watching the deploy', async () => {
+    const w = await deployWorld({ core: { servingIntervalMs: 0 } })
+    cleanup.push(() => w.server.stop())
+    await call(w.g, 'deploy.setRule', { model: 'm', rule: { enabled: true, readiness: true, watchMinutes: 30 } })
+    await call(w.g, 'deploy.run', { model: 'm', version: 1, targetId: w.targetId })
+    const before = await call<GuardStatus>(w.g, 'deploy.guard', { model: 'm' })
+    expect(before.watching?.deploymentId).toBe(1)
+    await w.g.stop()
+    const g2 = makeCore(w.dataDir, 'ops')
+    cleanup.push(() => g2.stop())
+    g2.start()
+    await g2.recovered()
+    const after = await call<GuardStatus>(g2, 'deploy.guard', { model: 'm' })
+    expect(after.watching).toMatchObject({ deploymentId: 1, until: before.watching!.until, breachSince: null })
+  }, 30_000)
+
+  it('a window that closed while Gantry was down is not watched again', async () => {
+    const w = await deployWorld({ core: { servingIntervalMs: 0 } })
+    cleanup.push(() => w.server.stop())
+    await call(w.g, 'deploy.setRule', { model: 'm', rule: { enabled: true, readiness: true, watchMinutes: 1 } })
+    await call(w.g, 'deploy.run', { model: 'm', version: 1, targetId: w.targetId })
+    await w.g.stop()
+    const later = Date.now() + 2 * 60_000
+    const g2 = makeCore(w.dataDir, 'ops', { now: () => later })
+    cleanup.push(() => g2.stop())
+    g2.start()
+    await g2.recovered()
+    expect((await call<GuardStatus>(g2, 'deploy.guard', { model: 'm' })).watching).toBeNull()
+  }, 30_000)
+
+  it('an unanswered "ask first" suggestion survives a restart; a dismissed one does not come back', async () => {
+    const w = await guarded('ask')
+    const fired = await new Promise<GuardStatus>((resolve) => {
+      const off = w.g.events.on('deploy.guard', (s) => {
+        if (s.suggestion) {
+          off()
+          resolve(s)
+        }
+      })
+    })
+    await w.g.stop()
+    const restart = async () => {
+      const g = makeCore(w.dataDir, 'ops')
+      cleanup.push(() => g.stop())
+      g.start()
+      await g.recovered()
+      return g
+    }
+    const g2 = await restart()
+    const kept = await call<GuardStatus>(g2, 'deploy.guard', { model: 'm' })
+    expect(kept.suggestion).toEqual(fired.suggestion)
+    expect(kept.watching).toBeNull() // fired once for this deploy: not watched again
+    await call(g2, 'deploy.dismissSuggestion', { model: 'm' })
+    const audit = await call<AuditRow[]>(g2, 'audit.list', { model: 'm' })
+    expect(audit.map((a) => a.action)).toContain('guard.dismiss')
+    await g2.stop()
+    const g3 = await restart()
+    expect((await call<GuardStatus>(g3, 'deploy.guard', { model: 'm' })).suggestion).toBeNull()
   }, 30_000)
 })
 

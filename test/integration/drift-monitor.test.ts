@@ -1,6 +1,7 @@
 // Drift monitoring of a model's inference logs: a folder read incrementally (appends, partial last
 // lines, rotation, CSV and JSONL), cut into windows, compared with the production version's
 // reference data, stored — and, after a restart, the open window's rows read again, not lost.
+import Database from 'better-sqlite3'
 import { spawnSync } from 'node:child_process'
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -228,6 +229,50 @@ describe('drift monitor', () => {
     close(second.performance!.classification!.rocAuc!, scipyAuc(CUR, GT, 1000, 2000), 'window 2 AUC')
     expect(first.performance).toEqual(firstBefore) // complete before: kept as it was
     expect(first.performanceAt).not.toBeNull()
+  }, 60_000)
+
+  it('a second process reading the same folder (a CLI --read beside the console) counts no row twice', async () => {
+    const w = await world()
+    const lines = analysisLines(0, 2100)
+    writeFileSync(join(w.logs, 'serve.jsonl'), `${lines.slice(0, 1500).join('\n')}\n`)
+    expect((await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })).map((x) => x.rows)).toEqual([1000])
+    // The console holds rows 1000–1499 in its open window. Another process reads next.
+    appendFileSync(join(w.logs, 'serve.jsonl'), `${lines.slice(1500, 2100).join('\n')}\n`)
+    const other = makeCore(w.data, 'ops', { driftIntervalMs: 0 })
+    running.push(other)
+    expect((await call<DriftWindow[]>(other, 'drift.poll', { model: 'housing' })).map((x) => x.rows)).toEqual([1000])
+    // The console polls again: it drops its stale open window and continues from the other's positions.
+    expect(await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })).toEqual([])
+    expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(100)
+    const all = await call<DriftWindow[]>(w.g, 'drift.windows', { model: 'housing' })
+    expect(all.map((x) => x.rows)).toEqual([1000, 1000]) // rows 0–999 and 1000–1999, once each
+  }, 60_000)
+
+  it('refuses to read while another process holds the read lease, and takes an expired one', async () => {
+    const w = await world()
+    writeFileSync(join(w.logs, 'serve.jsonl'), `${analysisLines(0, 10).join('\n')}\n`)
+    const db = new Database(join(w.data, 'gantry.db'))
+    try {
+      db.prepare('UPDATE drift_monitors SET lease_owner = ?, lease_until = ? WHERE model = ?').run(
+        'other-host:4242:abcd',
+        Date.now() + 60_000,
+        'housing',
+      )
+      const busy = await w.g.api.call('drift.poll', { model: 'housing' })
+      expect(busy.ok ? 'read' : `${busy.error.code}: ${busy.error.message}`).toMatch(
+        /^drift\/busy: another Gantry process \(other-host:4242:abcd\) is reading housing's log folder/,
+      )
+      expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(0)
+      db.prepare('UPDATE drift_monitors SET lease_until = ? WHERE model = ?').run(Date.now() - 1, 'housing')
+      await call(w.g, 'drift.poll', { model: 'housing' }) // a crashed holder's lease expired
+      expect((await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })).openRows).toBe(10)
+      const lease = db.prepare('SELECT lease_owner FROM drift_monitors WHERE model = ?').get('housing') as {
+        lease_owner: string | null
+      }
+      expect(lease.lease_owner).toBeNull() // released after the read
+    } finally {
+      db.close()
+    }
   }, 60_000)
 
   it('refuses to compare against a reference dataset that changed since registration', async () => {

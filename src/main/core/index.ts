@@ -386,7 +386,11 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       endpoints.start()
       // Deployments a stopped Gantry left half-way are finished or reverted now, and logged.
       if (!recovered) {
-        recovered = deployer.recover().catch((err) => log(`gantry: recovering deployments failed: ${String(err)}`))
+        recovered = deployer
+          .recover()
+          .catch((err) => log(`gantry: recovering deployments failed: ${String(err)}`))
+          // Then the guard picks up the watches and suggestions a stopped Gantry left open.
+          .then(() => guard.resume())
       }
       if (!reconcileTimer && config.servingIntervalMs > 0) {
         let running = false

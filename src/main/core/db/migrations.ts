@@ -277,4 +277,16 @@ ALTER TABLE drift_windows ADD COLUMN performance_json TEXT;
 ALTER TABLE drift_windows ADD COLUMN performance_at INTEGER;
 `,
   },
+  {
+    id: 10,
+    name: 'drift monitor read lease',
+    sql: `
+-- One process reads a monitor's folder at a time (the console's timer, a CLI --read): a lease
+-- with an expiry, so a crashed reader does not block the next. rev counts committed positions:
+-- a process whose in-memory open window predates another's commit drops it and re-reads.
+ALTER TABLE drift_monitors ADD COLUMN lease_owner TEXT;
+ALTER TABLE drift_monitors ADD COLUMN lease_until INTEGER;
+ALTER TABLE drift_monitors ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ]

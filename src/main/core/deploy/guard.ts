@@ -3,7 +3,10 @@
 // error rate or p95 over the threshold, or the endpoint down / hung / not ready — that lasts the
 // rule's N minutes rolls the model back through the same state machine (or, "ask first", raises
 // a suggestion the model page shows with a one-click rollback). Each firing is audited, once per
-// deploy: a rollback is never itself rolled back by the guard.
+// deploy: a rollback is never itself rolled back by the guard. After a restart, watches whose
+// window is still open and unanswered "ask first" suggestions are rebuilt from the deployments
+// and the audit log (dismissals are audited too), so a console restarted inside a watch window
+// keeps watching.
 import type { Db } from '../db/database'
 import { GantryError } from '../errors'
 import { RollbackRule, type Deployment, type GuardStatus } from '../../../shared/deploy'
@@ -88,11 +91,74 @@ export function createGuard(o: {
       return s
     },
     dismiss(model: string): GuardStatus {
-      if (!suggestions.delete(model))
-        throw new GantryError('deploy/unknown-deployment', `no rollback suggestion for ${model}`)
+      const sug = suggestions.get(model)
+      if (!sug) throw new GantryError('deploy/unknown-deployment', `no rollback suggestion for ${model}`)
+      o.db.transaction(() =>
+        appendAudit(o.db, o.now(), {
+          actor: o.actor,
+          action: 'guard.dismiss',
+          model,
+          version: null,
+          before: { deployment: sug.deploymentId },
+          after: { reason: sug.reason },
+        }),
+      )()
+      suggestions.delete(model)
       const s = status(model)
       o.publish(s)
       return s
+    },
+    /**
+     * After a restart: for each model with an enabled rule whose last successful deployment is a
+     * deploy, a watch if its window is still open and the guard has not fired for it, or the
+     * "ask first" suggestion if it fired and nobody dismissed it or deployed since. The breach
+     * timer starts again (a breach must last the rule's minutes as seen by this process).
+     */
+    resume(): void {
+      const t = o.now()
+      const models = (o.db.prepare('SELECT model FROM deploy_rules').all() as { model: string }[]).map((r) => r.model)
+      for (const model of models) {
+        if (watches.has(model) || suggestions.has(model)) continue
+        const rule = ruleOf(model)
+        if (!rule?.enabled) continue
+        const last = o.db
+          .prepare(
+            `SELECT id, target_id, kind, finished_at FROM deployments
+              WHERE model = ? AND state = 'succeeded' AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1`,
+          )
+          .get(model) as { id: number; target_id: number; kind: string; finished_at: number } | undefined
+        if (!last || last.kind !== 'deploy') continue
+        const events = o.db
+          .prepare(
+            `SELECT action, at, after_json FROM audit_log
+              WHERE model = ? AND action IN ('guard.rollback', 'guard.ask', 'guard.dismiss')
+                AND json_extract(before_json, '$.deployment') = ? ORDER BY seq`,
+          )
+          .all(model, last.id) as { action: string; at: number; after_json: string }[]
+        if (events.length === 0) {
+          const until = last.finished_at + rule.watchMinutes * 60_000
+          if (until > t) {
+            watches.set(model, {
+              deploymentId: last.id,
+              targetId: last.target_id,
+              until,
+              breachSince: null,
+              lastBreach: null,
+              fired: false,
+            })
+            o.log(
+              `gantry: ${model}: still watching deploy #${last.id} after a restart (until ${new Date(until).toISOString()})`,
+            )
+          }
+        } else {
+          const lastEvent = events[events.length - 1]
+          if (lastEvent.action === 'guard.ask') {
+            const reason = (JSON.parse(lastEvent.after_json) as { reason?: string }).reason ?? 'the rule fired'
+            suggestions.set(model, { deploymentId: last.id, at: lastEvent.at, reason })
+          }
+        }
+        o.publish(status(model))
+      }
     },
     /** A deployment ended: a successful deploy starts a watch; anything else ends one. */
     onDeployment(d: Deployment): void {

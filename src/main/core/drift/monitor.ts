@@ -8,6 +8,8 @@
 // registry first), and the result is stored and announced. Memory: one window's columns at a time.
 import Papa from 'papaparse'
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Db } from '../db/database'
 import { GantryError, errorMessage } from '../errors'
@@ -28,6 +30,8 @@ import { metricsOf, readTruth, truthFiles, truthKey, truthNumber } from './perfo
 import { profileOf, storeProfile, storedProfile, tableOfProfile } from './profile'
 
 const READ_CAP = 8 << 20 // per file per poll: a huge backlog is worked through over several polls
+/** How long a read lease lasts without a commit renewing it (a crashed reader blocks no longer). */
+const LEASE_MS = 10 * 60_000
 
 interface FileState {
   ino: number
@@ -81,8 +85,12 @@ export function createDriftMonitor(o: {
   const references = new Map<string, { key: string; table: Table; types: Record<string, ColumnType> }>()
 
   const row = (model: string) =>
-    o.db.prepare('SELECT config_json, state_json FROM drift_monitors WHERE model = ?').get(model) as
-      { config_json: string; state_json: string } | undefined
+    o.db.prepare('SELECT config_json, state_json, rev FROM drift_monitors WHERE model = ?').get(model) as
+      { config_json: string; state_json: string; rev: number } | undefined
+  // This process's identity for the read lease, and the revision of each model's positions as
+  // this process last committed or loaded them.
+  const me = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  const seenRev = new Map<string, number>()
 
   function configOf(model: string): DriftMonitorConfig | null {
     const r = row(model)
@@ -204,19 +212,59 @@ export function createDriftMonitor(o: {
     return stored
   }
 
-  /** Reads what is new in the folder; closes every window that completed. Returns them. */
+  /** Reads what is new in the folder; closes every window that completed. Returns them. One
+   *  process at a time per model (a lease in the database). */
   async function poll(model: string): Promise<DriftWindow[]> {
+    const t = o.now()
+    const got = o.db
+      .prepare(
+        `UPDATE drift_monitors SET lease_owner = ?, lease_until = ?
+          WHERE model = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)`,
+      )
+      .run(me, t + LEASE_MS, model, me, t)
+    if (got.changes === 0) {
+      const holder = o.db.prepare('SELECT lease_owner FROM drift_monitors WHERE model = ?').get(model) as
+        { lease_owner: string | null } | undefined
+      if (!holder) throw new GantryError('drift/invalid-data', `${model} has no drift monitor`)
+      throw new GantryError(
+        'drift/busy',
+        `another Gantry process (${holder.lease_owner}) is reading ${model}'s log folder now; try again when it is done`,
+      )
+    }
+    try {
+      return await pollLeased(model)
+    } finally {
+      o.db
+        .prepare('UPDATE drift_monitors SET lease_owner = NULL, lease_until = NULL WHERE model = ? AND lease_owner = ?')
+        .run(model, me)
+    }
+  }
+
+  async function pollLeased(model: string): Promise<DriftWindow[]> {
     const r = row(model)
     if (!r) throw new GantryError('drift/invalid-data', `${model} has no drift monitor`)
     const cfg = DriftMonitorConfig.parse(JSON.parse(r.config_json))
+    if (live.has(model) && seenRev.get(model) !== r.rev) {
+      // Another process committed positions since this one last did: the rows of this process's
+      // open window may be in its closed windows now. Drop them and continue from its positions.
+      live.delete(model)
+      open.delete(model)
+      o.log(
+        `gantry: drift monitor for ${model}: another process read the folder meanwhile; continuing from its positions`,
+      )
+    }
+    if (!live.has(model)) seenRev.set(model, r.rev)
     const state = live.get(model) ?? (JSON.parse(r.state_json) as State)
     state.files ??= {}
     state.problems = []
     live.set(model, state)
     const commit = (): void => {
       o.db
-        .prepare('UPDATE drift_monitors SET state_json = ?, updated_at = ? WHERE model = ?')
-        .run(JSON.stringify(state), o.now(), model)
+        .prepare(
+          'UPDATE drift_monitors SET state_json = ?, updated_at = ?, rev = rev + 1, lease_until = ? WHERE model = ?',
+        )
+        .run(JSON.stringify(state), o.now(), o.now() + LEASE_MS, model)
+      seenRev.set(model, (seenRev.get(model) ?? 0) + 1)
     }
     const closed: DriftWindow[] = []
     let names: string[]
@@ -448,12 +496,13 @@ export function createDriftMonitor(o: {
         o.db
           .prepare(
             `INSERT INTO drift_monitors (model, config_json, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT(model) DO UPDATE SET config_json = excluded.config_json, state_json = '{}', updated_at = excluded.updated_at`,
+             ON CONFLICT(model) DO UPDATE SET config_json = excluded.config_json, state_json = '{}', rev = rev + 1, updated_at = excluded.updated_at`,
           )
           .run(model, JSON.stringify(config), o.now())
       } else o.db.prepare('DELETE FROM drift_monitors WHERE model = ?').run(model)
       open.delete(model)
       live.delete(model)
+      seenRev.delete(model)
       references.delete(model)
       truthSeen.delete(model)
       return this.status(model)
