@@ -29,6 +29,7 @@ import {
   DriftMonitorConfig,
   DriftReport,
   DriftWindow,
+  DriftCrossing,
   GroundTruth,
   MonitorStatus,
 } from './drift'
@@ -501,6 +502,8 @@ export const events = {
   'deploy.progress': Deployment,
   /** A drift window closed (its report and verdict). */
   'drift.window': DriftWindow,
+  /** A window's verdict differs from the one before it: drift began, or ended. */
+  'drift.crossed': DriftCrossing,
   /** The automatic-rollback guard of a model changed (watching, breaching, fired, suggesting). */
   'deploy.guard': GuardStatus,
   /** A model changed (any registry write); name '*' when another process wrote to the database. */

@@ -148,6 +148,20 @@ export const DriftWindow = z.object({
 })
 export type DriftWindow = z.infer<typeof DriftWindow>
 
+/** A window whose dataset verdict differs from the window before it: drift began (or, with
+ *  drifted false, ended). What the alerts area routes; every window is also a drift.window. */
+export const DriftCrossing = z.object({
+  model: z.string(),
+  windowId: z.number().int(),
+  drifted: z.boolean(),
+  /** The previous window's verdict; null for a model's first window. */
+  previous: z.boolean().nullable(),
+  share: z.number(),
+  threshold: z.number(),
+  at: z.number(),
+})
+export type DriftCrossing = z.infer<typeof DriftCrossing>
+
 export const MonitorStatus = z.object({
   model: z.string(),
   config: DriftMonitorConfig.nullable(),

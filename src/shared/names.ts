@@ -61,6 +61,7 @@ export const EVENT_NAMES = [
   'deploy.progress',
   'deploy.guard',
   'drift.window',
+  'drift.crossed',
 ] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Gantry } from '../../src/main/core'
 import { windowStart } from '../../src/main/core/drift/monitor'
-import type { DriftWindow, MonitorStatus } from '../../src/shared/drift'
+import type { DriftCrossing, DriftWindow, MonitorStatus } from '../../src/shared/drift'
 import { call, makeCore } from '../helpers/deploy-env'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
@@ -79,6 +79,8 @@ describe('drift monitor', () => {
     const w = await world()
     const events: DriftWindow[] = []
     w.g.events.on('drift.window', (x) => events.push(x))
+    const crossings: DriftCrossing[] = []
+    w.g.events.on('drift.crossed', (c) => crossings.push(c))
     const lines = analysisLines(0, 2600)
     writeFileSync(join(w.logs, 'serve-1.jsonl'), `${lines.slice(0, 1500).join('\n')}\n`)
     const first = await call<DriftWindow[]>(w.g, 'drift.poll', { model: 'housing' })
@@ -102,6 +104,18 @@ describe('drift monitor', () => {
     expect(col('y_pred_proba').role).toBe('prediction')
     expect(first[0].version).toBe(1)
     expect(events.map((e) => e.id)).toEqual([first[0].id, second[0].id])
+    // Drift began with the first window; the second, drifted too, is no crossing.
+    expect(crossings).toEqual([
+      {
+        model: 'housing',
+        windowId: first[0].id,
+        drifted: true,
+        previous: null,
+        share: first[0].share,
+        threshold: 0.5,
+        at: first[0].at,
+      },
+    ])
     const stored = await call<DriftWindow[]>(w.g, 'drift.windows', { model: 'housing' })
     expect(stored.map((x) => x.id)).toEqual([second[0].id, first[0].id])
   }, 30_000)

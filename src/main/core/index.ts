@@ -257,6 +257,9 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       events.emit('drift.window', w)
       guard.onDriftWindow(w)
     },
+    crossed: (c) => {
+      if (!stopped) events.emit('drift.crossed', c)
+    },
     log,
   })
   let driftTimer: ReturnType<typeof setInterval> | null = null

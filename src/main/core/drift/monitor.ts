@@ -15,6 +15,7 @@ import type { Db } from '../db/database'
 import { GantryError, errorMessage } from '../errors'
 import {
   DriftMonitorConfig,
+  type DriftCrossing,
   type DriftReport,
   type DriftWindow,
   type MonitorPerformance,
@@ -73,6 +74,8 @@ export function createDriftMonitor(o: {
   registry: Registry
   now: () => number
   publish(w: DriftWindow): void
+  /** A window whose verdict differs from the previous window's. */
+  crossed?(c: DriftCrossing): void
   log(line: string): void
 }) {
   const open = new Map<
@@ -183,6 +186,9 @@ export function createDriftMonitor(o: {
     const insertPred = o.db.prepare(
       'INSERT OR REPLACE INTO drift_window_predictions (window_id, row_key, prediction, score) VALUES (?, ?, ?, ?)',
     )
+    const prev = o.db
+      .prepare('SELECT drifted FROM drift_windows WHERE model = ? ORDER BY id DESC LIMIT 1')
+      .get(model) as { drifted: number } | undefined
     const id = o.db.transaction(() => {
       const wid = Number(
         o.db
@@ -209,6 +215,18 @@ export function createDriftMonitor(o: {
       o.db.prepare('SELECT * FROM drift_windows WHERE id = ?').get(id) as Parameters<typeof toWindow>[0],
     )
     o.publish(stored)
+    const previous = prev ? prev.drifted === 1 : null
+    if (previous === null ? stored.drifted : previous !== stored.drifted) {
+      o.crossed?.({
+        model,
+        windowId: stored.id,
+        drifted: stored.drifted,
+        previous,
+        share: stored.share,
+        threshold: stored.report.dataset.threshold,
+        at: stored.at,
+      })
+    }
     return stored
   }
 
