@@ -2,6 +2,7 @@
 // "0x00000000000001FF"), and the placeholders it prints instead of a value ("[N/A]", "N/A",
 // "[Not Supported]", "[Unknown Error]", "Requested functionality has been deprecated"), which
 // become null with the reason kept — never 0 (notes/gpu.md §4).
+import { decimalNumber } from '../../util/number'
 
 export interface Read<T> {
   value: T | null
@@ -72,8 +73,15 @@ function cached<T>(cache: Map<string, Read<T>>, raw: unknown, read: (raw: unknow
 export class FieldReader {
   readonly unavailable: Record<string, string> = {}
   num(field: string, raw: unknown): number | null {
-    // Fast path without an intermediate object: the stream's nounits values are bare numbers.
-    if (typeof raw === 'string' && PLAIN_NUMBER.test(raw)) return Number(raw)
+    // Fast path without a regex or an intermediate object: the stream's nounits values are bare
+    // decimals ("99", "696.70"); anything else (placeholders, units, hex) takes the full reading.
+    if (typeof raw === 'string' && raw.length > 0) {
+      const c = raw.charCodeAt(0)
+      if ((c >= 48 && c <= 57) || c === 45) {
+        const v = decimalNumber(raw)
+        if (Number.isFinite(v)) return v
+      }
+    }
     return this.note(field, cached(numberCache, raw, readNumber))
   }
   text(field: string, raw: unknown): string | null {
