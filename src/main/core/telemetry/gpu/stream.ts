@@ -59,7 +59,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
   let child: ChildProcess | null = null
   let plan: FieldPlan | null = null
   let timer: ReturnType<typeof setTimeout> | null = null
-  let watchdog: ReturnType<typeof setInterval> | null = null
+  let watchdog: ReturnType<typeof setTimeout> | null = null
   let backoff = 2000
   let spawned = 0
   let lastValidAt = 0
@@ -141,6 +141,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     sawSample = false
     lastValidAt = now()
     pending = []
+    scheduleCheck(startupMs + 1)
     let tail = ''
     const keep = (t: string): void => {
       tail = (tail + t).slice(-2000)
@@ -225,6 +226,21 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     )
   }
 
+  /** The watchdog runs when something can next be due — not on a fixed interval, so a healthy
+   *  stream costs no wake-ups beyond its own lines (one every stallMs at most). */
+  function scheduleCheck(ms: number): void {
+    if (stopped) return
+    if (watchdog) clearTimeout(watchdog)
+    watchdog = setTimeout(
+      () => {
+        watchdog = null
+        checkStall()
+      },
+      Math.max(10, Math.ceil(ms)),
+    )
+    watchdog.unref?.()
+  }
+
   function checkStall(): void {
     if (stopped || !child) return
     if (killedByUs) {
@@ -237,11 +253,14 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
           `nvidia-smi (pid ${child.pid}) hung in the driver and cannot be killed; not starting another`,
         )
       }
+      if (!reportedUnkillable) scheduleCheck(Math.min(10_001, killedAt + 10_001 - now()))
       return
     }
     const silent = now() - lastValidAt
     const limit = sawSample ? stallMs : startupMs
-    if (silent <= limit) return
+    // Not silent long enough yet: look again when it could be (never later than one limit from now,
+    // whatever the clock did).
+    if (silent <= limit) return scheduleCheck(Math.min(limit + 1, limit - silent + 1))
     const garbage = lastGarbage ? `; its output is unreadable ("${lastGarbage}")` : ''
     setState(
       'not-responding',
@@ -250,6 +269,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     killedByUs = true
     killedAt = now()
     child.kill('SIGKILL')
+    scheduleCheck(10_001)
   }
 
   return {
@@ -258,15 +278,13 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
       stopped = false
       generation++
       setState('starting', null)
-      watchdog = setInterval(checkStall, Math.min(1000, Math.max(50, stallMs / 4)))
-      watchdog.unref?.()
       discover()
     },
     async stop() {
       stopped = true
       generation++
       if (timer) clearTimeout(timer)
-      if (watchdog) clearInterval(watchdog)
+      if (watchdog) clearTimeout(watchdog)
       timer = null
       watchdog = null
       pending = []
