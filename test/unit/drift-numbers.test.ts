@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { sortFloat64 } from '../../src/main/core/drift/stats'
 import { decimalNumber } from '../../src/main/core/drift/table'
+import { decimalAt } from '../../src/main/core/util/number'
 
 let seed = 12345
 const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647
@@ -18,7 +19,23 @@ describe('decimalNumber', () => {
       if (rnd() < 0.4) s = `-${s}`
       const got = decimalNumber(s)
       if (!Object.is(got, Number(s))) expect(got, s).toBe(Number(s))
+      // in place, inside a longer string: Number()'s value, or NaN where it leaves the fast form
+      const at = decimalAt(`x, ${s}, y`, 3, 3 + s.length)
+      if (!Number.isNaN(at) && !Object.is(at, Number(s))) expect(at, s).toBe(Number(s))
     }
+  })
+
+  it("decimalAt parses nvidia-smi's plain values in place and leaves anything else to the full reading", () => {
+    const line = '99, 696.70, -12.5, 0, 81559, [N/A], 0x0000000000000004, 1e5, , -'
+    const cells = line.split(', ')
+    let at = 0
+    const got = cells.map((c) => {
+      const v = decimalAt(line, at, at + c.length)
+      at += c.length + 2
+      return v
+    })
+    expect(got.slice(0, 5)).toEqual([99, 696.7, -12.5, 0, 81559])
+    expect(got.slice(5).every(Number.isNaN)).toBe(true)
   })
 
   it('equals Number() on the edge forms', () => {

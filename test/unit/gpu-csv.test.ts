@@ -6,7 +6,9 @@ import {
   cellsFromLine,
   gpuFromCells,
   gpuFromRow,
+  gpuFromSpans,
   indexColumns,
+  spansOf,
   rowFromLine,
   rowsFromCsvText,
 } from '../../src/main/core/telemetry/gpu/csv'
@@ -112,8 +114,12 @@ describe('recorded --query-gpu CSV', () => {
         const byCells = gpuFromCells(cellsFromLine(line, plan.logical.length), cols, i)
         expect(byCells).toEqual(gpuFromRow(rowFromLine(line, plan.logical), i))
         expect(Gpu.parse(byCells)).toEqual(byCells)
+        // and the stream's in-place path gives the same object
+        expect(gpuFromSpans(spansOf(line, plan.logical.length)!, cols, i)).toEqual(byCells)
       })
     }
+    expect(spansOf('0, GPU-1', 3)).toBeNull()
+    expect(spansOf('0, GPU-1, a, b', 3)).toBeNull()
     // The tolerant split still applies when a line is separated by bare commas.
     expect(cellsFromLine('0,GPU-1,Tesla T4', 3)).toEqual(['0', 'GPU-1', 'Tesla T4'])
     expect(() => cellsFromLine('0, GPU-1', 3)).toThrow(/expected 3 columns, got 2/)

@@ -36,3 +36,33 @@ export function decimalNumber(s: string): number {
   const v = frac ? m / POW10[frac] : m
   return neg ? -v : v
 }
+
+/**
+ * The plain decimal in s[start, end) — digits with at most one point and a leading minus, at most
+ * 15 significant digits and 22 decimals — parsed where it stands (no substring), exactly as
+ * Number() would; NaN for anything else (the caller then reads the cut-out text its full way).
+ */
+export function decimalAt(s: string, start: number, end: number): number {
+  if (start >= end) return NaN
+  let i = start
+  const neg = s.charCodeAt(i) === 45
+  if (neg) i++
+  let m = 0
+  let digits = 0
+  let frac = 0
+  let dot = false
+  let any = false
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48)
+      any = true
+      if (m !== 0 || dot) digits++
+      if (dot) frac++
+    } else if (c === 46 && !dot) dot = true
+    else return NaN
+  }
+  if (!any || digits > 15 || frac > 22) return NaN
+  const v = frac ? m / POW10[frac] : m
+  return neg ? -v : v
+}

@@ -4,6 +4,7 @@
 // nvidia-smi's CSV is not RFC 4180 (no quoting; ", " separates), so it is split by hand and the
 // column count is checked: a row of the wrong width is garbage, not a shifted reading.
 import type { Gpu } from '../../../../shared/gpu'
+import { decimalAt } from '../../util/number'
 import { FieldReader } from './values'
 import { LOGICAL_FIELDS, clockReasonsFromMask, type LogicalField } from './fields'
 
@@ -78,9 +79,65 @@ export function gpuFromCells(cells: readonly string[], columns: ColumnIndex, pos
   }, position)
 }
 
-function gpuFrom(get: (f: LogicalField) => string | undefined, position: number): Gpu {
+/** One stream line as cell boundaries: no substring is made for a number that parses in place. */
+export interface LineSpans {
+  line: string
+  /** [start, end) of cell i at 2i, 2i + 1, surrounding spaces excluded. */
+  at: Int32Array
+}
+
+/** The cells of one noheader line split on nvidia-smi's ", " without copying them; null when the
+ *  width is not `width` (the caller falls back to cellsFromLine, which names the problem). */
+export function spansOf(line: string, width: number): LineSpans | null {
+  const at = new Int32Array(width * 2)
+  let start = 0
+  for (let i = 0; i < width; i++) {
+    const sep = line.indexOf(', ', start)
+    const last = i === width - 1
+    if (last ? sep >= 0 : sep < 0) return null
+    let s = start
+    let e = last ? line.length : sep
+    while (s < e && line.charCodeAt(s) <= 32) s++
+    while (e > s && line.charCodeAt(e - 1) <= 32) e--
+    at[2 * i] = s
+    at[2 * i + 1] = e
+    start = sep + 2
+  }
+  return { line, at }
+}
+
+/** The stream's fast path: a line's spans read through the plan's column index; plain decimals
+ *  are parsed where they stand, everything else is cut out and read as gpuFromCells would. */
+export function gpuFromSpans(spans: LineSpans, columns: ColumnIndex, position = 0): Gpu {
+  const { line, at } = spans
+  return gpuFrom(
+    (f) => {
+      const i = columns.get(f)
+      return i === undefined ? undefined : line.slice(at[2 * i], at[2 * i + 1])
+    },
+    position,
+    (f) => {
+      const i = columns.get(f)
+      if (i === undefined) return undefined
+      const v = decimalAt(line, at[2 * i], at[2 * i + 1])
+      return Number.isNaN(v) ? undefined : v
+    },
+  )
+}
+
+function gpuFrom(
+  get: (f: LogicalField) => string | undefined,
+  position: number,
+  fastNum?: (f: LogicalField) => number | undefined,
+): Gpu {
   const r = new FieldReader()
-  const num = (f: LogicalField): number | null => r.num(f, get(f))
+  const num = (f: LogicalField): number | null => {
+    if (fastNum) {
+      const v = fastNum(f)
+      if (v !== undefined) return v
+    }
+    return r.num(f, get(f))
+  }
   const flag = (f: LogicalField): boolean | null => r.flag(f, get(f))
   const text = (f: LogicalField): string | null => r.text(f, get(f))
   const mask = num('clock_reasons.active')

@@ -5,7 +5,7 @@
 // only after it has exited, so processes never pile up.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import type { Gpu } from '../../../../shared/gpu'
-import { cellsFromLine, gpuFromCells, indexColumns, type ColumnIndex } from './csv'
+import { cellsFromLine, gpuFromSpans, indexColumns, spansOf, type ColumnIndex, type LineSpans } from './csv'
 import { parseHelpQueryGpu, planFields, type FieldPlan } from './fields'
 
 export type StreamState = 'starting' | 'ok' | 'no-driver' | 'not-responding' | 'error' | 'off'
@@ -65,7 +65,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
   let lastValidAt = 0
   let sawSample = false
   let lastGarbage: string | null = null
-  let pending: string[][] = []
+  let pending: LineSpans[] = []
   let killedByUs = false
   let killedAt = 0
   let reportedUnkillable = false
@@ -192,20 +192,34 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
 
   function onLine(line: string, cols: ColumnIndex, width: number, keep: (t: string) => void): void {
     if (line.trim() === '') return
-    let cells: string[]
-    try {
-      cells = cellsFromLine(line, width)
-    } catch {
-      lastGarbage = line.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)
-      keep(`${line}\n`)
-      return
+    let spans = spansOf(line, width)
+    if (!spans) {
+      // Not ", "-separated as nvidia-smi writes: the tolerant split, or garbage.
+      let cells: string[] | null
+      try {
+        cells = cellsFromLine(line, width)
+      } catch {
+        cells = null
+      }
+      spans = cells ? spansOf(cells.join(', '), width) : null
+      if (!spans) {
+        lastGarbage = line.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)
+        keep(`${line}\n`)
+        return
+      }
     }
     tickCols = cols
-    const ts = cols.get('timestamp') as number
+    const ts = 2 * (cols.get('timestamp') as number)
     const first = pending[0]
-    if (first && first[ts] !== cells[ts]) flush() // an incomplete tick: show what came
-    pending.push(cells)
-    const count = Number(cells[cols.get('count') as number])
+    if (
+      first &&
+      first.line.slice(first.at[ts], first.at[ts + 1]) !== spans.line.slice(spans.at[ts], spans.at[ts + 1])
+    ) {
+      flush() // an incomplete tick: show what came
+    }
+    pending.push(spans)
+    const c = 2 * (cols.get('count') as number)
+    const count = Number(spans.line.slice(spans.at[c], spans.at[c + 1]))
     if (Number.isFinite(count) && pending.length >= count) flush()
   }
 
@@ -221,7 +235,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     backoff = 2000
     setState('ok', null)
     o.onSample(
-      lines.map((cells, i) => gpuFromCells(cells, cols, i)),
+      lines.map((spans, i) => gpuFromSpans(spans, cols, i)),
       at,
     )
   }
