@@ -12,29 +12,8 @@ const POW10 = [
  * path). Anything else (exponents, longer numbers, stray characters) goes to Number().
  */
 export function decimalNumber(s: string): number {
-  const n = s.length
-  let i = 0
-  let c = s.charCodeAt(0)
-  const neg = c === 45
-  if (neg || c === 43) i = 1
-  let m = 0
-  let digits = 0
-  let frac = 0
-  let dot = false
-  let any = false
-  for (; i < n; i++) {
-    c = s.charCodeAt(i)
-    if (c >= 48 && c <= 57) {
-      m = m * 10 + (c - 48)
-      any = true
-      if (m !== 0 || dot) digits++
-      if (dot) frac++
-    } else if (c === 46 && !dot) dot = true
-    else return Number(s)
-  }
-  if (!any || digits > 15 || frac > 22) return Number(s)
-  const v = frac ? m / POW10[frac] : m
-  return neg ? -v : v
+  const v = decimalAt(s, 0, s.length)
+  return Number.isNaN(v) ? Number(s) : v
 }
 
 /**

@@ -2,7 +2,7 @@
 // "0x00000000000001FF"), and the placeholders it prints instead of a value ("[N/A]", "N/A",
 // "[Not Supported]", "[Unknown Error]", "Requested functionality has been deprecated"), which
 // become null with the reason kept — never 0 (notes/gpu.md §4).
-import { decimalNumber } from '../../util/number'
+import { decimalAt } from '../../util/number'
 
 export interface Read<T> {
   value: T | null
@@ -75,12 +75,9 @@ export class FieldReader {
   num(field: string, raw: unknown): number | null {
     // Fast path without a regex or an intermediate object: the stream's nounits values are bare
     // decimals ("99", "696.70"); anything else (placeholders, units, hex) takes the full reading.
-    if (typeof raw === 'string' && raw.length > 0) {
-      const c = raw.charCodeAt(0)
-      if ((c >= 48 && c <= 57) || c === 45) {
-        const v = decimalNumber(raw)
-        if (Number.isFinite(v)) return v
-      }
+    if (typeof raw === 'string') {
+      const v = decimalAt(raw, 0, raw.length)
+      if (!Number.isNaN(v)) return v
     }
     return this.note(field, cached(numberCache, raw, readNumber))
   }
