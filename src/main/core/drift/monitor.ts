@@ -167,10 +167,29 @@ export function createDriftMonitor(o: {
     }
   }
 
-  async function closeWindow(model: string, cfg: DriftMonitorConfig, end: number | null): Promise<DriftWindow | null> {
+  /** Read positions committed with the window that ends at them (one transaction: a crash can
+   *  never leave a stored window whose rows would be read again). */
+  function saveState(model: string, stateJson: string): void {
+    o.db
+      .prepare(
+        'UPDATE drift_monitors SET state_json = ?, updated_at = ?, rev = rev + 1, lease_until = ? WHERE model = ?',
+      )
+      .run(stateJson, o.now(), o.now() + LEASE_MS, model)
+    seenRev.set(model, (seenRev.get(model) ?? 0) + 1)
+  }
+
+  async function closeWindow(
+    model: string,
+    cfg: DriftMonitorConfig,
+    end: number | null,
+    positions: () => string,
+  ): Promise<DriftWindow | null> {
     const w = open.get(model)
     open.delete(model)
-    if (!w || w.builder.rows === 0) return null
+    if (!w || w.builder.rows === 0) {
+      saveState(model, positions())
+      return null
+    }
     const { version, table, types } = await reference(model)
     const report = compareTables(table, w.builder.table(), {
       referenceTypes: types,
@@ -209,6 +228,7 @@ export function createDriftMonitor(o: {
           ).lastInsertRowid,
       )
       for (const [key, p, sc] of w.preds) insertPred.run(wid, key, p, sc)
+      saveState(model, positions())
       return wid
     })()
     const stored = toWindow(
@@ -244,6 +264,22 @@ export function createDriftMonitor(o: {
       const holder = o.db.prepare('SELECT lease_owner FROM drift_monitors WHERE model = ?').get(model) as
         { lease_owner: string | null } | undefined
       if (!holder) throw new GantryError('drift/invalid-data', `${model} has no drift monitor`)
+      // A holder on this host whose process is gone (killed, crashed) holds nothing: taken over.
+      const [host, pid] = (holder.lease_owner ?? '').split(':')
+      const taken =
+        host === hostname() &&
+        !alive(Number(pid)) &&
+        o.db
+          .prepare('UPDATE drift_monitors SET lease_owner = ?, lease_until = ? WHERE model = ? AND lease_owner = ?')
+          .run(me, t + LEASE_MS, model, holder.lease_owner).changes === 1
+      if (taken) {
+        o.log(`gantry: drift monitor for ${model}: took over the read lease of ${holder.lease_owner} (no such process)`)
+        try {
+          return await pollLeased(model)
+        } finally {
+          release(model)
+        }
+      }
       throw new GantryError(
         'drift/busy',
         `another Gantry process (${holder.lease_owner}) is reading ${model}'s log folder now; try again when it is done`,
@@ -252,9 +288,23 @@ export function createDriftMonitor(o: {
     try {
       return await pollLeased(model)
     } finally {
-      o.db
-        .prepare('UPDATE drift_monitors SET lease_owner = NULL, lease_until = NULL WHERE model = ? AND lease_owner = ?')
-        .run(model, me)
+      release(model)
+    }
+  }
+
+  function release(model: string): void {
+    o.db
+      .prepare('UPDATE drift_monitors SET lease_owner = NULL, lease_until = NULL WHERE model = ? AND lease_owner = ?')
+      .run(model, me)
+  }
+
+  function alive(pid: number): boolean {
+    if (!Number.isInteger(pid) || pid <= 0) return false
+    try {
+      process.kill(pid, 0)
+      return true
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM' // exists, another user's
     }
   }
 
@@ -276,14 +326,7 @@ export function createDriftMonitor(o: {
     state.files ??= {}
     state.problems = []
     live.set(model, state)
-    const commit = (): void => {
-      o.db
-        .prepare(
-          'UPDATE drift_monitors SET state_json = ?, updated_at = ?, rev = rev + 1, lease_until = ? WHERE model = ?',
-        )
-        .run(JSON.stringify(state), o.now(), o.now() + LEASE_MS, model)
-      seenRev.set(model, (seenRev.get(model) ?? 0) + 1)
-    }
+    const positions = (): string => JSON.stringify(state)
     const closed: DriftWindow[] = []
     let names: string[]
     try {
@@ -293,17 +336,17 @@ export function createDriftMonitor(o: {
     } catch (err) {
       throw new GantryError('drift/invalid-data', `cannot read the log folder ${cfg.folder}: ${errorMessage(err)}`)
     }
-    let commitAfter = false
-    const take = async (rec: Record<string, unknown>): Promise<void> => {
+    /** One row into the open window. `taken` moves the read position past the row: called before
+     *  a row window that this row completes is closed, so that window's positions include it. */
+    const take = async (rec: Record<string, unknown>, taken: () => void): Promise<void> => {
       let w = open.get(model)
       const t =
         cfg.windowBy === 'rows' ? null : (parseTime(cfg.timestampColumn ? rec[cfg.timestampColumn] : null) ?? o.now())
       const start = cfg.windowBy === 'rows' || t === null ? null : windowStart(t, cfg.windowBy)
       if (w && cfg.windowBy !== 'rows' && start !== null && w.start !== null && start !== w.start) {
         // The row that opens the next window is not in the closed one: commit the position before it.
-        const done = await closeWindow(model, cfg, w.start + WINDOW_MS[cfg.windowBy])
+        const done = await closeWindow(model, cfg, w.start + WINDOW_MS[cfg.windowBy], positions)
         if (done) closed.push(done)
-        commit()
         w = undefined
       }
       if (!w) {
@@ -323,9 +366,9 @@ export function createDriftMonitor(o: {
         }
       }
       if (cfg.windowBy === 'rows' && w.builder.rows >= cfg.windowRows) {
-        const done = await closeWindow(model, cfg, null)
+        taken()
+        const done = await closeWindow(model, cfg, null, positions)
         if (done) closed.push(done)
-        commitAfter = true
       }
     }
     for (const name of names) {
@@ -346,12 +389,9 @@ export function createDriftMonitor(o: {
         try {
           for await (const batch of parquetRowBatches(path, pf.offset)) {
             for (const rec of batch) {
-              await take(rec)
-              pf.offset++
-              if (commitAfter) {
-                commit()
-                commitAfter = false
-              }
+              const next = pf.offset + 1
+              await take(rec, () => (pf.offset = next))
+              pf.offset = next
             }
           }
         } catch (err) {
@@ -407,12 +447,9 @@ export function createDriftMonitor(o: {
           f.offset = after
           continue
         }
-        await take(rec)
+        const file = f
+        await take(rec, () => (file.offset = after))
         f.offset = after
-        if (commitAfter) {
-          commit()
-          commitAfter = false
-        }
       }
     }
     if (cfg.performance && cfg.idColumn) {
