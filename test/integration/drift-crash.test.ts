@@ -5,10 +5,11 @@
 // one transaction, so no window is lost and none is counted twice.
 import Database from 'better-sqlite3'
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { call, makeCore } from '../helpers/deploy-env'
+import { analysisLines, productionHousing } from '../helpers/drift-env'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 afterAll(cleanupTmp)
@@ -48,15 +49,7 @@ describe('drift monitoring under SIGKILL', () => {
     const logs = join(tmpDir(), 'logs')
     mkdirSync(logs)
     const g = makeCore(dataDir, 'ops', { driftIntervalMs: 0 })
-    const art = join(tmpDir(), 'model.pkl')
-    writeFileSync(art, 'rf')
-    await call(g, 'registry.register', {
-      model: 'housing',
-      artifact: art,
-      datasets: [{ role: 'reference', path: join(FIX, 'california_housing_reference.csv') }],
-    })
-    await call(g, 'registry.transition', { name: 'housing', version: 1, stage: 'staging' })
-    await call(g, 'registry.transition', { name: 'housing', version: 1, stage: 'production' })
+    await productionHousing(g)
     await call(g, 'drift.setMonitor', {
       model: 'housing',
       config: {
@@ -72,12 +65,7 @@ describe('drift monitoring under SIGKILL', () => {
       },
     })
     await g.stop()
-    const [head, ...rows] = readFileSync(join(FIX, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
-    const names = head.split(',')
-    const lines = rows.slice(0, ROWS).map((r) => {
-      const v = r.split(',')
-      return JSON.stringify(Object.fromEntries(names.map((n, i) => [n, n === 'timestamp' ? v[i] : Number(v[i])])))
-    })
+    const lines = analysisLines(0, ROWS)
     // Half the log first, the rest appended between kills, as a live server would write it.
     writeFileSync(join(logs, 'serve.jsonl'), `${lines.slice(0, ROWS / 2).join('\n')}\n`)
     let kills = 0

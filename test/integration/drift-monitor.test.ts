@@ -10,6 +10,7 @@ import type { Gantry } from '../../src/main/core'
 import { windowStart } from '../../src/main/core/drift/monitor'
 import type { DriftCrossing, DriftWindow, MonitorStatus } from '../../src/shared/drift'
 import { call, makeCore } from '../helpers/deploy-env'
+import { analysisLines, productionHousing } from '../helpers/drift-env'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
 const FIX = join(__dirname, '..', 'fixtures', 'drift')
@@ -42,31 +43,13 @@ afterEach(async () => {
   cleanupTmp()
 })
 
-/** The analysis rows as inference-log JSON lines (numbers as numbers, as a logger writes them). */
-function analysisLines(from: number, to: number): string[] {
-  const [head, ...rows] = readFileSync(join(FIX, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
-  const names = head.split(',')
-  return rows.slice(from, to).map((r) => {
-    const v = r.split(',')
-    return JSON.stringify(Object.fromEntries(names.map((n, i) => [n, n === 'timestamp' ? v[i] : Number(v[i])])))
-  })
-}
-
 async function world() {
   const data = tmpDir()
   const logs = join(tmpDir(), 'logs')
   mkdirSync(logs)
   const g = makeCore(data, 'ops', { driftIntervalMs: 0 })
   running.push(g)
-  const art = join(tmpDir(), 'model.pkl')
-  writeFileSync(art, 'rf')
-  await call(g, 'registry.register', {
-    model: 'housing',
-    artifact: art,
-    datasets: [{ role: 'reference', path: join(FIX, 'california_housing_reference.csv') }],
-  })
-  await call(g, 'registry.transition', { name: 'housing', version: 1, stage: 'staging' })
-  await call(g, 'registry.transition', { name: 'housing', version: 1, stage: 'production' })
+  await productionHousing(g)
   await call(g, 'drift.setMonitor', {
     model: 'housing',
     config: { folder: logs, windowRows: 1000, idColumn: 'id', predictionColumns: ['y_pred_proba'] },
