@@ -4,11 +4,10 @@ import { describe, expect, it } from 'vitest'
 import { Gpu } from '../../src/shared/gpu'
 import {
   cellsFromLine,
+  createLineReader,
   gpuFromCells,
   gpuFromRow,
-  gpuFromSpans,
   indexColumns,
-  spansOf,
   rowFromLine,
   rowsFromCsvText,
 } from '../../src/main/core/telemetry/gpu/csv'
@@ -110,19 +109,70 @@ describe('recorded --query-gpu CSV', () => {
       const cols = indexColumns(plan.logical)
       const lines = fixture(`${prefix}-stream.csv`).trim().split('\n')
       expect(lines.length).toBeGreaterThan(4)
+      const reader = createLineReader(plan.logical)
+      const again = createLineReader(plan.logical)
       lines.forEach((line, i) => {
         const byCells = gpuFromCells(cellsFromLine(line, plan.logical.length), cols, i)
         expect(byCells).toEqual(gpuFromRow(rowFromLine(line, plan.logical), i))
         expect(Gpu.parse(byCells)).toEqual(byCells)
-        // and the stream's in-place path gives the same object
-        expect(gpuFromSpans(spansOf(line, plan.logical.length)!, cols, i)).toEqual(byCells)
+        // and the stream's in-place reader gives the same object: first sight of each text, then
+        // the same line again at the same position (remembered text), then every line at
+        // position 0 of one reader (remembered text replaced line after line)
+        expect(reader.split(line)).toBe(true)
+        expect(reader.gpu(i)).toEqual(byCells)
+        expect(reader.split(line)).toBe(true)
+        expect(reader.gpu(i)).toEqual(byCells)
+        expect(again.split(line)).toBe(true)
+        expect(again.gpu(0)).toEqual(gpuFromCells(cellsFromLine(line, plan.logical.length), cols, 0))
       })
     }
-    expect(spansOf('0, GPU-1', 3)).toBeNull()
-    expect(spansOf('0, GPU-1, a, b', 3)).toBeNull()
+    const r = createLineReader(['index', 'uuid', 'name'])
+    expect(r.split('0, GPU-1')).toBe(false)
+    expect(r.split('0, GPU-1, a, b')).toBe(false)
+    expect(r.split(' 3 , GPU-1,  Tesla T4 ')).toBe(true)
+    expect(r.cellIs('uuid', 'GPU-1')).toBe(true)
+    expect(r.cellIs('uuid', 'GPU-12')).toBe(false)
+    expect(r.cellIs('uuid', 'GPU-')).toBe(false)
+    expect(r.cell('name')).toBe('Tesla T4')
+    expect(r.number('index')).toBe(3)
+    expect(r.number('name')).toBeNaN()
+    expect(r.cell('fan.speed')).toBeUndefined()
     // The tolerant split still applies when a line is separated by bare commas.
     expect(cellsFromLine('0,GPU-1,Tesla T4', 3)).toEqual(['0', 'GPU-1', 'Tesla T4'])
     expect(() => cellsFromLine('0, GPU-1', 3)).toThrow(/expected 3 columns, got 2/)
+  })
+
+  it('the stream reader takes a changed cell at the same position for what it now says', () => {
+    const r = createLineReader(['index', 'uuid', 'fan.speed', 'retired_pages.pending', 'clock_reasons.active'])
+    const read = (line: string) => {
+      expect(r.split(line)).toBe(true)
+      return r.gpu(0)
+    }
+    for (let k = 0; k < 3; k++) {
+      const a = read('0, GPU-a, [N/A], Yes, 0x0000000000000004')
+      expect(a.uuid).toBe('GPU-a')
+      expect(a.fanPct).toBeNull()
+      expect(a.unavailable).toEqual({ 'fan.speed': 'N/A' }) // a remembered reading still names its reason
+      expect(a.retiredPages.pending).toBe(true)
+      expect(a.clockEventReasons).toEqual(['sw_power_cap'])
+      const b = read('0, GPU-b, 40, No, 0x0000000000000001')
+      expect(b.uuid).toBe('GPU-b')
+      expect(b.fanPct).toBe(40)
+      expect(b.unavailable).toEqual({})
+      expect(b.retiredPages.pending).toBe(false)
+      expect(b.clockEventReasons).toEqual(['gpu_idle'])
+      const c = read('0, GPU-, [Not Supported], [N/A], [N/A]') // a prefix of the last uuid
+      expect(c.uuid).toBe('GPU-')
+      expect(c.unavailable).toEqual({
+        'fan.speed': 'Not Supported',
+        'retired_pages.pending': 'N/A',
+        'clock_reasons.active': 'N/A',
+      })
+      expect(c.clockEventReasons).toBeNull()
+    }
+    // a line of another width leaves nothing half-read behind
+    expect(r.split('0, GPU-a')).toBe(false)
+    expect(read('1, GPU-z, 55, No, 0x0000000000000000').index).toBe(1)
   })
 
   it('reads values right past the text cache bound (a stream of ever-new names cannot grow it)', () => {
