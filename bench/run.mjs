@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark in turn (never in parallel: they would skew each other),
 // prints one result line each with its ratio against the baseline measured in the same run, and
 // rewrites bench/RESULTS.md with the lines, the machine and the command.
+import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -32,6 +33,10 @@ for (const [name, run] of Object.entries(benches)) {
   const line = await run()
   console.log(line)
   lines.push(line)
+  // Let the machine settle before the next one: the registry benchmark leaves a 2 GiB file's
+  // dirty pages to write back, which otherwise lands (and fsyncs wait) in the next measurement.
+  spawnSync('sync')
+  await new Promise((r) => setTimeout(r, 3000))
 }
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
 const md = `# Benchmark results

@@ -99,7 +99,10 @@ describe('registering versions', () => {
     const g = core()
     const dir = join(tmpDir(), 'v1')
     mkdirSync(join(dir, 'sub'), { recursive: true })
-    writeFileSync(join(dir, 'model.plan'), Buffer.alloc(2_500_000, 7))
+    // over two of the hash's 4 MiB reads, with bytes that differ from read to read
+    const plan = Buffer.alloc(9_500_000)
+    for (let i = 0; i < plan.length; i += 4) plan.writeUInt32LE((i * 2654435761) >>> 0, i)
+    writeFileSync(join(dir, 'model.plan'), plan)
     writeFileSync(join(dir, 'sub', 'b.txt'), 'bee')
     writeFileSync(join(dir, 'config.json'), '{}')
     const progress: HashProgress[] = []
@@ -107,15 +110,15 @@ describe('registering versions', () => {
     const v = await ok<Version>(g, 'registry.register', { model: 'det', artifact: dir, jobId: 'job-1' })
     const manifest = [
       `${sha('{}')}  config.json`,
-      `${sha(Buffer.alloc(2_500_000, 7))}  model.plan`,
+      `${sha(plan)}  model.plan`,
       `${sha('bee')}  sub/b.txt`,
     ]
       .map((l) => `${l}\n`)
       .join('')
-    expect(v.artifact).toMatchObject({ kind: 'dir', sha256: sha(manifest), files: 3, sizeBytes: 2_500_005 })
+    expect(v.artifact).toMatchObject({ kind: 'dir', sha256: sha(manifest), files: 3, sizeBytes: 9_500_005 })
     expect(progress.length).toBeGreaterThan(0)
-    expect(progress.every((p) => p.jobId === 'job-1' && p.bytesTotal === 2_500_005)).toBe(true)
-    expect(progress.at(-1)?.bytesDone).toBe(2_500_005)
+    expect(progress.every((p) => p.jobId === 'job-1' && p.bytesTotal === 9_500_005)).toBe(true)
+    expect(progress.at(-1)?.bytesDone).toBe(9_500_005)
   })
 
   it('fingerprints datasets (rows without the CSV header) and records URIs unhashed', async () => {
@@ -123,6 +126,9 @@ describe('registering versions', () => {
     const d = tmpDir()
     writeFileSync(join(d, 'train.csv'), 'a,b\n1,2\n3,4\n5,6')
     writeFileSync(join(d, 'ref.jsonl'), '{"a":1}\n{"a":2}\n')
+    // rows counted across the hash's 4 MiB reads (about 9 MB, no end-of-file newline)
+    const big = `a,b\n${Array.from({ length: 700_000 }, (_, i) => `${i},${i * 7}`).join('\n')}`
+    writeFileSync(join(d, 'big.csv'), big)
     const v = await ok<Version>(g, 'registry.register', {
       model: 'm',
       artifact: artifactFile(d),
@@ -131,6 +137,7 @@ describe('registering versions', () => {
         { role: 'reference', path: join(d, 'ref.jsonl') },
         { role: 'validation', path: 's3://bucket/val.parquet' },
         { role: 'validation', path: PARQUET },
+        { role: 'validation', path: join(d, 'big.csv') },
       ],
     })
     const pq = readFileSync(PARQUET)
@@ -140,6 +147,7 @@ describe('registering versions', () => {
       { role: 'validation', uri: 's3://bucket/val.parquet', sha256: null, sizeBytes: null, rows: null },
       // Parquet: rows from its footer (DuckDB wrote 5,832)
       { role: 'validation', uri: PARQUET, sha256: sha(pq), sizeBytes: pq.length, rows: 5832 },
+      { role: 'validation', uri: join(d, 'big.csv'), sha256: sha(big), sizeBytes: big.length, rows: 700_000 },
     ])
   })
 
