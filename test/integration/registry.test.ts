@@ -108,11 +108,7 @@ describe('registering versions', () => {
     const progress: HashProgress[] = []
     g.events.on('registry.progress', (p) => progress.push(p))
     const v = await ok<Version>(g, 'registry.register', { model: 'det', artifact: dir, jobId: 'job-1' })
-    const manifest = [
-      `${sha('{}')}  config.json`,
-      `${sha(plan)}  model.plan`,
-      `${sha('bee')}  sub/b.txt`,
-    ]
+    const manifest = [`${sha('{}')}  config.json`, `${sha(plan)}  model.plan`, `${sha('bee')}  sub/b.txt`]
       .map((l) => `${l}\n`)
       .join('')
     expect(v.artifact).toMatchObject({ kind: 'dir', sha256: sha(manifest), files: 3, sizeBytes: 9_500_005 })
