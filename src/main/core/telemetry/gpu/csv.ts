@@ -110,12 +110,9 @@ export function createLineReader(columns: readonly LogicalField[]): LineReader {
   const memoText: (string | undefined)[] = []
   const memoRead: Read<unknown>[] = []
   let position = 0
-  let unavailable: Record<string, string> = {}
-
-  function note<T>(field: LogicalField, r: Read<T>): T | null {
-    if (r.value === null && r.reason && r.reason !== 'missing') unavailable[field] = r.reason
-    return r.value
-  }
+  // The current GPU's reader: it keeps the reasons of its null fields.
+  let fr = new FieldReader()
+  const note = <T>(field: LogicalField, r: Read<T>): T | null => fr.note(field, r)
   function read<T>(field: LogicalField, how: (raw: string) => Read<T>): T | null {
     const i = index.get(field)
     if (i === undefined) return null // the driver cannot report it: null, no reason to show
@@ -143,7 +140,7 @@ export function createLineReader(columns: readonly LogicalField[]): LineReader {
     },
     text: (field) => read(field, cleanText),
     flag: (field) => read(field, readFlag),
-    unavailable: () => unavailable,
+    unavailable: () => fr.unavailable,
   }
   return {
     split(l) {
@@ -183,7 +180,7 @@ export function createLineReader(columns: readonly LogicalField[]): LineReader {
     },
     gpu(p) {
       position = p
-      unavailable = {}
+      fr = new FieldReader()
       return buildGpu(cells, p)
     },
   }

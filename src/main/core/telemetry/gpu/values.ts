@@ -87,7 +87,8 @@ export class FieldReader {
   flag(field: string, raw: unknown): boolean | null {
     return this.note(field, cached(flagCache, raw, readFlag))
   }
-  private note<T>(field: string, r: Read<T>): T | null {
+  /** The value of a reading, its reason kept when it is null. */
+  note<T>(field: string, r: Read<T>): T | null {
     if (r.value === null && r.reason && r.reason !== 'missing') this.unavailable[field] = r.reason
     return r.value
   }
