@@ -1,20 +1,10 @@
 // The drift crash test's victim: polls a model's drift monitor on the built core
 // (out/main/bench.js) until a poll closes nothing more, printing "WINDOW <rows>" for every window
 // it closed and "DONE" at the end. The test SIGKILLs it at random points.
-const { join } = require('node:path')
-const { createGantry } = require(join(__dirname, '..', '..', 'out', 'main', 'bench.js'))
+const { crashChildCore } = require('./crash-child-core.cjs')
 
 const [dataDir] = process.argv.slice(2)
-const g = createGantry({
-  dataDir,
-  actor: 'crash-child',
-  hostIntervalMs: 0,
-  storageIntervalMs: 0,
-  gpuIntervalMs: 0,
-  servingIntervalMs: 0,
-  driftIntervalMs: 0,
-  log: () => {},
-})
+const g = crashChildCore(dataDir, { driftIntervalMs: 0 })
 g.events.on('drift.window', (w) => process.stdout.write(`WINDOW ${w.rows}\n`))
 ;(async () => {
   for (;;) {

@@ -2,18 +2,10 @@
 // the built core (out/main/bench.js), printing "ACK <json>" only after each change has returned,
 // i.e. was acknowledged to its caller. The test SIGKILLs it at random points.
 const { join } = require('node:path')
-const { createGantry } = require(join(__dirname, '..', '..', 'out', 'main', 'bench.js'))
+const { crashChildCore } = require('./crash-child-core.cjs')
 
 const [dataDir, artifacts, seed] = process.argv.slice(2)
-const g = createGantry({
-  dataDir,
-  actor: 'crash-child',
-  hostIntervalMs: 0,
-  storageIntervalMs: 0,
-  gpuIntervalMs: 0,
-  servingIntervalMs: 0,
-  log: () => {},
-})
+const g = crashChildCore(dataDir)
 const ack = (x) => process.stdout.write(`ACK ${JSON.stringify(x)}\n`)
 async function call(method, input) {
   const r = await g.api.call(method, input)
