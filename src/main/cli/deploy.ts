@@ -8,7 +8,7 @@ import type { MethodName } from '../../shared/names'
 import type { Gantry } from '../core'
 import { GantryError } from '../core/errors'
 
-type WithCore = (f: (g: Gantry) => Promise<void>) => Promise<void>
+type WithCore = (f: (g: Gantry) => Promise<void>, opts?: { readOnly?: boolean }) => Promise<void>
 
 async function call<T>(g: Gantry, method: MethodName, input: unknown): Promise<T> {
   const r = await g.api.call(method, input)

@@ -6,7 +6,7 @@ import { DRIFT_METHODS } from '../../shared/drift'
 import type { Gantry } from '../core'
 import { GantryError } from '../core/errors'
 
-type WithCore = (f: (g: Gantry) => Promise<void>) => Promise<void>
+type WithCore = (f: (g: Gantry) => Promise<void>, opts?: { readOnly?: boolean }) => Promise<void>
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 
 function perColumn<T>(list: string[] | undefined, what: string, parse: (v: string) => T): Record<string, T> {

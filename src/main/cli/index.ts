@@ -217,9 +217,11 @@ export function buildProgram(): Command {
         process.stdout.write(`removed endpoint ${id}\n`)
       })
     })
-  addRegistryCommands(program, (f) => withCore(program.opts(), f))
-  addDeployCommands(program, (f) => withCore(program.opts(), f))
-  addDriftCommands(program, (f) => withCore(program.opts(), f))
+  const core = (f: (g: Gantry) => Promise<void>, how?: { readOnly?: boolean }): Promise<void> =>
+    withCore(program.opts(), f, how)
+  addRegistryCommands(program, core)
+  addDeployCommands(program, core)
+  addDriftCommands(program, core)
   return program
 }
 
@@ -280,9 +282,28 @@ function endpointConfig(o: EndpointCliOptions, adding: boolean): Record<string, 
   return out
 }
 
-/** Runs one CLI action on a core with no pollers, and always closes it. */
-async function withCore(opts: { dataDir?: string }, f: (g: Gantry) => Promise<void>): Promise<void> {
-  const g = open(opts, { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0, servingIntervalMs: 0 })
+/** Runs one CLI action on a core with no pollers, and always closes it. A command that only
+ *  reads (`readOnly`) opens the database read-only when the disk is full or read-only. */
+async function withCore(
+  opts: { dataDir?: string },
+  f: (g: Gantry) => Promise<void>,
+  how: { readOnly?: boolean } = {},
+): Promise<void> {
+  const quiet = {
+    door: 'cli',
+    hostIntervalMs: 0,
+    storageIntervalMs: 0,
+    gpuIntervalMs: 0,
+    servingIntervalMs: 0,
+  } as const
+  let g: Gantry
+  try {
+    g = createGantry({ dataDir: opts.dataDir, ...quiet })
+  } catch (err) {
+    const storage = err instanceof GantryError && (err.code === 'db/disk-full' || err.code === 'db/read-only')
+    if (!how.readOnly || !storage) fatal(err)
+    g = open(opts, { ...quiet, readOnly: true })
+  }
   try {
     await f(g)
   } catch (err) {

@@ -10,8 +10,10 @@ import type { Gantry } from '../core'
 import { GantryError } from '../core/errors'
 import { bytes } from './format'
 
-type WithCore = (f: (g: Gantry) => Promise<void>) => Promise<void>
+type WithCore = (f: (g: Gantry) => Promise<void>, opts?: { readOnly?: boolean }) => Promise<void>
 
+/** Commands that only read: they still work on a full or read-only disk. */
+const READ_ONLY = { readOnly: true }
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 function positive(v: string): number {
   const n = Number(v)
@@ -163,7 +165,7 @@ export function addRegistryCommands(program: Command, withCore: WithCore): void 
               (m.flags.length ? `  ! ${m.flags.map((f) => FLAG_TEXT[f]).join('; ')}` : ''),
           )
         }
-      })
+      }, READ_ONLY)
     })
 
   program
@@ -209,7 +211,7 @@ export function addRegistryCommands(program: Command, withCore: WithCore): void 
           ),
         ]
         out(lines.join('\n'))
-      })
+      }, READ_ONLY)
     })
 
   const model = program.command('model').description('create and edit models (owner, policy, card)')
@@ -401,7 +403,7 @@ export function addRegistryCommands(program: Command, withCore: WithCore): void 
               : `audit chain BROKEN at row ${v.firstBad?.seq}: ${v.firstBad?.reason}`,
         )
         if (!v.ok) process.exitCode = 3
-      })
+      }, READ_ONLY)
     })
   audit
     .command('log')
@@ -418,6 +420,6 @@ export function addRegistryCommands(program: Command, withCore: WithCore): void 
             `${r.seq}\t${day(r.at)}\t${r.actor}\t${r.action}\t${r.model ?? ''}${r.version ? ` v${r.version}` : ''}\t${JSON.stringify(r.after)}`,
           )
         }
-      })
+      }, READ_ONLY)
     })
 }

@@ -28,7 +28,12 @@ function describeIssues(err: z.ZodError): string {
     .join('; ')
 }
 
-export function createApi(handlers: Handlers, onInternalError: (err: unknown) => void = () => {}): Api {
+export function createApi(
+  handlers: Handlers,
+  onInternalError: (err: unknown) => void = () => {},
+  /** Turns a known failure of the environment (a full or read-only disk) into a clear error. */
+  translate: (err: unknown) => GantryError | null = () => null,
+): Api {
   return {
     async call(method, input) {
       if (typeof method !== 'string' || !Object.hasOwn(methods, method)) {
@@ -53,6 +58,8 @@ export function createApi(handlers: Handlers, onInternalError: (err: unknown) =>
         if ((err as { code?: string }).code === 'SQLITE_BUSY') {
           return fail('db/busy', `${method}: the database is busy, try again`)
         }
+        const known = translate(err)
+        if (known) return fail(known.code, `${method}: ${known.message}`)
         onInternalError(err)
         return fail('core/internal', `${method}: ${errorMessage(err)}`)
       }

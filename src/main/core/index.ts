@@ -14,7 +14,7 @@ import type {
 import { fail } from '../../shared/result'
 import { createApi, typedClient, type Api } from './api'
 import { resolveConfig, type GantryConfig } from './config'
-import { openDatabase, type Db } from './db/database'
+import { openDatabase, storageError, type Db } from './db/database'
 import { GantryError } from './errors'
 import { degradedHost, hostPoints, hostSnapshot, probeHost, systemHostDeps, type HostProbeDeps } from './telemetry/host'
 import {
@@ -67,6 +67,8 @@ export interface GantryOptions extends Partial<GantryConfig> {
   secrets?: SecretStore
   /** Called after each journaled deploy step (the crash tests kill the process there). */
   deployAfterStep?: (step: string) => void
+  /** Open the database without writing (read-only commands on a full or read-only disk). */
+  readOnly?: boolean
 }
 
 const PRUNE_EVERY_MS = 10 * 60_000
@@ -88,7 +90,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   const config = resolveConfig(options)
   const now = config.now ?? Date.now
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
-  const opened = openDatabase(config.dataDir)
+  const opened = openDatabase(config.dataDir, undefined, { readOnly: options.readOnly })
   if (opened.backupPath) log(`gantry: upgraded the database schema; the previous copy is at ${opened.backupPath}`)
   const { db } = opened
   const store = createTimeSeriesStore(db, now)
@@ -366,6 +368,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'telemetry.listSeries': (input) => store.listSeries(input.prefix),
     },
     (err) => log(`gantry: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    (err) => storageError(err, opened.path),
   )
 
   // Once stopping, the database is closing: doors still holding this core get a clear answer.
