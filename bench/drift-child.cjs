@@ -3,21 +3,24 @@
 // read first, then only the KS computations timed (each one sorting copies of its inputs with the
 // product's sort, as scipy's ks_2samp sorts its own).
 const { join } = require('node:path')
-const { driftReport, ks2samp, sortFloat64 } = require(join(__dirname, '..', 'out', 'main', 'bench.js'))
+const { driftReport, ks2samp, sortFloat64, createLocalFiles, ANY_PATH } = require(
+  join(__dirname, '..', 'out', 'main', 'bench.js'),
+)
+const files = createLocalFiles(ANY_PATH)
 
 const [mode, ref, cur, ncols] = process.argv.slice(2)
 const names = Array.from({ length: Number(ncols) }, (_, i) => `f${i}`)
 ;(async () => {
   if (mode === 'report') {
     const t = performance.now()
-    const r = await driftReport(ref, cur, { methods: Object.fromEntries(names.map((n) => [n, 'ks'])) })
+    const r = await driftReport(files, ref, cur, { methods: Object.fromEntries(names.map((n) => [n, 'ks'])) })
     const ms = performance.now() - t
     const drifted = r.columns.filter((c) => c.drifted).length
     process.stdout.write(JSON.stringify({ ms, rssMiB: process.resourceUsage().maxRSS / 1024, drifted }) + '\n')
   } else {
     // Read the columns (untimed), then time KS alone.
     const { readTable } = require(join(__dirname, '..', 'out', 'main', 'bench.js'))
-    const [a, b] = await Promise.all([readTable(ref), readTable(cur)])
+    const [a, b] = await Promise.all([readTable(files, ref), readTable(files, cur)])
     const cols = names.map((n) => [
       Float64Array.from(a.columns.get(n).numbers()),
       Float64Array.from(b.columns.get(n).numbers()),

@@ -18,7 +18,7 @@ function serve(copies) {
 async function measure(browser, copies) {
   const s = await serve(copies)
   try {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } })
+    const page = await s.page(browser, { viewport: { width: 1600, height: 1000 } })
     await page.goto(`${s.url}#/gpus`)
     await page
       .locator('[data-testid="gpu-tiles"] .tile')

@@ -33,7 +33,8 @@ async function timeIt(n, f) {
 const ms = (x) => `${x.toFixed(2)} ms`
 
 export async function benchRegistry() {
-  const { hashArtifact } = built()
+  const { hashArtifact, createLocalFiles, ANY_PATH } = built()
+  const files = createLocalFiles(ANY_PATH)
   const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-registry-'))
   const art = join(dir, 'artifacts')
   try {
@@ -97,7 +98,7 @@ export async function benchRegistry() {
     let gantryHex = ''
     for (let k = 0; k < 2; k++) {
       const t = performance.now()
-      const h = await hashArtifact(big)
+      const h = await hashArtifact(files, big)
       gantryMs = Math.min(gantryMs, performance.now() - t)
       gantryHex = h.sha256
     }

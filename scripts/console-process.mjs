@@ -39,19 +39,26 @@ export async function startConsole(env = {}, prefix = 'gantry-run-') {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   )
-  const url = await new Promise((resolve, reject) => {
+  const [url, token] = await new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (d) => {
       out += d
-      const m = /Gantry console: (\S+)/.exec(out)
-      if (m) resolve(m[1])
+      const m = /Gantry console: (\S+)#token=(\S+)/.exec(out)
+      if (m) resolve([m[1], m[2]])
     })
     child.on('exit', (c) => reject(new Error(`gantry serve exited ${c}`)))
   })
   return {
     url,
+    token,
     child,
     dataDir,
+    /** A browser page that holds the access token, as a tab that opened the printed link does. */
+    async page(browser, options = {}) {
+      const page = await browser.newPage(options)
+      await page.addInitScript((t) => sessionStorage.setItem('gantry-token', t), token)
+      return page
+    },
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM')

@@ -33,7 +33,7 @@ const browser = await chromium.launch({
 })
 try {
   for (const theme of ['dark', 'light']) {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, colorScheme: theme })
+    const page = await server.page(browser, { viewport: { width: 1360, height: 860 }, colorScheme: theme })
     await page.goto(`${url}#/overview`)
     await page.locator('[data-screen="overview"][data-state="ready"]').waitFor()
     await page.waitForTimeout(500)

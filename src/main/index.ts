@@ -1,10 +1,13 @@
 // The desktop door: composes the core, the hardened window and the validated IPC. No logic here.
-import { app, BrowserWindow, dialog, safeStorage } from 'electron'
+import { app, BrowserWindow, dialog, net, protocol, safeStorage } from 'electron'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { createGantry, type Gantry } from './core'
 import { forwardEvents, registerIpc } from './electron/ipc'
 import { createDesktopSecretStore } from './electron/secrets'
 import { resolveConfig } from './core/config'
 import { hardenSession } from './electron/security'
+import { APP_SCHEME_PRIVILEGES, serveApp } from './electron/protocol'
 import { createMainWindow, isOwnUrl } from './electron/window'
 
 let gantry: Gantry | null = null
@@ -15,9 +18,12 @@ function dataDirFlag(): string | undefined {
 }
 
 if (!app.requestSingleInstanceLock()) app.quit()
+// Before ready: app://gantry is a standard, secure origin of its own (not file://).
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES])
 
 app.whenReady().then(() => {
   hardenSession()
+  serveApp(protocol, net, join(__dirname, '../renderer'))
   try {
     const dataDir = resolveConfig({ dataDir: dataDirFlag() }).dataDir
     gantry = createGantry({ door: 'electron', dataDir, secrets: createDesktopSecretStore(dataDir, safeStorage) })
@@ -26,8 +32,10 @@ app.whenReady().then(() => {
     app.exit(1)
     return
   }
-  registerIpc(gantry, isOwnUrl)
-  const win = createMainWindow()
+  // A credential of this launch only, handed to the window's preload and asked of every call.
+  const credential = randomBytes(32).toString('base64url')
+  registerIpc(gantry, isOwnUrl, credential)
+  const win = createMainWindow(credential)
   forwardEvents(gantry, win.webContents)
   gantry.start()
 })

@@ -21,6 +21,7 @@ import {
   Policy,
   Stage,
   Version,
+  VersionNumber,
 } from './registry'
 import { DeployTarget, Deployment, GuardStatus, RollbackPlan, RollbackRule, TargetConfig } from './deploy'
 import {
@@ -185,7 +186,6 @@ const HttpUrl = z
 /** Longest history range a query may ask for: 400 days. */
 export const MAX_RANGE_MS = 400 * 24 * 3600 * 1000
 
-const VersionNumber = z.number().int().positive().max(1_000_000_000)
 const LocalPath = z.string().min(1).max(4096)
 const ShortText = z.string().max(2000)
 const StringMap = z.record(z.string().max(250), z.string().max(5000))

@@ -13,6 +13,7 @@ export const DriftColumn = z.object({
   role: z.enum(['feature', 'prediction', 'identifier']),
   /** null where the column is not tested (identifier, datetime, text, no values), with the reason. */
   method: DriftMethod.nullable(),
+  /** null where not tested, or where it is not a finite number (an infinite χ²: see `note`). */
   statistic: z.number().nullable(),
   pvalue: z.number().nullable(),
   threshold: z.number().nullable(),
@@ -34,6 +35,8 @@ export const DriftColumn = z.object({
     .object({ labels: z.array(z.string()), reference: z.array(z.number()), current: z.array(z.number()) })
     .nullable(),
   reason: z.string().nullable(),
+  /** A tested column's caveat: why its statistic is not a finite number, what was read around. */
+  note: z.string().nullable().default(null),
 })
 export type DriftColumn = z.infer<typeof DriftColumn>
 
@@ -72,6 +75,8 @@ export const DriftReport = z.object({
   }),
   /** Realized performance where ground truth was given: on the (labelled) reference and now. */
   performance: z.object({ reference: Performance.nullable(), current: Performance.nullable() }).nullable(),
+  /** What was read around in the files (rows skipped and why). */
+  warnings: z.array(z.string()).default([]),
 })
 export type DriftReport = z.infer<typeof DriftReport>
 

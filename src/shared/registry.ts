@@ -25,6 +25,9 @@ export const ModelName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/:]*$/, 'letters, digits and . _ - / : (starting with a letter or digit)')
 
 /** Alias names: MLflow's rules (`latest` and `v<digits>` are reserved). */
+/** A version number: a positive integer Gantry and SQLite hold exactly (at most 10⁹). */
+export const VersionNumber = z.number().int().positive().max(1_000_000_000)
+
 export const AliasName = z
   .string()
   .min(1)

@@ -55,7 +55,7 @@ describe('gantry drift', () => {
     expect(perf.stdout).toMatch(/performance \(current\): 8232 of 8232 rows with ground truth — .* ROC AUC 0\.840/)
   })
 
-  it('refuses a missing file, a JSONL line that is not JSON, an unknown method, with exit codes and no report', () => {
+  it('refuses a missing file and an unknown method with exit codes and no report; skips a broken JSONL line and says so', () => {
     const d = tmpDir()
     writeFileSync(join(d, 'ok.jsonl'), '{"x": 1}\n{"x": 2}\n')
     writeFileSync(join(d, 'bad.jsonl'), '{"x": 1}\n{"x": 2\n')
@@ -63,8 +63,11 @@ describe('gantry drift', () => {
     expect(missing.status).toBe(1)
     expect(missing.stderr).toMatch(/nope\.csv does not exist \[drift\/invalid-data\]/)
     expect(missing.stdout).toBe('')
-    const bad = gantry(['drift', '--reference', join(d, 'ok.jsonl'), '--current', join(d, 'bad.jsonl')])
-    expect(bad.stderr).toMatch(/bad\.jsonl: line 2 is not JSON/)
+    const bad = gantry(['drift', '--reference', join(d, 'ok.jsonl'), '--current', join(d, 'bad.jsonl'), '--json'])
+    expect(bad.status, bad.stderr).toBe(0)
+    const report = JSON.parse(bad.stdout) as { current: { rows: number }; warnings: string[] }
+    expect(report.current.rows).toBe(1)
+    expect(report.warnings).toEqual([expect.stringMatching(/bad\.jsonl: 1 line\(s\) skipped \(line 2 is not JSON\)/)])
     const method = gantry([
       'drift',
       '--reference',

@@ -78,13 +78,13 @@ describe('the gantry CLI', () => {
     expect(r.stdout).toBe('')
   })
 
-  it('`serve` prints its URL, serves the console page and the API, and stops on SIGTERM', async () => {
+  it('`serve` prints its link with the token, serves the console page and the API, and stops on SIGTERM', async () => {
     const s = startUntil(
       process.execPath,
       [bin, '--data-dir', tmpDir(), 'serve', '--port', '0'],
-      /Gantry console: (\S+)/,
+      /Gantry console: (\S+)#token=(\S+)/,
     )
-    const url = (await s.matched)[1]
+    const [, url, token] = await s.matched
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
     const page = await fetch(url)
     expect(page.status).toBe(200)
@@ -92,7 +92,7 @@ describe('the gantry CLI', () => {
     expect(await page.text()).toMatch(/<div id="root">/)
     const info = await fetch(`${url}api/app.info`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: '{}',
     })
     expect(await info.json()).toMatchObject({ ok: true, data: { door: 'server' } })

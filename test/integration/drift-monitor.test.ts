@@ -197,7 +197,9 @@ describe('drift monitor', () => {
     writeFileSync(join(truthDir, 'labels-bad.jsonl'), 'not json\n')
     await call(w.g, 'drift.poll', { model: 'housing' })
     const st = await call<MonitorStatus>(w.g, 'drift.monitor', { model: 'housing' })
-    expect(st.problems).toEqual([expect.stringMatching(/^ground truth labels-bad\.jsonl: line 1 is not JSON/)])
+    expect(st.problems).toEqual([
+      expect.stringMatching(/^ground truth labels-bad\.jsonl: 1 line\(s\) skipped \(line 1 is not JSON\)/),
+    ])
     let [second, first] = await call<DriftWindow[]>(w.g, 'drift.windows', { model: 'housing' })
     expect([first.performance?.rows, first.performance?.matched]).toEqual([1000, 1000])
     expect([second.performance?.rows, second.performance?.matched]).toEqual([1000, 500])
@@ -337,7 +339,7 @@ describe('reference profiles', () => {
     const { Column } = await import('../../src/main/core/drift/table')
     const c = new Column('x')
     for (let i = 0; i < 250_000; i++) c.add(String((i * 7919) % 250_000))
-    const p = profileOf({ path: 'mem', rows: 250_000, columns: new Map([['x', c]]) })
+    const p = profileOf({ path: 'mem', rows: 250_000, columns: new Map([['x', c]]), warnings: [] })
     expect(p.columns[0].valueCount).toBe(250_000)
     const back = tableOfProfile(p, 'mem').table.columns.get('x')!.numbers()
     expect(back.length).toBe(MAX_EXACT)

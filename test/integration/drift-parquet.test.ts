@@ -7,6 +7,7 @@
 import { copyFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { anyFiles } from '../helpers/files'
 import { GantryError } from '../../src/main/core/errors'
 import { parquetValue } from '../../src/main/core/drift/parquet'
 import { driftReport } from '../../src/main/core/drift/report'
@@ -26,7 +27,7 @@ describe('Parquet reference datasets', () => {
     ['snappy, one row group', SNAPPY],
     ['zstd, several row groups', ZSTD],
   ])('California Housing as Parquet (%s) reads to the same columns as its CSV', async (_what, path) => {
-    const [csv, pq] = await Promise.all([readTable(CSV), readTable(path)])
+    const [csv, pq] = await Promise.all([readTable(anyFiles, CSV), readTable(anyFiles, path)])
     expect(pq.rows).toBe(5832)
     expect(pq.rows).toBe(csv.rows)
     expect([...pq.columns.keys()]).toEqual([...csv.columns.keys()])
@@ -41,7 +42,10 @@ describe('Parquet reference datasets', () => {
   })
 
   it('gives the same drift report as the CSV reference (Latitude and Longitude drifted)', async () => {
-    const [fromCsv, fromParquet] = await Promise.all([driftReport(CSV, CUR), driftReport(ZSTD, CUR)])
+    const [fromCsv, fromParquet] = await Promise.all([
+      driftReport(anyFiles, CSV, CUR),
+      driftReport(anyFiles, ZSTD, CUR),
+    ])
     const key = (r: typeof fromCsv) =>
       r.columns.map((c) => [c.name, c.type, c.method, c.statistic, c.pvalue, c.drifted, c.psi, c.outOfRangeShare])
     expect(key(fromParquet)).toEqual(key(fromCsv))
@@ -52,7 +56,7 @@ describe('Parquet reference datasets', () => {
   })
 
   it('reads every type in the mixed file with nulls as missing', async () => {
-    const t = await readTable(MIXED)
+    const t = await readTable(anyFiles, MIXED)
     expect(t.rows).toBe(200)
     const type = (n: string) => t.columns.get(n)!.inferType()
     expect(type('n_double')).toBe('numeric')
@@ -77,7 +81,7 @@ describe('Parquet reference datasets', () => {
 
   it('streams rows as objects for the ground-truth join (eachRow)', async () => {
     const rows: Record<string, unknown>[] = []
-    const n = await eachRow(MIXED, (r) => rows.push(r))
+    const n = await eachRow(anyFiles, MIXED, (r) => rows.push(r))
     expect(n).toBe(200)
     expect(rows[1]).toEqual({
       n_int: 1,
@@ -93,7 +97,7 @@ describe('Parquet reference datasets', () => {
     expect(rows[3].n_double).toBeNull()
     let count = 0
     let lastId = -1
-    await eachRow(ZSTD, (r) => {
+    await eachRow(anyFiles, ZSTD, (r) => {
       count++
       expect(r.id).toBe(lastId + 1) // row order kept across the three row groups
       lastId = r.id as number
@@ -126,7 +130,7 @@ describe('Parquet reference datasets', () => {
       [join(dir, 'missing.parquet'), /does not exist/],
       [damaged, /unreadable|has \d+ values/],
     ] as const) {
-      const err = await readTable(path).then(
+      const err = await readTable(anyFiles, path).then(
         () => null,
         (e: unknown) => e,
       )

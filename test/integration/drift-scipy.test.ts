@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { anyFiles } from '../helpers/files'
 import { driftReport } from '../../src/main/core/drift/report'
 import { jensenShannon, ks2samp, sorted, wasserstein, std, chiSquare } from '../../src/main/core/drift/stats'
 import { readTable } from '../../src/main/core/drift/table'
@@ -61,7 +62,7 @@ describe('against scipy on California Housing (5,832 reference vs 8,232 analysis
   ]
   it('KS statistic and exact p-value, normed Wasserstein, Jensen–Shannon and χ² on low-cardinality columns equal scipy to 1e-9', async () => {
     const want = scipy(REF, CUR, Object.fromEntries(NUMERIC.map((n) => [n, 'numeric'])))
-    const [ref, cur] = await Promise.all([readTable(REF), readTable(CUR)])
+    const [ref, cur] = await Promise.all([readTable(anyFiles, REF), readTable(anyFiles, CUR)])
     for (const name of NUMERIC) {
       const a = sorted(ref.columns.get(name)!.numbers())
       const b = sorted(cur.columns.get(name)!.numbers())
@@ -92,7 +93,7 @@ describe('against scipy on California Housing (5,832 reference vs 8,232 analysis
   })
 
   it('flags Latitude and Longitude as drifted, treats id as an identifier and timestamp as a datetime', async () => {
-    const r = await driftReport(REF, CUR)
+    const r = await driftReport(anyFiles, REF, CUR)
     const col = (n: string) => r.columns.find((c) => c.name === n)!
     expect(col('Latitude')).toMatchObject({ method: 'wasserstein', drifted: true, threshold: 0.1 })
     expect(col('Longitude')).toMatchObject({ method: 'wasserstein', drifted: true })
@@ -117,7 +118,9 @@ describe('against scipy on California Housing (5,832 reference vs 8,232 analysis
         .sort(),
     ).toEqual(['Latitude', 'Longitude'])
     // With KS forced on every feature (as a ≤1,000-row reference would get), the same two stand out most.
-    const ks = await driftReport(REF, CUR, { methods: Object.fromEntries(NUMERIC.map((n) => [n, 'ks' as const])) })
+    const ks = await driftReport(anyFiles, REF, CUR, {
+      methods: Object.fromEntries(NUMERIC.map((n) => [n, 'ks' as const])),
+    })
     const byD = ks.columns.filter((c) => c.method === 'ks').sort((a, b) => (b.statistic ?? 0) - (a.statistic ?? 0))
     expect(
       byD
@@ -150,7 +153,7 @@ describe('against scipy on generated data (other code paths)', () => {
     writeFileSync(join(d, 'cur2.csv'), rows(933, 0.05, ['a', 'b', 'b', 'c']))
     for (const cur of ['cur.csv', 'cur2.csv']) {
       const want = scipy(join(d, 'ref.csv'), join(d, cur), { x: 'numeric', ties: 'numeric', cat: 'categorical' })
-      const [ref, cu] = await Promise.all([readTable(join(d, 'ref.csv')), readTable(join(d, cur))])
+      const [ref, cu] = await Promise.all([readTable(anyFiles, join(d, 'ref.csv')), readTable(anyFiles, join(d, cur))])
       {
         for (const name of ['x', 'ties']) {
           const ks = ks2samp(sorted(ref.columns.get(name)!.numbers()), sorted(cu.columns.get(name)!.numbers()))
@@ -192,7 +195,10 @@ describe('against scipy on generated data (other code paths)', () => {
         ['x', ...Array.from({ length: 15_000 }, () => (normal() * scale + shift).toFixed(6))].join('\n'),
       )
       const want = scipy(join(d, 'ref.csv'), join(d, 'cur.csv'), { x: 'numeric' })
-      const [ref, cur] = await Promise.all([readTable(join(d, 'ref.csv')), readTable(join(d, 'cur.csv'))])
+      const [ref, cur] = await Promise.all([
+        readTable(anyFiles, join(d, 'ref.csv')),
+        readTable(anyFiles, join(d, 'cur.csv')),
+      ])
       const ks = ks2samp(sorted(ref.columns.get('x')!.numbers()), sorted(cur.columns.get('x')!.numbers()))
       expect(ks.method).toBe('asymptotic')
       close(ks.statistic, want.x.ks![0], `D (shift ${shift})`)
@@ -253,7 +259,7 @@ describe('realized performance from delayed ground truth', () => {
   }
   it('equals scipy’s Mann–Whitney AUC on California over the whole reference and analysis periods, joined by id', async () => {
     const { driftReport: report } = await import('../../src/main/core/drift/report')
-    const r = await report(REF, CUR, {
+    const r = await report(anyFiles, REF, CUR, {
       idColumn: 'id',
       groundTruth: {
         path: join(FIX, 'california_housing_analysis_gt.csv'),

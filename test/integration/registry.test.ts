@@ -178,8 +178,8 @@ describe('registering versions', () => {
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
     const e = await err(g, 'registry.register', { model: 'm', artifact: fifo })
     expect(e).toEqual({
-      code: 'registry/artifact-unreadable',
-      message: expect.stringMatching(/neither a file nor a folder/),
+      code: 'files/refused',
+      message: expect.stringMatching(/is a FIFO \(named pipe\), not a regular file or folder/),
     })
   })
 

@@ -1,6 +1,7 @@
 // The headless door over real sockets: HTTP and WebSocket calls, bad input, foreign Host/Origin
-// headers, and the token demanded beyond loopback.
+// headers, and the token demanded of every API and WebSocket request, loopback included.
 import { statSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -16,7 +17,9 @@ afterEach(async () => {
   cleanupTmp()
 })
 
-async function serve(host = '127.0.0.1'): Promise<{ g: Gantry; s: RunningServer; base: string }> {
+async function serve(
+  host = '127.0.0.1',
+): Promise<{ g: Gantry; s: RunningServer; base: string; auth: Record<string, string> }> {
   const g = createGantry({
     dataDir: tmpDir(),
     hostIntervalMs: 100,
@@ -29,7 +32,7 @@ async function serve(host = '127.0.0.1'): Promise<{ g: Gantry; s: RunningServer;
   const s = await startServer({ gantry: g, host, port: 0, rendererDir: null, log: () => {} })
   cleanup.push(() => s.close())
   g.start()
-  return { g, s, base: `http://127.0.0.1:${s.port}` }
+  return { g, s, base: `http://127.0.0.1:${s.port}`, auth: { authorization: `Bearer ${s.token}` } }
 }
 
 function post(base: string, method: string, body: unknown, headers: Record<string, string> = {}) {
@@ -40,9 +43,9 @@ function post(base: string, method: string, body: unknown, headers: Record<strin
   })
 }
 
-function wsOpen(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+function wsOpen(url: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers })
+    const ws = new WebSocket(url, protocols, { headers })
     ws.once('open', () => resolve(ws))
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
     ws.once('error', reject)
@@ -64,26 +67,26 @@ function nextMessage(ws: WebSocket, pred: (m: Record<string, unknown>) => boolea
 
 describe('gantry serve', () => {
   it('answers contract calls over HTTP with Results and matching status codes', async () => {
-    const { base } = await serve()
-    const ok = await post(base, 'app.info', {})
+    const { base, auth } = await serve()
+    const ok = await post(base, 'app.info', {}, auth)
     expect(ok.status).toBe(200)
     expect(await ok.json()).toMatchObject({ ok: true, data: { door: 'cli', schemaVersion: MIGRATIONS.length } })
 
-    const bad = await post(base, 'telemetry.query', { key: 1 })
+    const bad = await post(base, 'telemetry.query', { key: 1 }, auth)
     expect(bad.status).toBe(400)
     expect(await bad.json()).toMatchObject({ ok: false, error: { code: 'contract/invalid-input' } })
 
-    const unknown = await post(base, 'registry.dropEverything', {})
+    const unknown = await post(base, 'registry.dropEverything', {}, auth)
     expect(unknown.status).toBe(404)
     expect(await unknown.json()).toMatchObject({ ok: false, error: { code: 'contract/unknown-method' } })
 
-    const garbage = await post(base, 'app.info', '{not json')
+    const garbage = await post(base, 'app.info', '{not json', auth)
     expect(garbage.status).toBe(400)
     expect(await garbage.json()).toMatchObject({ ok: false, error: { code: 'contract/invalid-input' } })
   })
 
   it('refuses a foreign Host header (DNS rebinding) and a cross-site Origin', async () => {
-    const { base } = await serve()
+    const { base, auth } = await serve()
     // fetch() will not send a forged Host header; node:http will, as a rebinding browser would.
     const rebound = await new Promise<number>((resolve, reject) => {
       const req = request(`${base}/healthz`, { headers: { host: 'attacker.example:80' } }, (res) => {
@@ -94,19 +97,21 @@ describe('gantry serve', () => {
       req.end()
     })
     expect(rebound).toBe(401)
-    const cross = await post(base, 'app.info', {}, { origin: 'http://attacker.example' })
+    const cross = await post(base, 'app.info', {}, { ...auth, origin: 'http://attacker.example' })
     expect(cross.status).toBe(401)
     expect(await cross.json()).toMatchObject({ ok: false, error: { code: 'auth/unauthorized' } })
-    const same = await post(base, 'app.info', {}, { origin: base })
+    const same = await post(base, 'app.info', {}, { ...auth, origin: base })
     expect(same.status).toBe(200)
-    await expect(wsOpen(`${base.replace('http', 'ws')}/ws`, { origin: 'http://attacker.example' })).rejects.toThrow(
-      /401/,
-    )
+    await expect(
+      wsOpen(`${base.replace('http', 'ws')}/ws`, { ...auth, origin: 'http://attacker.example' }),
+    ).rejects.toThrow(/401/)
   })
 
   it('carries calls and pushed events over one WebSocket, and survives garbage frames', async () => {
-    const { base } = await serve()
-    const ws = await wsOpen(`${base.replace('http', 'ws')}/ws`)
+    const { base, s } = await serve()
+    // A browser cannot set headers on a WebSocket: the token rides as a subprotocol, never echoed.
+    const ws = await wsOpen(`${base.replace('http', 'ws')}/ws`, {}, ['gantry', `gantry.token.${s.token}`])
+    expect(ws.protocol).toBe('gantry')
     cleanup.push(async () => ws.close())
     ws.send('not json at all')
     expect(await nextMessage(ws, (m) => m.type === 'result' && m.id === null)).toMatchObject({
@@ -122,19 +127,23 @@ describe('gantry serve', () => {
     expect(ev).toMatchObject({ payload: { hostname: 'testhost', cpu: { loadPct: 37.5 } } })
   })
 
-  it('beyond loopback, demands a generated token stored 0600 in the data directory', async () => {
-    const { g, s, base } = await serve('0.0.0.0')
+  it('on loopback too, every API and WebSocket request needs the token stored 0600 in the data directory', async () => {
+    const { g, s, base } = await serve()
     expect(s.token).toMatch(/^[A-Za-z0-9_-]{40,}$/)
     expect(s.tokenCreated).toBe(true)
-    expect(s.tokenPath?.startsWith(g.config.dataDir)).toBe(true)
-    expect(statSync(s.tokenPath as string).mode & 0o777).toBe(0o600)
+    expect(s.tokenPath.startsWith(g.config.dataDir)).toBe(true)
+    expect(statSync(s.tokenPath).mode & 0o777).toBe(0o600)
 
-    const none = await post(base, 'app.info', {})
+    const none = await post(base, 'registry.createModel', { name: 'sneaky' })
     expect(none.status).toBe(401)
-    const wrong = await post(base, 'app.info', {}, { authorization: 'Bearer nope' })
+    const body = (await none.json()) as Record<string, unknown>
+    expect(Object.keys(body).sort()).toEqual(['error', 'ok'])
+    expect(body).toMatchObject({ ok: false, error: { code: 'auth/unauthorized' } })
+    const wrong = await post(base, 'registry.createModel', { name: 'sneaky' }, { authorization: 'Bearer nope' })
     expect(wrong.status).toBe(401)
-    const right = await post(base, 'app.info', {}, { authorization: `Bearer ${s.token}` })
-    expect(right.status).toBe(200)
+    // A token in the query string (which ends up in logs) is not accepted.
+    const query = await fetch(`${base}/api/app.info?token=${s.token}`, { method: 'POST', body: '{}' })
+    expect(query.status).toBe(401)
     // The router decodes paths: an encoded "/api" must not slip past the token check.
     const encoded = await fetch(`${base}/%61pi/app.info`, {
       method: 'POST',
@@ -142,12 +151,33 @@ describe('gantry serve', () => {
       body: '{}',
     })
     expect(encoded.status).toBe(401)
-    const health = await fetch(`${base}/healthz`)
-    expect(health.status).toBe(200)
+    expect((await g.client['registry.listModels']()).ok && (await g.client['registry.listModels']())).toMatchObject({
+      data: [],
+    })
+    const right = await post(base, 'app.info', {}, { authorization: `Bearer ${s.token}` })
+    expect(right.status).toBe(200)
+    expect((await fetch(`${base}/healthz`)).status).toBe(200)
 
-    await expect(wsOpen(`${base.replace('http', 'ws')}/ws`)).rejects.toThrow(/401/)
-    const ws = await wsOpen(`${base.replace('http', 'ws')}/ws?token=${s.token}`)
-    ws.close()
+    const ws = base.replace('http', 'ws')
+    await expect(wsOpen(`${ws}/ws`)).rejects.toThrow(/401/)
+    await expect(wsOpen(`${ws}/ws?token=${s.token}`)).rejects.toThrow(/401/)
+    await expect(wsOpen(`${ws}/ws`, {}, ['gantry', 'gantry.token.nope'])).rejects.toThrow(/401/)
+    const open = await wsOpen(`${ws}/ws`, { authorization: `Bearer ${s.token}` }, ['gantry'])
+    open.close()
+  })
+
+  it('names the caller in the audit: the loopback client’s OS account, via web', async () => {
+    const { g, base, auth } = await serve()
+    const r = await post(base, 'registry.createModel', { name: 'churn' }, auth)
+    expect(r.status).toBe(200)
+    const audit = await g.client['audit.list']({ model: 'churn' })
+    expect(audit.ok && audit.data[0]).toMatchObject({ action: 'model.create', actor: `${userInfo().username} via web` })
+  })
+
+  it('beyond loopback, the same token; the caller is named with the address it came from', async () => {
+    const { s, base } = await serve('0.0.0.0')
+    expect((await post(base, 'app.info', {})).status).toBe(401)
+    expect((await post(base, 'app.info', {}, { authorization: `Bearer ${s.token}` })).status).toBe(200)
   })
 
   it('reuses the stored token on the next start instead of printing a new one', async () => {

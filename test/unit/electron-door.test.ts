@@ -106,7 +106,9 @@ describe('Electron hardening', () => {
       )
       return c
     }
-    expect(cancelled('file:///app/index.html')).toBe(false)
+    expect(cancelled('app://gantry/index.html')).toBe(false)
+    expect(cancelled('file:///etc/passwd')).toBe(true) // the UI no longer loads from file://
+    expect(cancelled('app://other/index.html')).toBe(true)
     expect(cancelled('http://127.0.0.1:7300/api')).toBe(false)
     expect(cancelled('https://fonts.googleapis.com/css')).toBe(true)
     expect(cancelled('http://127.0.0.1.attacker.example/')).toBe(true)
@@ -114,23 +116,88 @@ describe('Electron hardening', () => {
 })
 
 describe('validated IPC', () => {
-  it('answers only our own main frame, then validates input with the contract', async () => {
+  const CRED = 'c'.repeat(43)
+  it('answers only our own main frame presenting this launch’s credential, then validates input', async () => {
     const { registerIpc, CALL_CHANNEL } = await import('../../src/main/electron/ipc')
-    const call = vi.fn(async (m: string, i: unknown) => ({ ok: true, data: [m, i] }))
-    registerIpc({ api: { call } } as never, (u) => u === 'file:///app/index.html')
-    const handler = handlers.get(CALL_CHANNEL) as (e: unknown, m: unknown, i: unknown) => Promise<unknown>
-    const mainFrame = { url: 'file:///app/index.html' }
-    const ownEvent = { senderFrame: mainFrame, sender: { mainFrame } }
-    expect(await handler(ownEvent, 'app.info', {})).toEqual({ ok: true, data: ['app.info', {}] })
+    const call = vi.fn(async (m: string, i: unknown, caller: { actor: string }) => ({
+      ok: true,
+      data: [m, i, caller.actor],
+    }))
+    registerIpc({ api: { call }, config: { actor: 'alice' } } as never, (u) => u === 'app://gantry/index.html', CRED)
+    const handler = handlers.get(CALL_CHANNEL) as (e: unknown, c: unknown, m: unknown, i: unknown) => Promise<unknown>
+    const mainFrame = { url: 'app://gantry/index.html' }
+    const sender = { mainFrame, once: vi.fn() }
+    const ownEvent = { senderFrame: mainFrame, sender }
+    expect(await handler(ownEvent, CRED, 'app.info', {})).toEqual({ ok: true, data: ['app.info', {}, 'alice'] })
+    // The window going away aborts its calls' signal.
+    expect(sender.once).toHaveBeenCalledWith('destroyed', expect.any(Function))
 
-    const subFrame = { url: 'file:///app/index.html' }
-    const fromSubframe = { senderFrame: subFrame, sender: { mainFrame } }
+    const subFrame = { url: 'app://gantry/index.html' }
+    const fromSubframe = { senderFrame: subFrame, sender }
     const foreign = { senderFrame: { url: 'https://attacker.example/' }, sender: { mainFrame: { url: 'x' } } }
     foreign.sender.mainFrame = foreign.senderFrame
-    for (const ev of [fromSubframe, foreign, { senderFrame: null, sender: { mainFrame } }]) {
-      expect(await handler(ev, 'app.info', {})).toMatchObject({ ok: false, error: { code: 'auth/unauthorized' } })
+    for (const ev of [fromSubframe, foreign, { senderFrame: null, sender }]) {
+      expect(await handler(ev, CRED, 'app.info', {})).toMatchObject({ ok: false, error: { code: 'auth/unauthorized' } })
+    }
+    for (const wrong of ['', 'x'.repeat(43), undefined, 7]) {
+      expect(await handler(ownEvent, wrong, 'app.info', {})).toMatchObject({
+        ok: false,
+        error: { code: 'auth/unauthorized' },
+      })
     }
     expect(call).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('the app:// origin', () => {
+  it('maps app://gantry/ paths into the renderer folder and refuses everything else', async () => {
+    const { appFilePath, isAppUrl } = await import('../../src/main/electron/protocol')
+    const dir = '/opt/gantry/out/renderer'
+    expect(appFilePath(dir, 'app://gantry/')).toBe(`${dir}/index.html`)
+    expect(appFilePath(dir, 'app://gantry/index.html')).toBe(`${dir}/index.html`)
+    expect(appFilePath(dir, 'app://gantry/assets/index-1.js?x=1#y')).toBe(`${dir}/assets/index-1.js`)
+    // Dot segments, plain, encoded or hidden behind an encoded slash, never leave the folder.
+    expect(appFilePath(dir, 'app://gantry/../../../etc/passwd')).toBe(`${dir}/etc/passwd`)
+    expect(appFilePath(dir, 'app://gantry/%2e%2e/%2e%2e/etc/passwd')).toBe(`${dir}/etc/passwd`)
+    expect(appFilePath(dir, 'app://gantry/assets/..%2f..%2f..%2fsecret')).toBe(`${dir}/secret`)
+    expect(appFilePath(dir, 'app://gantry/a%00b')).toBeNull()
+    expect(appFilePath(dir, 'app://gantry/%E0%A4%A')).toBeNull()
+    expect(appFilePath(dir, 'app://other/index.html')).toBeNull()
+    expect(appFilePath(dir, 'file:///etc/passwd')).toBeNull()
+    expect(isAppUrl('app://gantry/index.html#/models')).toBe(true)
+    expect(isAppUrl('app://gantry.attacker/index.html')).toBe(false)
+    expect(isAppUrl('file:///opt/gantry/out/renderer/index.html')).toBe(false)
+  })
+
+  it('serves files with the console CSP, and 404 for what it refuses', async () => {
+    const { serveApp } = await import('../../src/main/electron/protocol')
+    let handler: (r: Request) => Promise<Response> | Response = () => new Response()
+    const fetched: string[] = []
+    serveApp(
+      { handle: (_s, h) => (handler = h) },
+      {
+        fetch: async (u) => {
+          fetched.push(u)
+          return new Response('<html></html>')
+        },
+      },
+      '/opt/r',
+    )
+    const ok = await handler(new Request('app://gantry/index.html'))
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('content-type')).toMatch(/text\/html/)
+    expect(ok.headers.get('content-security-policy')).toMatch(/default-src 'self'/)
+    expect(fetched).toEqual(['file:///opt/r/index.html'])
+    expect((await handler(new Request('app://gantry/a%00b'))).status).toBe(404)
+    expect((await handler(new Request('app://elsewhere/index.html'))).status).toBe(404)
+    expect(fetched).toHaveLength(1)
+  })
+
+  it('loads the window from app://gantry with the credential in the preload arguments', async () => {
+    const { rendererUrl, isOwnUrl } = await import('../../src/main/electron/window')
+    expect(rendererUrl()).toBe('app://gantry/index.html')
+    expect(isOwnUrl('app://gantry/index.html')).toBe(true)
+    expect(isOwnUrl('file:///anything/index.html')).toBe(false)
   })
 })
 
@@ -141,7 +208,8 @@ describe('the preload', () => {
     expect(Object.keys(api).sort()).toEqual([...METHOD_NAMES, 'on'].sort())
     expect(Object.isFrozen(api)).toBe(true)
     await (api['telemetry.query'] as (i: unknown) => Promise<unknown>)({ key: 'k', rangeMs: 1 })
-    expect(invoke).toHaveBeenCalledWith('gantry:call', 'telemetry.query', { key: 'k', rangeMs: 1 })
+    // The credential comes from the arguments main handed the preload ('' in this test's process).
+    expect(invoke).toHaveBeenCalledWith('gantry:call', '', 'telemetry.query', { key: 'k', rangeMs: 1 })
     expect(() => (api.on as (e: string, cb: () => void) => void)('not.an.event', () => {})).toThrow(/unknown event/)
     const off = (api.on as (e: string, cb: () => void) => () => void)('host.sample', () => {})
     expect(typeof off).toBe('function')

@@ -71,3 +71,6 @@ export { hashArtifact } from '../core/registry/hash'
 export { driftReport } from '../core/drift/report'
 export { ks2samp, sortFloat64 } from '../core/drift/stats'
 export { readTable } from '../core/drift/table'
+// The benchmarks read their generated files directly (no allowed-roots policy to configure).
+export { createLocalFiles } from '../core/files/local-files'
+export { ANY_PATH } from '../core/files/policy'

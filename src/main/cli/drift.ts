@@ -37,11 +37,13 @@ export function formatDrift(r: DriftReport): string {
   )
   for (const c of r.columns) {
     lines.push(
-      `${c.name.padEnd(w)}  ${c.type.padEnd(11)} ${(c.method ?? '—').padEnd(13)} ${fmt(c.statistic).padStart(10)} ${fmt(c.pvalue).padStart(10)} ${fmt(c.threshold, 2).padStart(7)}  ${
+      `${c.name.padEnd(w)}  ${c.type.padEnd(11)} ${(c.method ?? '—').padEnd(13)} ${(c.statistic === null && c.note?.startsWith('χ² is infinite') ? '∞' : fmt(c.statistic)).padStart(10)} ${fmt(c.pvalue).padStart(10)} ${fmt(c.threshold, 2).padStart(7)}  ${
         c.drifted === null ? `not tested (${c.reason})` : c.drifted ? 'DRIFTED' : 'ok'
       }${c.role === 'prediction' ? ' [prediction]' : ''}`,
     )
+    if (c.note && c.drifted !== null) lines.push(`${''.padEnd(w)}  note: ${c.note}`)
   }
+  for (const warning of r.warnings) lines.push(`! ${warning}`)
   const perf = r.performance
   if (perf) {
     const show = (label: string, p: typeof perf.current): void => {

@@ -4,9 +4,10 @@ import { Command, InvalidArgumentError } from 'commander'
 import { join } from 'node:path'
 import type { HostSnapshot, ProbeResult, ServingEndpoint, StorageSnapshot } from '../../shared/contract'
 import { SERVING_KINDS } from '../../shared/serving'
-import { appVersion, createGantry, type Gantry } from '../core'
+import { appVersion, createGantry, resolveConfig, type Gantry } from '../core'
 import { GantryError } from '../core/errors'
 import { startServer } from '../server/server'
+import { consoleLink, loadOrCreateToken, readServerFile, removeServerFile, writeServerFile } from '../server/token'
 import { formatHostReport } from './format'
 import { addRegistryCommands } from './registry'
 import { addDeployCommands } from './deploy'
@@ -22,6 +23,15 @@ function ms(v: string): number {
   const n = Number(v)
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('milliseconds, 0 or more')
   return n
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM'
+  }
 }
 
 function fatal(err: unknown): never {
@@ -53,13 +63,26 @@ export function buildProgram(): Command {
     .command('serve')
     .description('serve the console and its API over HTTP/WebSocket (127.0.0.1 by default)')
     .option('--port <port>', 'port to listen on (0 picks a free one)', port, 7300)
-    .option('--host <host>', 'address to bind; beyond loopback a token is required', '127.0.0.1')
+    .option('--host <host>', 'address to bind (every request needs the access token)', '127.0.0.1')
     .option('--host-interval <ms>', 'host poll interval in ms (0 disables)', ms)
     .option('--storage-interval <ms>', 'filesystem poll interval in ms (0 disables)', ms)
     .action(async (o: { port: number; host: string; hostInterval?: number; storageInterval?: number }) => {
       await serve({ ...program.opts(), ...o })
     })
 
+  program
+    .command('url')
+    .description("print the running console's link with its access token (for the data directory's owner)")
+    .action(() => {
+      const dataDir = resolveConfig({ dataDir: program.opts().dataDir }).dataDir
+      const info = readServerFile(dataDir)
+      const alive = info !== null && pidAlive(info.pid)
+      if (!info || !alive) {
+        process.stderr.write(`gantry: no console is running for ${dataDir} (start one with \`gantry serve\`)\n`)
+        process.exit(1)
+      }
+      process.stdout.write(`${consoleLink(info.url, loadOrCreateToken(dataDir).token)}\n`)
+    })
   program
     .command('host')
     .description('one snapshot of this host and its storage')
@@ -363,16 +386,14 @@ export async function serve(o: {
   }
   gantry.start()
   const out = (l: string): boolean => process.stdout.write(`${l}\n`)
-  out(`Gantry console: ${server.url}`)
+  // Printed once, here, on the operator's terminal: never logged elsewhere.
+  out(`Gantry console: ${consoleLink(server.url, server.token)}`)
   out(`data directory: ${gantry.config.dataDir}`)
-  if (server.token) {
-    if (server.tokenCreated) {
-      out(`access token (shown once; stored 0600 in ${server.tokenPath}): ${server.token}`)
-    } else {
-      out(`access token required; it is stored in ${server.tokenPath}`)
-    }
-    out(`open ${server.url}#token=<token> in a browser`)
-  }
+  out(
+    `the link carries the access token (stored 0600 in ${server.tokenPath}); ` +
+      '`gantry url` prints it again for the owner of the data directory',
+  )
+  writeServerFile(gantry.config.dataDir, { url: server.url, pid: process.pid, startedAt: Date.now() })
   let stopping = false
   const shutdown = (signal: string): void => {
     if (stopping) return
@@ -380,6 +401,7 @@ export async function serve(o: {
     out(`gantry: ${signal}, stopping`)
     const hard = setTimeout(() => process.exit(1), gantry.config.stopTimeoutMs + 2000)
     hard.unref()
+    removeServerFile(gantry.config.dataDir, process.pid)
     void server
       .close()
       .catch(() => {})

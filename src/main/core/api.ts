@@ -11,6 +11,7 @@ import {
   type MethodOutput,
 } from '../../shared/contract'
 import { fail, ok, type Result } from '../../shared/result'
+import { withCaller, type Caller } from './caller'
 import { GantryError, errorMessage } from './errors'
 
 export type Handlers = {
@@ -18,7 +19,8 @@ export type Handlers = {
 }
 
 export interface Api {
-  call(method: string, input: unknown): Promise<Result<unknown>>
+  /** Runs one contract method for `caller` (the audit names them; their signal cancels the work). */
+  call(method: string, input: unknown, caller?: Caller): Promise<Result<unknown>>
 }
 
 function describeIssues(err: z.ZodError): string {
@@ -35,7 +37,7 @@ export function createApi(
   translate: (err: unknown) => GantryError | null = () => null,
 ): Api {
   return {
-    async call(method, input) {
+    async call(method, input, caller) {
       if (typeof method !== 'string' || !Object.hasOwn(methods, method)) {
         return fail('contract/unknown-method', `unknown method "${String(method).slice(0, 100)}"`)
       }
@@ -46,7 +48,7 @@ export function createApi(
       }
       try {
         const handler = handlers[method as MethodName] as (i: unknown) => unknown
-        const data = await handler(parsed.data ?? {})
+        const data = await withCaller(caller, () => handler(parsed.data ?? {}))
         const out = spec.output.safeParse(data)
         if (!out.success) {
           onInternalError(new Error(`${method} returned data outside the contract: ${describeIssues(out.error)}`))

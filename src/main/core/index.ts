@@ -35,7 +35,12 @@ import { createDeployer, type Deployer } from './deploy/deployer'
 import { createGuard } from './deploy/guard'
 import { driftReport } from './drift/report'
 import { createDriftMonitor } from './drift/monitor'
-import { importMlflow, scanTritonRepository } from './registry/importers'
+import { importMlflowFile, scanTritonRepository } from './registry/importers'
+import { createLocalFiles, type FileAccess } from './files/local-files'
+import { configuredRoots, createPathPolicy } from './files/policy'
+import { createRootsStore } from './files/roots'
+import { JOB_BUDGET, JOB_CONCURRENCY, JOB_QUEUE_LIMIT } from './files/limits'
+import { createJobRunner, type JobRunner } from './util/jobs'
 import { createSampledService, type SampledService } from './util/sampled-service'
 
 export type GantryEvents = { [E in EventName]: EventPayload<E> }
@@ -48,6 +53,10 @@ export interface Gantry {
   config: GantryConfig
   db: Db
   store: TimeSeriesStore
+  /** How operator-supplied paths are read (the allowed roots, regular files only). */
+  files: FileAccess
+  /** The limiter every long file job runs through. */
+  jobs: JobRunner
   start(): void
   /** Stops every service (bounded by stopTimeoutMs) and closes the database. */
   stop(): Promise<void>
@@ -94,6 +103,9 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   if (opened.backupPath) log(`gantry: upgraded the database schema; the previous copy is at ${opened.backupPath}`)
   const { db } = opened
   const store = createTimeSeriesStore(db, now)
+  const roots = createRootsStore(db)
+  const files = createLocalFiles(createPathPolicy(() => configuredRoots(config.dataDir, roots.get()), config.dataDir))
+  const jobs = createJobRunner({ concurrency: JOB_CONCURRENCY, queueLimit: JOB_QUEUE_LIMIT })
   const events = createEventBus<GantryEvents>((err) => log(`gantry: event listener failed: ${String(err)}`))
   const startedAt = now()
   let stopped = false
@@ -176,6 +188,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
 
   const registry: Registry = createRegistry({
     db,
+    files,
     dataDir: config.dataDir,
     actor: config.actor,
     now,
@@ -253,6 +266,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   const drift = createDriftMonitor({
     db,
     registry,
+    files,
     now,
     publish: (w) => {
       if (stopped) return
@@ -265,14 +279,6 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     log,
   })
   let driftTimer: ReturnType<typeof setInterval> | null = null
-
-  const readImport = (path: string): string => {
-    try {
-      return readFileSync(path, 'utf8')
-    } catch (err) {
-      throw new GantryError('registry/artifact-missing', `cannot read ${path}: ${(err as Error).message}`)
-    }
-  }
 
   let pruneTimer: ReturnType<typeof setInterval> | null = null
   // Another process (the CLI, a training pipeline) may change the registry in the same database:
@@ -326,7 +332,8 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'registry.createModel': (input) => registry.createModel(input),
       'registry.updateModel': (input) => registry.updateModel(input.name, input.revision, input.patch),
       'registry.reviewModel': (input) => registry.reviewModel(input.name, input.note),
-      'registry.register': (input) => registry.register(input),
+      'registry.register': (input) =>
+        jobs.run(`registering ${input.model}`, JOB_BUDGET.hash, () => registry.register(input)),
       'registry.setAlias': (input) => {
         registry.setAlias(input.name, input.alias, input.version)
         return {}
@@ -339,10 +346,18 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'registry.requestApproval': (input) => registry.requestApproval(input.name, input.version, input.comment),
       'registry.decideApproval': (input) => registry.decideApproval(input.id, input.decision, input.comment),
       'registry.commentApproval': (input) => registry.commentApproval(input.id, input.text),
-      'registry.verifyArtifact': (input) => registry.verifyArtifact(input.name, input.version),
-      'registry.scanTriton': (input) => scanTritonRepository(registry, input.path, { ownerTeam: input.ownerTeam }),
+      'registry.verifyArtifact': (input) =>
+        jobs.run(`verifying ${input.name} v${input.version}`, JOB_BUDGET.hash, () =>
+          registry.verifyArtifact(input.name, input.version),
+        ),
+      'registry.scanTriton': (input) =>
+        jobs.run('scanning a Triton repository', JOB_BUDGET.scan, () =>
+          scanTritonRepository(registry, files, input.path, { ownerTeam: input.ownerTeam }),
+        ),
       'registry.importMlflow': (input) =>
-        importMlflow(registry, readImport(input.path), { ownerTeam: input.ownerTeam }),
+        jobs.run('importing an MLflow export', JOB_BUDGET.import, () =>
+          importMlflowFile(registry, files, input.path, { ownerTeam: input.ownerTeam }),
+        ),
       'deploy.listTargets': (input) => deployer.listTargets(input.model),
       'deploy.addTarget': (input) => deployer.addTarget(input.model, input.name, input.config),
       'deploy.removeTarget': (input) => {
@@ -357,10 +372,14 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'deploy.setRule': (input) => guard.setRule(input.model, input.rule),
       'deploy.dismissSuggestion': (input) => guard.dismiss(input.model),
       'deploy.reconcile': () => deployer.reconcile(),
-      'drift.report': (input) => driftReport(input.reference, input.current, input),
+      'drift.report': (input) =>
+        jobs.run('a drift report', JOB_BUDGET.report, (signal) =>
+          driftReport(files, input.reference, input.current, { ...input, signal }),
+        ),
       'drift.setMonitor': (input) => drift.setMonitor(input.model, input.config),
       'drift.monitor': (input) => drift.status(input.model),
-      'drift.poll': (input) => drift.poll(input.model),
+      'drift.poll': (input) =>
+        jobs.run(`reading ${input.model}'s log folder`, JOB_BUDGET.report, () => drift.poll(input.model)),
       'drift.windows': (input) => drift.windows(input.model, input.limit),
       'audit.list': (input) => registry.audit(input),
       'audit.verify': () => registry.verifyAudit(),
@@ -373,8 +392,10 @@ export function createGantry(options: GantryOptions = {}): Gantry {
 
   // Once stopping, the database is closing: doors still holding this core get a clear answer.
   const api: Api = {
-    call: (method, input) =>
-      stopped ? Promise.resolve(fail('core/unavailable', 'Gantry is shutting down')) : inner.call(method, input),
+    call: (method, input, caller) =>
+      stopped
+        ? Promise.resolve(fail('core/unavailable', 'Gantry is shutting down'))
+        : inner.call(method, input, caller),
   }
 
   return {
@@ -384,6 +405,8 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     config,
     db,
     store,
+    files,
+    jobs,
     start() {
       if (stopped) throw new GantryError('core/unavailable', 'this Gantry core was stopped')
       host.start()
@@ -465,6 +488,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   }
 
   async function stopAll(): Promise<void> {
+    jobs.stop()
     host.stop()
     storage.stop()
     endpoints.stop()

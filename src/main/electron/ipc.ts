@@ -1,11 +1,16 @@
 // Validated IPC: the one channel the preload uses. The sender must be our own window's main
-// frame at our own URL; then the core's api validates the input with the contract's zod schema.
+// frame at our own URL and present the credential this launch handed its preload; then the
+// core's api validates the input with the contract's zod schema. Calls run for the desktop's
+// user, and are cancelled if the window goes away.
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron'
 import { fail } from '../../shared/result'
 import type { Gantry } from '../core'
+import { tokenMatches } from '../server/token'
 
 export const CALL_CHANNEL = 'gantry:call'
 export const EVENT_CHANNEL = 'gantry:event'
+/** How the main process hands the window's preload its credential (webPreferences.additionalArguments). */
+export const CREDENTIAL_ARG = '--gantry-credential='
 
 export function senderIsTrusted(event: IpcMainInvokeEvent, isOwnUrl: (url: string) => boolean): boolean {
   const frame = event.senderFrame
@@ -14,10 +19,20 @@ export function senderIsTrusted(event: IpcMainInvokeEvent, isOwnUrl: (url: strin
   return isOwnUrl(frame.url)
 }
 
-export function registerIpc(gantry: Gantry, isOwnUrl: (url: string) => boolean): () => void {
-  ipcMain.handle(CALL_CHANNEL, async (event, method: unknown, input: unknown) => {
+export function registerIpc(gantry: Gantry, isOwnUrl: (url: string) => boolean, credential: string): () => void {
+  const gone = new WeakMap<WebContents, AbortController>()
+  ipcMain.handle(CALL_CHANNEL, async (event, presented: unknown, method: unknown, input: unknown) => {
     if (!senderIsTrusted(event, isOwnUrl)) return fail('auth/unauthorized', 'IPC from an untrusted frame')
-    return gantry.api.call(String(method), input)
+    if (typeof presented !== 'string' || !tokenMatches(credential, presented)) {
+      return fail('auth/unauthorized', 'IPC without the credential of this launch')
+    }
+    let abort = gone.get(event.sender)
+    if (!abort) {
+      const a = new AbortController()
+      event.sender.once('destroyed', () => a.abort(new Error('the window closed')))
+      gone.set(event.sender, (abort = a))
+    }
+    return gantry.api.call(String(method), input, { actor: gantry.config.actor, signal: abort.signal })
   })
   return () => ipcMain.removeHandler(CALL_CHANNEL)
 }

@@ -43,7 +43,7 @@ export function hardenSession(): void {
   ses.webRequest.onBeforeRequest((details, callback) => {
     const u = details.url
     const local =
-      u.startsWith('file:') ||
+      u.startsWith('app://gantry/') ||
       u.startsWith('devtools:') ||
       /^(https?|wss?):\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/)/.test(u)
     callback({ cancel: !local })

@@ -1,22 +1,31 @@
-// The main window: hardened, loading the built renderer (or the dev server under `electron-vite dev`).
+// The main window: hardened, loading the built renderer from app://gantry (or the dev server under
+// `electron-vite dev`), its preload handed this launch's IPC credential.
 import { BrowserWindow } from 'electron'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { CREDENTIAL_ARG } from './ipc'
+import { APP_INDEX_URL, isAppUrl } from './protocol'
 import { hardenContents, secureWebPreferences } from './security'
 
-export function rendererUrl(): string {
+function devUrl(): string | null {
   const dev = process.env.ELECTRON_RENDERER_URL
-  if (dev && /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/?$/.test(dev)) return dev
-  return pathToFileURL(join(__dirname, '../renderer/index.html')).toString()
+  return dev && /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\/?$/.test(dev) ? dev : null
+}
+
+export function rendererUrl(): string {
+  return devUrl() ?? APP_INDEX_URL
 }
 
 export function isOwnUrl(url: string): boolean {
-  const base = rendererUrl()
-  if (base.startsWith('file:')) return url.split('#')[0] === base
-  return new URL(url).origin === new URL(base).origin
+  const dev = devUrl()
+  if (!dev) return isAppUrl(url)
+  try {
+    return new URL(url).origin === new URL(dev).origin
+  } catch {
+    return false
+  }
 }
 
-export function createMainWindow(): BrowserWindow {
+export function createMainWindow(credential: string): BrowserWindow {
   const win = new BrowserWindow({
     width: 1360,
     height: 880,
@@ -25,7 +34,10 @@ export function createMainWindow(): BrowserWindow {
     show: false,
     title: 'Gantry',
     backgroundColor: '#0f1218',
-    webPreferences: secureWebPreferences(join(__dirname, '../preload/index.js')),
+    webPreferences: {
+      ...secureWebPreferences(join(__dirname, '../preload/index.js')),
+      additionalArguments: [`${CREDENTIAL_ARG}${credential}`],
+    },
   })
   hardenContents(win.webContents, isOwnUrl)
   win.once('ready-to-show', () => win.show())

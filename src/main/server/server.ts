@@ -1,7 +1,11 @@
 // The headless door: the contract over HTTP (POST /api/<method>) and WebSocket (/ws), plus the
 // built renderer, on 127.0.0.1 by default. Holds no logic: every call goes to gantry.api.
-// Beyond loopback it demands the token; on loopback it refuses foreign Host/Origin headers so a
-// web page elsewhere cannot drive it (DNS rebinding, cross-site WebSocket).
+// Every API and WebSocket request needs the data directory's token, loopback included (any local
+// account can reach 127.0.0.1): as `Authorization: Bearer`, or for a browser's WebSocket as the
+// subprotocol `gantry.token.<token>`. Only the static UI and /healthz are open. On loopback it
+// also refuses foreign Host/Origin headers (DNS rebinding, cross-site WebSocket). Each call runs
+// for a caller the audit names (the loopback client's OS account), and is cancelled if the
+// client goes away before its answer.
 import fastifyStatic from '@fastify/static'
 import fastifyWebsocket from '@fastify/websocket'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
@@ -11,6 +15,8 @@ import { CSP } from '../../shared/csp'
 import type { ErrorCode, Result } from '../../shared/result'
 import { fail } from '../../shared/result'
 import type { Gantry } from '../core'
+import type { Caller } from '../core/caller'
+import { peerUser } from './peer'
 import { isLoopbackHost, loadOrCreateToken, tokenMatches } from './token'
 
 export interface ServeOptions {
@@ -26,9 +32,9 @@ export interface RunningServer {
   url: string
   host: string
   port: number
-  /** Set when bound beyond loopback. */
-  token: string | null
-  tokenPath: string | null
+  /** The token every API and WebSocket request must carry. */
+  token: string
+  tokenPath: string
   tokenCreated: boolean
   close(): Promise<void>
 }
@@ -42,6 +48,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'db/busy': 503,
 }
 
+/** The WebSocket subprotocol of the console, and the prefix of the one that carries the token. */
+export const WS_PROTOCOL = 'gantry'
+export const WS_TOKEN_PREFIX = 'gantry.token.'
+
 /** Events queued past this many bytes for one socket are dropped: a stalled tab must not grow us. */
 const MAX_BUFFERED = 4 * 1024 * 1024
 
@@ -49,11 +59,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1'
   const loopback = isLoopbackHost(host)
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`))
-  const tok = loopback ? null : loadOrCreateToken(opts.gantry.config.dataDir)
+  const tok = loadOrCreateToken(opts.gantry.config.dataDir)
   const { api, events } = opts.gantry
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, routerOptions: { maxParamLength: 200 } })
-  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } })
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: 1024 * 1024,
+      // The browser offers ["gantry", "gantry.token.…"]; the answer names only "gantry", so the
+      // token is never echoed back.
+      handleProtocols: (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
+  })
 
   function hostAllowed(req: FastifyRequest): boolean {
     if (!loopback) return true // the token guards a non-loopback bind
@@ -70,12 +87,27 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return false
     }
   }
-  function authorized(req: FastifyRequest): boolean {
-    if (!tok) return true
+  function presented(req: FastifyRequest): string | undefined {
     const header = req.headers.authorization
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined
-    const query = (req.query as { token?: string } | undefined)?.token
-    return tokenMatches(tok.token, bearer ?? query)
+    if (header?.startsWith('Bearer ')) return header.slice(7).trim()
+    const protocols = req.headers['sec-websocket-protocol']
+    if (typeof protocols === 'string') {
+      const offered = protocols.split(',').map((p) => p.trim())
+      const t = offered.find((p) => p.startsWith(WS_TOKEN_PREFIX))
+      if (t) return t.slice(WS_TOKEN_PREFIX.length)
+    }
+    return undefined
+  }
+  function authorized(req: FastifyRequest): boolean {
+    return tokenMatches(tok.token, presented(req))
+  }
+  /** Who the audit names for this request: the loopback client's OS account where Linux says. */
+  async function callerOf(req: FastifyRequest): Promise<string> {
+    const sock = req.raw.socket
+    const user = await peerUser(sock)
+    const from = sock.remoteAddress && !isLoopbackHost(sock.remoteAddress.replace(/^::ffff:/, ''))
+    const where = from ? ` from ${sock.remoteAddress}` : ''
+    return `${user ?? 'token holder'} via web${where}`
   }
   function refuse(reply: FastifyReply, why: string): FastifyReply {
     return reply.code(STATUS['auth/unauthorized'] ?? 401).send(fail('auth/unauthorized', why))
@@ -85,11 +117,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (!hostAllowed(req)) return refuse(reply, `Host header "${req.headers.host}" is not this console`)
     if (!originAllowed(req)) return refuse(reply, `cross-origin request from ${req.headers.origin} refused`)
     // Decide on the matched route, not the raw URL: the router decodes "/%61pi/…" to "/api/…".
-    // Beyond loopback only the static UI and the health check are open; everything else needs the token.
+    // Only the static UI and the health check are open; everything else needs the token.
     const route = req.routeOptions.url
     const open = route === '/healthz' || route === '/' || route === '/*'
     if (!open && !authorized(req)) {
-      return refuse(reply, 'this console listens beyond loopback: a valid token is required')
+      return refuse(
+        reply,
+        'this console needs its access token: open the URL `gantry serve` printed, or run `gantry url`',
+      )
     }
   })
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -104,7 +139,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   app.post('/api/:method', async (req, reply) => {
     const { method } = req.params as { method: string }
-    const result = await api.call(method, req.body ?? undefined)
+    // A client that goes away before its answer cancels the work done for it.
+    const gone = new AbortController()
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort(new Error('the client went away'))
+    })
+    const caller: Caller = { actor: await callerOf(req), signal: gone.signal }
+    const result = await api.call(method, req.body ?? undefined, caller)
     const code = result.ok ? 200 : (STATUS[result.error.code] ?? 422)
     return reply.code(code).send(result)
   })
@@ -115,7 +156,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return reply.code(status).send(fail(code, err.message))
   })
 
-  app.get('/ws', { websocket: true }, (socket) => {
+  app.get('/ws', { websocket: true }, (socket, req) => {
+    // Calls of this socket are cancelled when it closes; every call names the same caller.
+    const gone = new AbortController()
+    socket.once('close', () => gone.abort(new Error('the console tab went away')))
+    const actor = callerOf(req) // listeners below attach now: no frame is missed while it resolves
     // Call results are always sent; pushed events are dropped while a stalled client has more than
     // MAX_BUFFERED queued (the next event brings it up to date).
     const send = (msg: unknown): void => {
@@ -142,7 +187,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         })
         return
       }
-      void api.call(msg.method, msg.input).then((result: Result<unknown>) => send({ type: 'result', id, result }))
+      void actor
+        .then((a) => api.call(msg.method as string, msg.input, { actor: a, signal: gone.signal }))
+        .then((result: Result<unknown>) => send({ type: 'result', id, result }))
     })
   })
 
@@ -180,9 +227,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     url,
     host,
     port: boundPort,
-    token: tok?.token ?? null,
-    tokenPath: tok?.path ?? null,
-    tokenCreated: tok?.created ?? false,
+    token: tok.token,
+    tokenPath: tok.path,
+    tokenCreated: tok.created,
     async close() {
       await app.close()
     },

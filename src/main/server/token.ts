@@ -1,7 +1,8 @@
-// The access token the headless server requires when it listens beyond loopback: generated once,
-// stored 0600 in the data directory, compared in constant time.
+// The access token the headless server requires of every API and WebSocket request (loopback
+// included): generated once per data directory, stored 0600 there, compared in constant time.
+// Also the record of where a running console listens, for `gantry url`.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const TOKEN_FILE = 'server-token'
@@ -30,4 +31,33 @@ export function tokenMatches(expected: string, given: string | undefined | null)
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase()
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h)
+}
+
+export const SERVER_FILE = 'server.json'
+
+/** Where a running `gantry serve` listens (no secret in it), so `gantry url` can print its link. */
+export function writeServerFile(dataDir: string, info: { url: string; pid: number; startedAt: number }): void {
+  const path = join(dataDir, SERVER_FILE)
+  writeFileSync(path, `${JSON.stringify(info)}\n`, { mode: 0o600 })
+}
+
+export function removeServerFile(dataDir: string, pid: number): void {
+  const info = readServerFile(dataDir)
+  if (info?.pid === pid) rmSync(join(dataDir, SERVER_FILE), { force: true })
+}
+
+export function readServerFile(dataDir: string): { url: string; pid: number; startedAt: number } | null {
+  try {
+    const v = JSON.parse(readFileSync(join(dataDir, SERVER_FILE), 'utf8')) as { url?: unknown; pid?: unknown }
+    if (typeof v.url === 'string' && typeof v.pid === 'number')
+      return v as { url: string; pid: number; startedAt: number }
+  } catch {
+    // none, or unreadable: no console recorded
+  }
+  return null
+}
+
+/** The console's address with its token in the fragment (never sent to the server, kept out of its logs). */
+export function consoleLink(url: string, token: string): string {
+  return `${url}#token=${token}`
 }

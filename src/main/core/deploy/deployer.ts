@@ -20,6 +20,7 @@ import {
 } from '../../../shared/deploy'
 import type { ProbeResult } from '../../../shared/serving'
 import type { Registry } from '../registry/registry'
+import { actorOr } from '../caller'
 import { appendAudit } from '../registry/audit'
 import { createAdapter, type TargetAdapter, type VersionRef } from './targets'
 
@@ -107,7 +108,7 @@ export function createDeployer(o: DeployerOptions) {
   })
   const rowOf = (id: number): Row => db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as Row
   const audit = (action: string, model: string, version: number | null, before: unknown, after: unknown): void => {
-    appendAudit(db, o.now(), { actor: o.actor, action, model, version, before, after })
+    appendAudit(db, o.now(), { actor: actorOr(o.actor), action, model, version, before, after })
   }
 
   /** Writes the journal (state and steps) durably, then tells the UI. */
@@ -325,7 +326,7 @@ export function createDeployer(o: DeployerOptions) {
             fromVersion,
             version,
             JSON.stringify(steps),
-            o.actor,
+            actorOr(o.actor),
             process.pid,
             started,
             o.now(),
@@ -394,7 +395,7 @@ export function createDeployer(o: DeployerOptions) {
               version,
               fromPointer,
               JSON.stringify(steps),
-              o.actor,
+              actorOr(o.actor),
               process.pid,
               started,
               cause ? `automatic rollback: ${cause}` : null,

@@ -11,6 +11,7 @@ import type { Db } from '../db/database'
 import { GantryError } from '../errors'
 import { RollbackRule, type Deployment, type GuardStatus } from '../../../shared/deploy'
 import type { EndpointStatus } from '../../../shared/serving'
+import { actorOr } from '../caller'
 import { appendAudit } from '../registry/audit'
 
 /** Why this poll breaches the rule, or null. */
@@ -82,9 +83,16 @@ export function createGuard(o: {
               `INSERT INTO deploy_rules (model, config_json, updated_at, updated_by) VALUES (?, ?, ?, ?)
                ON CONFLICT(model) DO UPDATE SET config_json = excluded.config_json, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
             )
-            .run(model, JSON.stringify(rule), o.now(), o.actor)
+            .run(model, JSON.stringify(rule), o.now(), actorOr(o.actor))
         } else o.db.prepare('DELETE FROM deploy_rules WHERE model = ?').run(model)
-        appendAudit(o.db, o.now(), { actor: o.actor, action: 'guard.rule', model, version: null, before, after: rule })
+        appendAudit(o.db, o.now(), {
+          actor: actorOr(o.actor),
+          action: 'guard.rule',
+          model,
+          version: null,
+          before,
+          after: rule,
+        })
       })()
       const s = status(model)
       o.publish(s)
@@ -95,7 +103,7 @@ export function createGuard(o: {
       if (!sug) throw new GantryError('deploy/unknown-deployment', `no rollback suggestion for ${model}`)
       o.db.transaction(() =>
         appendAudit(o.db, o.now(), {
-          actor: o.actor,
+          actor: actorOr(o.actor),
           action: 'guard.dismiss',
           model,
           version: null,
@@ -233,7 +241,7 @@ export function createGuard(o: {
     w.fired = true
     o.db.transaction(() =>
       appendAudit(o.db, t, {
-        actor: o.actor,
+        actor: actorOr(o.actor),
         action: rule.action === 'rollback' ? 'guard.rollback' : 'guard.ask',
         model,
         version: null,

@@ -7,12 +7,12 @@
 // is compared with the production version's reference dataset (its sha256 checked against the
 // registry first), and the result is stored and announced. Memory: one window's columns at a time.
 import Papa from 'papaparse'
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Db } from '../db/database'
 import { GantryError, errorMessage } from '../errors'
+import type { FileAccess } from '../files/local-files'
 import {
   DriftMonitorConfig,
   type DriftCrossing,
@@ -72,6 +72,8 @@ function parseTime(v: unknown): number | null {
 export function createDriftMonitor(o: {
   db: Db
   registry: Registry
+  /** How the log folders, references and ground truth are read (regular files in allowed folders). */
+  files: FileAccess
   now: () => number
   publish(w: DriftWindow): void
   /** A window whose verdict differs from the previous window's. */
@@ -121,7 +123,7 @@ export function createDriftMonitor(o: {
     let profile = storedProfile(o.db, model, version, ref.sha256)
     if (!profile) {
       if (ref.sha256) {
-        const fp = await fingerprintDataset(ref.uri)
+        const fp = await fingerprintDataset(o.files, ref.uri)
         if (fp.sha256 !== ref.sha256) {
           throw new GantryError(
             'drift/invalid-data',
@@ -129,7 +131,7 @@ export function createDriftMonitor(o: {
           )
         }
       }
-      profile = profileOf(await readTable(ref.uri))
+      profile = profileOf(await readTable(o.files, ref.uri))
       storeProfile(o.db, model, version, ref.sha256, profile, o.now())
     }
     const { table, types } = tableOfProfile(profile, ref.uri)
@@ -191,7 +193,7 @@ export function createDriftMonitor(o: {
       return null
     }
     const { version, table, types } = await reference(model)
-    const report = compareTables(table, w.builder.table(), {
+    const report = await compareTables(table, w.builder.table(), {
       referenceTypes: types,
       types: cfg.types,
       idColumn: cfg.idColumn,
@@ -330,9 +332,9 @@ export function createDriftMonitor(o: {
     const closed: DriftWindow[] = []
     let names: string[]
     try {
-      names = readdirSync(cfg.folder)
-        .filter((n) => /\.(jsonl|ndjson|csv|parquet)$/i.test(n))
-        .sort()
+      names = (await o.files.list(cfg.folder, { what: 'log folder' }))
+        .filter((e) => e.kind !== 'dir' && /\.(jsonl|ndjson|csv|parquet)$/i.test(e.name))
+        .map((e) => e.name)
     } catch (err) {
       throw new GantryError('drift/invalid-data', `cannot read the log folder ${cfg.folder}: ${errorMessage(err)}`)
     }
@@ -373,11 +375,11 @@ export function createDriftMonitor(o: {
     }
     for (const name of names) {
       const path = join(cfg.folder, name)
-      let st
-      try {
-        st = statSync(path)
-      } catch {
-        continue // removed meanwhile
+      const st = await o.files.stat(path)
+      if (!st) continue // removed meanwhile
+      if (!st.isFile()) {
+        state.problems.push(`${name}: not a regular file (a FIFO, a device, a folder); skipped`)
+        continue
       }
       let f = state.files[name]
       if (/\.parquet$/i.test(name)) {
@@ -387,7 +389,7 @@ export function createDriftMonitor(o: {
         }
         const pf = f
         try {
-          for await (const batch of parquetRowBatches(path, pf.offset)) {
+          for await (const batch of parquetRowBatches(o.files, path, pf.offset)) {
             for (const rec of batch) {
               const next = pf.offset + 1
               await take(rec, () => (pf.offset = next))
@@ -408,20 +410,29 @@ export function createDriftMonitor(o: {
       if (st.size <= f.offset) continue
       const len = Math.min(st.size - f.offset, READ_CAP)
       const buf = Buffer.alloc(len)
-      const fd = openSync(path, 'r')
+      let got = 0
       try {
-        readSync(fd, buf, 0, len, f.offset)
-      } finally {
-        closeSync(fd)
+        const file = await o.files.open(path, { what: 'log file' })
+        try {
+          if (file.ino !== f.ino) continue // replaced between the stat and the open: next poll
+          got = await file.read(buf, 0, len, f.offset)
+        } finally {
+          await file.close()
+        }
+      } catch (err) {
+        state.problems.push(`${name}: ${errorMessage(err)}`)
+        continue
       }
-      const lastNl = buf.lastIndexOf(10)
+      if (got < len) buf.fill(0, got) // shrank meanwhile: only what was there
+      const data = got < len ? buf.subarray(0, got) : buf
+      const lastNl = data.lastIndexOf(10)
       if (lastNl < 0) continue // a partial line: wait for its end
       // Line by line, so the read position is exact at every row (a window may close mid-file).
       const base = f.offset
       let pos = 0
       while (pos <= lastNl) {
-        const nl = buf.indexOf(10, pos)
-        const line = buf.subarray(pos, nl).toString('utf8').replace(/\r$/, '')
+        const nl = data.indexOf(10, pos)
+        const line = data.subarray(pos, nl).toString('utf8').replace(/\r$/, '')
         pos = nl + 1
         const after = base + pos // just after this line
         // Until the row is taken, the position stays before it: a time window closed by this row
@@ -487,7 +498,7 @@ export function createDriftMonitor(o: {
     if (pending.length === 0) return out
     let files
     try {
-      files = truthFiles(perf.groundTruth)
+      files = await truthFiles(o.files, perf.groundTruth)
     } catch (err) {
       state.problems.push(errorMessage(err))
       return out
@@ -501,7 +512,7 @@ export function createDriftMonitor(o: {
     }))
     const wanted = new Set<string>()
     for (const w of byWindow) for (const r of w.preds) wanted.add(r.row_key)
-    const { truth, problems } = await readTruth(perf.groundTruth, idColumn, perf.targetColumn, wanted)
+    const { truth, problems } = await readTruth(o.files, perf.groundTruth, idColumn, perf.targetColumn, wanted)
     state.problems.push(...problems)
     const at = o.now()
     const save = o.db.prepare('UPDATE drift_windows SET performance_json = ?, performance_at = ? WHERE id = ?')

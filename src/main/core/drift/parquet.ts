@@ -4,8 +4,9 @@
 // are handed to the drift columns in the shapes the CSV reader produces: INT64 as a number where it
 // is exact (else its decimal string), dates and timestamps as ISO text, binary as base64.
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
-import { open } from 'node:fs/promises'
 import { GantryError, errorMessage } from '../errors'
+import type { FileAccess, OpenFile } from '../files/local-files'
+import { maxDatasetBytes } from '../files/limits'
 
 type Hyparquet = typeof import('hyparquet')
 let loaded: Promise<[Hyparquet, Record<string, unknown>]> | null = null
@@ -51,21 +52,20 @@ interface Opened {
 }
 
 /** Opens the file as hyparquet's AsyncBuffer over positional reads (nothing read up front). */
-async function openParquet(path: string): Promise<Opened> {
+async function openParquet(files: FileAccess, path: string): Promise<Opened> {
   const [h] = await lib()
-  let handle
+  let fd: OpenFile
   try {
-    handle = await open(path, 'r')
+    fd = await files.open(path, { what: 'Parquet file', maxBytes: maxDatasetBytes() })
   } catch (err) {
-    const code = (err as { code?: string }).code
+    const e = err as GantryError
     throw new GantryError(
-      'drift/invalid-data',
-      code === 'ENOENT' ? `${path} does not exist` : `${path}: ${errorMessage(err)}`,
+      e.code === 'files/missing' ? 'drift/invalid-data' : (e.code ?? 'drift/invalid-data'),
+      e.message,
     )
   }
-  const fd = handle
   try {
-    const { size } = await fd.stat()
+    const size = fd.size
     const file: AsyncBuffer = {
       byteLength: size,
       async slice(start: number, end = size): Promise<ArrayBuffer> {
@@ -73,7 +73,7 @@ async function openParquet(path: string): Promise<Opened> {
         const buf = Buffer.allocUnsafe(length)
         let done = 0
         while (done < length) {
-          const { bytesRead } = await fd.read(buf, done, length - done, start + done)
+          const bytesRead = await fd.read(buf, done, length - done, start + done)
           if (bytesRead === 0) break
           done += bytesRead
         }
@@ -160,11 +160,12 @@ async function* rowGroups(path: string, p: Opened): AsyncGenerator<Group> {
  * arrive before the next group starts. Returns the row count.
  */
 export async function parquetColumns(
+  files: FileAccess,
   path: string,
   onHeader: (names: string[]) => void,
   onColumn: (name: string, values: ArrayLike<unknown>, dateOnly: boolean) => void,
 ): Promise<number> {
-  const p = await openParquet(path)
+  const p = await openParquet(files, path)
   let rows = 0
   try {
     onHeader(p.names)
@@ -179,8 +180,12 @@ export async function parquetColumns(
 }
 
 /** The rows of a Parquet file as objects, one row group's worth at a time, starting at row `from`. */
-export async function* parquetRowBatches(path: string, from = 0): AsyncGenerator<Record<string, unknown>[]> {
-  const p = await openParquet(path)
+export async function* parquetRowBatches(
+  files: FileAccess,
+  path: string,
+  from = 0,
+): AsyncGenerator<Record<string, unknown>[]> {
+  const p = await openParquet(files, path)
   try {
     for await (const g of rowGroups(path, p)) {
       if (g.rowStart + g.rows <= from) continue
@@ -200,9 +205,13 @@ export async function* parquetRowBatches(path: string, from = 0): AsyncGenerator
 }
 
 /** Every row of a Parquet file as an object (values as `parquetValue` gives them), streamed by row group. */
-export async function eachParquetRow(path: string, onRow: (row: Record<string, unknown>) => void): Promise<number> {
+export async function eachParquetRow(
+  files: FileAccess,
+  path: string,
+  onRow: (row: Record<string, unknown>) => void,
+): Promise<number> {
   let n = 0
-  for await (const batch of parquetRowBatches(path)) {
+  for await (const batch of parquetRowBatches(files, path)) {
     for (const row of batch) onRow(row)
     n += batch.length
   }
@@ -210,8 +219,8 @@ export async function eachParquetRow(path: string, onRow: (row: Record<string, u
 }
 
 /** The number of rows a Parquet file's footer declares (throws drift/invalid-data when unreadable). */
-export async function parquetRowCount(path: string): Promise<number> {
-  const p = await openParquet(path)
+export async function parquetRowCount(files: FileAccess, path: string): Promise<number> {
+  const p = await openParquet(files, path)
   await p.close()
   return Number(p.metadata.num_rows)
 }

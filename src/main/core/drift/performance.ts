@@ -2,11 +2,11 @@
 // column. Classifiers: accuracy, precision, recall, F1 (positive class 1) and ROC AUC from the
 // score (Mann–Whitney, ties counted half — what sklearn's roc_auc_score gives); regressors: MAE
 // and RMSE. Streamed: the truth is held as one id → value map, the predictions are read row by row.
-import { readdirSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { GantryError, errorMessage } from '../errors'
 import type { Performance } from '../../../shared/drift'
-import { eachRow } from './table'
+import type { FileAccess } from '../files/local-files'
+import { eachRow, type ReadOptions } from './table'
 
 const num = (v: unknown): number | null => {
   if (v === null || v === undefined || v === '') return null
@@ -81,17 +81,24 @@ export interface PerformanceOptions {
 
 /** Performance of `dataPath`'s predictions against the truth in `truthPath` (or in the data). */
 export async function realizedPerformance(
+  files: FileAccess,
   dataPath: string,
   truthPath: string | null,
   o: PerformanceOptions,
+  read: ReadOptions = {},
 ): Promise<Performance> {
   const truth = new Map<string, number>()
   if (truthPath) {
-    await eachRow(truthPath, (r) => {
-      const id = key(r[o.idColumn])
-      const t = num(r[o.targetColumn])
-      if (id !== null && t !== null) truth.set(id, t)
-    })
+    await eachRow(
+      files,
+      truthPath,
+      (r) => {
+        const id = key(r[o.idColumn])
+        const t = num(r[o.targetColumn])
+        if (id !== null && t !== null) truth.set(id, t)
+      },
+      read,
+    )
     if (truth.size === 0)
       throw new GantryError('drift/invalid-data', `${truthPath}: no rows with both ${o.idColumn} and ${o.targetColumn}`)
   }
@@ -99,16 +106,21 @@ export async function realizedPerformance(
   const ps: number[] = []
   const ss: number[] = []
   let rows = 0
-  await eachRow(dataPath, (r) => {
-    rows++
-    const y = truthPath ? truth.get(key(r[o.idColumn]) ?? '\u0000') : num(r[o.targetColumn])
-    const p = num(r[o.predictionColumn])
-    const s = o.scoreColumn ? num(r[o.scoreColumn]) : 0
-    if (y === undefined || y === null || p === null || s === null) return
-    ys.push(y)
-    ps.push(p)
-    ss.push(s)
-  })
+  await eachRow(
+    files,
+    dataPath,
+    (r) => {
+      rows++
+      const y = truthPath ? truth.get(key(r[o.idColumn]) ?? '\u0000') : num(r[o.targetColumn])
+      const p = num(r[o.predictionColumn])
+      const s = o.scoreColumn ? num(r[o.scoreColumn]) : 0
+      if (y === undefined || y === null || p === null || s === null) return
+      ys.push(y)
+      ps.push(p)
+      ss.push(s)
+    },
+    read,
+  )
   return metricsOf(ys, ps, o.scoreColumn ? ss : null, rows, o.task)
 }
 
@@ -153,31 +165,34 @@ export const truthNumber = num
 export const truthKey = key
 
 /** The files a ground-truth source names: the file itself, or a folder's CSV / JSONL / Parquet files. */
-export function truthFiles(source: string): { path: string; size: number; mtimeMs: number }[] {
-  let st
-  try {
-    st = statSync(source)
-  } catch (err) {
-    throw new GantryError('drift/invalid-data', `ground truth ${source}: ${errorMessage(err)}`)
+export async function truthFiles(
+  files: FileAccess,
+  source: string,
+): Promise<{ path: string; size: number; mtimeMs: number }[]> {
+  const st = await files.stat(source)
+  if (!st) {
+    // Say why: missing, or refused (a FIFO, a folder outside the allowed roots).
+    await files.resolve(source, { what: 'ground truth' }).catch((err: unknown) => {
+      throw new GantryError('drift/invalid-data', errorMessage(err))
+    })
+    throw new GantryError('drift/invalid-data', `ground truth ${source} cannot be read`)
   }
-  const files = st.isDirectory()
-    ? readdirSync(source)
-        .filter((n) => /\.(csv|jsonl|ndjson|parquet)$/i.test(n))
-        .sort()
-        .map((n) => join(source, n))
+  const paths = st.isDirectory()
+    ? (await files.list(source, { what: 'ground-truth folder' }))
+        .filter((e) => e.kind !== 'dir' && /\.(csv|jsonl|ndjson|parquet)$/i.test(e.name))
+        .map((e) => join(source, e.name))
     : [source]
-  return files.flatMap((path) => {
-    try {
-      const s = statSync(path)
-      return s.isFile() ? [{ path, size: s.size, mtimeMs: s.mtimeMs }] : []
-    } catch {
-      return [] // removed meanwhile
-    }
-  })
+  const out: { path: string; size: number; mtimeMs: number }[] = []
+  for (const path of paths) {
+    const s = await files.stat(path)
+    if (s?.isFile()) out.push({ path, size: s.size, mtimeMs: s.mtimeMs }) // gone meanwhile, or not a file: left out
+  }
+  return out
 }
 
 /** Truth values by id from a ground-truth source, keeping only the ids in `wanted`. */
 export async function readTruth(
+  files: FileAccess,
   source: string,
   idColumn: string,
   targetColumn: string,
@@ -185,14 +200,21 @@ export async function readTruth(
 ): Promise<{ truth: Map<string, number>; problems: string[] }> {
   const truth = new Map<string, number>()
   const problems: string[] = []
-  for (const f of truthFiles(source)) {
+  for (const f of await truthFiles(files, source)) {
     try {
-      await eachRow(f.path, (r) => {
-        const id = key(r[idColumn])
-        if (id === null || !wanted.has(id)) return
-        const t = num(r[targetColumn])
-        if (t !== null) truth.set(id, t)
-      })
+      const said = (w: string): number =>
+        problems.push(`ground truth ${basename(f.path)}: ${w.replace(`${f.path}: `, '')}`)
+      await eachRow(
+        files,
+        f.path,
+        (r) => {
+          const id = key(r[idColumn])
+          if (id === null || !wanted.has(id)) return
+          const t = num(r[targetColumn])
+          if (t !== null) truth.set(id, t)
+        },
+        { onWarning: said },
+      )
     } catch (err) {
       problems.push(`ground truth ${basename(f.path)}: ${errorMessage(err).replace(`${f.path}: `, '')}`)
     }

@@ -67,7 +67,7 @@ export function tableOfProfile(p: Profile, path: string): { table: Table; types:
     columns.set(cp.name, c)
     types[cp.name] = cp.type
   }
-  return { table: { path, rows: p.rows, columns }, types }
+  return { table: { path, rows: p.rows, columns, warnings: [] }, types }
 }
 
 export function storedProfile(db: Db, model: string, version: number, sha256: string | null): Profile | null {

@@ -4,7 +4,9 @@
 // distances), its statistic, p-value where it has one, threshold and verdict, plus the missing
 // share, the out-of-range or unseen-category share and PSI on ten reference-quantile bins as
 // metrics of their own. Identifiers, datetimes and free text are never tested.
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { GantryError } from '../errors'
+import type { FileAccess } from '../files/local-files'
 import type { DriftColumn, DriftMethod, DriftReport } from '../../../shared/drift'
 import {
   binCounts,
@@ -37,6 +39,8 @@ export interface DriftOptions {
   driftShare?: number
   /** Realized performance: the truth joined by id (current), and the reference's own labels. */
   groundTruth?: GroundTruth
+  /** Stops the report between reads and between columns (the caller went away, the budget ran out). */
+  signal?: AbortSignal
 }
 
 const DEFAULT_THRESHOLD: Record<DriftMethod, number> = {
@@ -112,6 +116,7 @@ function testColumn(
     psi: null,
     distribution: null,
     reason,
+    note: null,
   })
   if (type === 'identifier') return notTested('identifier: never tested')
   if (type === 'datetime') return notTested('datetime: not tested')
@@ -234,24 +239,49 @@ function testColumn(
       break
     }
   }
-  const drifted = P_VALUE_METHODS.includes(method)
-    ? method === 'ks'
-      ? (pvalue as number) <= threshold
-      : (pvalue as number) < threshold
-    : statistic >= threshold
+  // A statistic that is not a finite number is said, never passed on as one (JSON has no ∞).
+  let note: string | null = null
+  if (method === 'chisquare' && statistic === Infinity && counts) {
+    const unseen = counts.keys.filter((_, i) => counts.ref[i] === 0)
+    note =
+      `χ² is infinite: ${unseen.length} current categor${unseen.length === 1 ? 'y' : 'ies'} never seen in the reference ` +
+      `(${unseen
+        .slice(0, 3)
+        .map((k) => JSON.stringify(k))
+        .join(', ')}${unseen.length > 3 ? ', …' : ''}), ` +
+      'so p = 0, as scipy.stats.chisquare gives with an expected count of 0'
+  } else if (!Number.isFinite(statistic)) {
+    note = `the ${method} statistic is not a finite number here (${statistic})`
+  }
+  const finite = (x: number | null): number | null => (x === null || Number.isFinite(x) ? x : null)
+  if (pvalue !== null && Number.isNaN(pvalue)) {
+    note = `${note ? `${note}; ` : ''}its p-value is undefined`
+    pvalue = null
+  }
+  const drifted =
+    P_VALUE_METHODS.includes(method) && pvalue === null
+      ? null
+      : P_VALUE_METHODS.includes(method)
+        ? method === 'ks'
+          ? (pvalue as number) <= threshold
+          : (pvalue as number) < threshold
+        : Number.isNaN(statistic)
+          ? null
+          : statistic >= threshold
   return {
     ...base,
     method,
-    statistic,
+    statistic: finite(statistic),
     pvalue,
     threshold,
     drifted,
     logBase,
     outOfRangeShare,
     unseenShare,
-    psi: psiValue,
+    psi: finite(psiValue),
     distribution,
-    reason: null,
+    reason: drifted === null ? (note ?? 'no verdict') : null,
+    note,
   }
 }
 
@@ -262,7 +292,7 @@ export function severity(c: DriftColumn): number {
   return c.threshold > 0 ? c.statistic / c.threshold : c.statistic
 }
 
-export function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): DriftReport {
+export async function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): Promise<DriftReport> {
   const refNames = [...ref.columns.keys()]
   const curNames = [...cur.columns.keys()]
   const missingInCurrent = refNames.filter((n) => !cur.columns.has(n))
@@ -290,6 +320,9 @@ export function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): Dri
     const role: DriftColumn['role'] =
       refType === 'identifier' ? 'identifier' : predictions.has(name) ? 'prediction' : 'feature'
     columns.push(testColumn(name, refType, r, c, o, role, scratch))
+    // One column at a time, then the event loop's turn: a wide report never holds the server.
+    await nextTurn()
+    o.signal?.throwIfAborted()
   }
   const features = columns.filter((c) => c.role === 'feature' && c.drifted !== null)
   const driftedCount = features.filter((c) => c.drifted).length
@@ -309,26 +342,31 @@ export function compareTables(ref: Table, cur: Table, o: DriftOptions = {}): Dri
       threshold,
     },
     performance: null,
+    warnings: [...ref.warnings, ...cur.warnings],
   }
 }
 
 export async function driftReport(
+  files: FileAccess,
   referencePath: string,
   currentPath: string,
   o: DriftOptions = {},
 ): Promise<DriftReport> {
-  const [ref, cur] = await Promise.all([readTable(referencePath), readTable(currentPath)])
+  const warnings: string[] = []
+  const read = { signal: o.signal, onWarning: (w: string) => warnings.push(w) }
+  const [ref, cur] = await Promise.all([readTable(files, referencePath, read), readTable(files, currentPath, read)])
   if (ref.rows === 0) throw new GantryError('drift/invalid-data', `${referencePath} has no data rows`)
   if (cur.rows === 0) throw new GantryError('drift/invalid-data', `${currentPath} has no data rows`)
-  const report = compareTables(ref, cur, o)
+  const report = await compareTables(ref, cur, o)
   const gt = o.groundTruth
   if (gt) {
     const opts = { ...gt, task: gt.task ?? 'classification' }
     const labelled = ref.columns.has(gt.targetColumn) && ref.columns.has(gt.predictionColumn)
     report.performance = {
-      reference: labelled ? await realizedPerformance(referencePath, null, opts) : null,
-      current: await realizedPerformance(currentPath, gt.path ?? null, opts),
+      reference: labelled ? await realizedPerformance(files, referencePath, null, opts, read) : null,
+      current: await realizedPerformance(files, currentPath, gt.path ?? null, opts, read),
     }
   }
+  report.warnings.push(...warnings.filter((w) => !report.warnings.includes(w)))
   return report
 }

@@ -1,13 +1,17 @@
 // Bringing existing models in: a Triton-style model repository (`<repo>/<model>/<N>/`) scanned
 // and hashed, and MLflow registered-model exports (mlflow-export-import's model.json and
-// version.json, or a REST `{model_version}` body) mapped onto Gantry's model. Each import is one
-// transaction: all of it lands, or none of it.
-import { existsSync, readFileSync, statSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+// version.json, or a REST `{model_version}` body) mapped onto Gantry's model. An export is
+// validated as the API validates its own input (names, version numbers, aliases, lengths) before
+// anything is written, and each import is one transaction: all of it lands, or none of it. Files
+// are read through the file access; a scan never leaves its repository (links out are refused).
+import { join } from 'node:path'
 import { z } from 'zod'
+import { callerSignal } from '../caller'
 import { GantryError, errorMessage } from '../errors'
-import { ModelName, type ImportReport, type Stage } from '../../../shared/registry'
+import type { FileAccess } from '../files/local-files'
+import { MAX_CONFIG_BYTES, MAX_IMPORT_BYTES } from '../files/limits'
+import { within } from '../files/within'
+import { AliasName, ModelName, VersionNumber, type ImportReport, type Stage } from '../../../shared/registry'
 import { hashArtifact, type HashedArtifact } from './hash'
 import type { Registry } from './registry'
 
@@ -19,31 +23,56 @@ export function tritonFormat(configText: string): string | null {
 
 export async function scanTritonRepository(
   reg: Registry,
+  files: FileAccess,
   repo: string,
   opts: { ownerTeam?: string; onProgress?: (model: string, version: number) => void } = {},
 ): Promise<ImportReport> {
-  const root = resolve(repo)
+  let inRepo: FileAccess
   let entries
   try {
-    entries = await readdir(root, { withFileTypes: true })
+    inRepo = await within(files, repo, 'model repository')
+    entries = await inRepo.list(repo, { what: 'model repository' })
   } catch (err) {
-    throw new GantryError('registry/artifact-missing', `cannot read model repository ${root}: ${errorMessage(err)}`)
+    const e = err as GantryError
+    throw new GantryError(
+      e.code === 'files/refused' ? 'files/refused' : 'registry/artifact-missing',
+      `cannot read model repository ${repo}: ${errorMessage(err)}`,
+    )
   }
   const report: ImportReport = { models: [], registered: [], skipped: [] }
   const found: { model: string; version: number; path: string; hashed: HashedArtifact; format: string | null }[] = []
-  for (const e of entries.filter((x) => x.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const e of entries.filter((x) => x.kind === 'dir')) {
     const model = e.name
     if (!ModelName.safeParse(model).success) {
       report.skipped.push({ model, version: null, reason: 'not a valid model name' })
       continue
     }
-    const dir = join(root, model)
-    const config = join(dir, 'config.pbtxt')
-    const format = existsSync(config) ? tritonFormat(readFileSync(config, 'utf8')) : null
-    const versions = (await readdir(dir, { withFileTypes: true }))
-      .filter((x) => x.isDirectory() && /^[1-9]\d{0,8}$/.test(x.name))
-      .map((x) => Number(x.name))
-      .sort((a, b) => a - b)
+    const dir = join(repo, model)
+    let format: string | null = null
+    const configPath = join(dir, 'config.pbtxt')
+    if (await files.stat(configPath).then(Boolean, () => false)) {
+      try {
+        const f = await inRepo.open(configPath, { what: 'config.pbtxt', maxBytes: MAX_CONFIG_BYTES })
+        try {
+          format = tritonFormat(await f.text())
+        } finally {
+          await f.close()
+        }
+      } catch (err) {
+        report.skipped.push({ model, version: null, reason: errorMessage(err) })
+        continue
+      }
+    }
+    let versions: number[]
+    try {
+      versions = (await inRepo.list(dir, { what: 'model folder' }))
+        .filter((x) => x.kind === 'dir' && /^[1-9]\d{0,8}$/.test(x.name))
+        .map((x) => Number(x.name))
+        .sort((a, b) => a - b)
+    } catch (err) {
+      report.skipped.push({ model, version: null, reason: errorMessage(err) })
+      continue
+    }
     if (versions.length === 0) {
       report.skipped.push({ model, version: null, reason: 'no numbered version folders' })
       continue
@@ -52,8 +81,15 @@ export async function scanTritonRepository(
       const path = join(dir, String(version))
       try {
         opts.onProgress?.(model, version)
-        found.push({ model, version, path, hashed: await hashArtifact(path), format })
+        found.push({
+          model,
+          version,
+          path,
+          hashed: await hashArtifact(inRepo, path, undefined, callerSignal()),
+          format,
+        })
       } catch (err) {
+        callerSignal()?.throwIfAborted()
         report.skipped.push({ model, version, reason: errorMessage(err) })
       }
     }
@@ -104,30 +140,48 @@ export async function scanTritonRepository(
 
 // --- MLflow ---------------------------------------------------------------------------------
 
-const Tags = z.union([z.array(z.object({ key: z.string(), value: z.string() })), z.record(z.string(), z.string())])
+const Tags = z.union([
+  z.array(z.object({ key: z.string().max(250), value: z.string().max(5000) })).max(1000),
+  z.record(z.string().max(250), z.string().max(5000)),
+])
+/** MLflow writes version numbers as strings: digits only, and then a version number Gantry can hold. */
+const MlflowVersionNumber = z
+  .union([z.string().regex(/^\d{1,10}$/, 'digits'), z.number()])
+  .transform((v) => Number(v))
+  .pipe(VersionNumber)
+const Text = (max: number) => z.string().max(max).nullable().optional()
 const MlflowVersion = z.object({
-  name: z.string(),
-  version: z.union([z.string().regex(/^\d+$/), z.number().int()]),
-  creation_timestamp: z.number().optional(),
-  current_stage: z.string().nullable().optional(),
-  description: z.string().nullable().optional(),
-  source: z.string().nullable().optional(),
-  run_id: z.string().nullable().optional(),
-  status: z.string().optional(),
+  name: z.string().max(300),
+  version: MlflowVersionNumber,
+  creation_timestamp: z.number().int().nonnegative().max(8.64e15).optional(),
+  current_stage: Text(100),
+  description: Text(10_000),
+  source: Text(4096),
+  run_id: Text(200),
+  status: z.string().max(100).optional(),
   tags: Tags.optional(),
-  user_id: z.string().nullable().optional(),
-  aliases: z.array(z.string()).optional(),
+  user_id: Text(200),
+  aliases: z.array(AliasName).max(100).optional(),
 })
 type MlflowVersion = z.infer<typeof MlflowVersion>
 const MlflowModel = z.object({
-  name: z.string(),
-  description: z.string().nullable().optional(),
-  user_id: z.string().nullable().optional(),
+  name: z.string().max(300),
+  description: Text(10_000),
+  user_id: Text(200),
   tags: Tags.optional(),
-  aliases: z.array(z.object({ alias: z.string(), version: z.union([z.string(), z.number()]) })).optional(),
-  versions: z.array(MlflowVersion).optional(),
-  latest_versions: z.array(MlflowVersion).optional(),
+  aliases: z
+    .array(z.object({ alias: AliasName, version: MlflowVersionNumber }))
+    .max(1000)
+    .optional(),
+  versions: z.array(MlflowVersion).max(100_000).optional(),
+  latest_versions: z.array(MlflowVersion).max(100_000).optional(),
 })
+
+/** The first problem zod found, as "where: what". */
+function firstIssue(err: z.ZodError, prefix: string): string {
+  const i = err.issues[0]
+  return `${prefix}${i?.path.length ? `.${i.path.join('.')}` : ''}: ${i?.message ?? 'invalid'}`
+}
 
 const tagRecord = (t: z.infer<typeof Tags> | undefined): Record<string, string> =>
   !t ? {} : Array.isArray(t) ? Object.fromEntries(t.map((x) => [x.key, x.value])) : t
@@ -151,20 +205,19 @@ export function parseMlflowExport(text: string): { model: z.infer<typeof MlflowM
   const inner = (d.mlflow && typeof d.mlflow === 'object' ? d.mlflow : d) as Record<string, unknown>
   if (inner.registered_model) {
     const r = MlflowModel.safeParse(inner.registered_model)
-    if (!r.success)
+    if (!r.success) throw new GantryError('registry/invalid-import', firstIssue(r.error, 'registered_model'))
+    const versions = r.data.versions ?? r.data.latest_versions ?? []
+    const other = versions.find((v) => v.name !== r.data.name)
+    if (other)
       throw new GantryError(
         'registry/invalid-import',
-        `registered_model: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`,
+        `version ${other.version} belongs to model "${other.name}", not "${r.data.name}"`,
       )
-    return { model: r.data, versions: r.data.versions ?? r.data.latest_versions ?? [] }
+    return { model: r.data, versions }
   }
   if (inner.model_version) {
     const r = MlflowVersion.safeParse(inner.model_version)
-    if (!r.success)
-      throw new GantryError(
-        'registry/invalid-import',
-        `model_version: ${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`,
-      )
+    if (!r.success) throw new GantryError('registry/invalid-import', firstIssue(r.error, 'model_version'))
     return { model: { name: r.data.name }, versions: [r.data] }
   }
   if (typeof d.error_code === 'string') {
@@ -176,8 +229,26 @@ export function parseMlflowExport(text: string): { model: z.infer<typeof MlflowM
   throw new GantryError('registry/invalid-import', 'not an MLflow export: expected registered_model or model_version')
 }
 
+/** Reads an export file (a regular file in the allowed folders, at most 64 MiB) and imports it. */
+export async function importMlflowFile(
+  reg: Registry,
+  files: FileAccess,
+  path: string,
+  opts: { ownerTeam?: string } = {},
+): Promise<ImportReport> {
+  const f = await files.open(path, { what: 'MLflow export', maxBytes: MAX_IMPORT_BYTES })
+  let text: string
+  try {
+    text = await f.text()
+  } finally {
+    await f.close()
+  }
+  return importMlflow(reg, files, text, opts)
+}
+
 export async function importMlflow(
   reg: Registry,
+  files: FileAccess,
   text: string,
   opts: { ownerTeam?: string } = {},
 ): Promise<ImportReport> {
@@ -185,24 +256,29 @@ export async function importMlflow(
   const name = mm.name
   if (!ModelName.safeParse(name).success)
     throw new GantryError('registry/invalid-import', `model name "${name}" is not valid here`)
+  const seen = new Set<number>()
+  for (const v of versions) {
+    if (seen.has(v.version)) throw new GantryError('registry/invalid-import', `version ${v.version} appears twice`)
+    seen.add(v.version)
+  }
   const report: ImportReport = { models: [name], registered: [], skipped: [] }
   // Hash what is readable here before the transaction: a local source path that exists.
   const hashed = new Map<number, HashedArtifact>()
+  const unreadable = new Map<number, string>()
   for (const v of versions) {
     const src = v.source ?? ''
     const local = src.startsWith('file://') ? src.slice(7) : src.startsWith('/') ? src : null
-    if (local && existsSync(local) && statSync(local)) {
+    if (local && (await files.stat(local).catch(() => null))) {
       try {
-        hashed.set(Number(v.version), await hashArtifact(local))
-      } catch {
-        /* recorded as a URI below */
+        hashed.set(v.version, await hashArtifact(files, local, undefined, callerSignal()))
+      } catch (err) {
+        callerSignal()?.throwIfAborted()
+        unreadable.set(v.version, errorMessage(err)) // recorded as a URI below, and said
       }
     }
   }
   // MLflow allows several Production versions; Gantry has one. The newest keeps production.
-  const prodVersions = versions
-    .filter((v) => v.current_stage?.toLowerCase() === 'production')
-    .map((v) => Number(v.version))
+  const prodVersions = versions.filter((v) => v.current_stage?.toLowerCase() === 'production').map((v) => v.version)
   const keepProd = prodVersions.length ? Math.max(...prodVersions) : null
   const { tx, modelRow, versionRow, createModelIn, insertVersionIn, putAlias, audit, touch, changed } = reg.internal
   tx(() => {
@@ -211,8 +287,8 @@ export async function importMlflow(
     const m =
       modelRow(name) ??
       createModelIn({ name, description: mm.description ?? '', tags, ownerTeam: opts.ownerTeam ?? null })
-    for (const v of [...versions].sort((a, b) => Number(a.version) - Number(b.version))) {
-      const n = Number(v.version)
+    for (const v of [...versions].sort((a, b) => a.version - b.version)) {
+      const n = v.version
       if (versionRow(m.id, n)) {
         report.skipped.push({ model: name, version: n, reason: 'already registered' })
         continue
@@ -228,6 +304,7 @@ export async function importMlflow(
         note = `was also Production in MLflow; v${keepProd} keeps production here`
       }
       const h = hashed.get(n) ?? null
+      if (unreadable.has(n)) note = `${note ? `${note}; ` : ''}source not hashed: ${unreadable.get(n)}`
       if (stage === 'production' && !h) {
         // Production needs a verified artifact; an unreadable URI is recorded as staging.
         stage = 'staging'
@@ -264,8 +341,8 @@ export async function importMlflow(
       if (stage === 'production') putAlias(m, 'production', n)
     }
     const aliasPairs = [
-      ...(mm.aliases ?? []).map((a) => ({ alias: a.alias, version: Number(a.version) })),
-      ...versions.flatMap((v) => (v.aliases ?? []).map((alias) => ({ alias, version: Number(v.version) }))),
+      ...(mm.aliases ?? []).map((a) => ({ alias: a.alias, version: a.version })),
+      ...versions.flatMap((v) => (v.aliases ?? []).map((alias) => ({ alias, version: v.version }))),
     ]
     for (const { alias, version } of aliasPairs) {
       const row = versionRow(m.id, version)

@@ -26,6 +26,8 @@ import {
   type Stage,
   type Version,
 } from '../../../shared/registry'
+import { actorOr, callerSignal } from '../caller'
+import type { FileAccess } from '../files/local-files'
 import { appendAudit, listAudit, verifyAudit } from './audit'
 import { fingerprintDataset, hashArtifact, type HashedArtifact } from './hash'
 
@@ -45,6 +47,8 @@ export interface RegistryOptions {
   reviewDays: number
   onProgress?: (p: HashProgress) => void
   onChanged?: (model: string) => void
+  /** How artifacts and datasets are read (regular files in the allowed folders). */
+  files: FileAccess
 }
 
 export interface ModelInput {
@@ -212,7 +216,7 @@ export function createRegistry(o: RegistryOptions) {
   const { db } = o
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate()
   const audit = (action: string, model: string | null, version: number | null, before: unknown, after: unknown) =>
-    appendAudit(db, o.now(), { actor: o.actor, action, model, version, before, after })
+    appendAudit(db, o.now(), { actor: actorOr(o.actor), action, model, version, before, after })
   const changed = (m: string) => o.onChanged?.(m)
 
   const modelRow = (name: string): ModelRow | undefined =>
@@ -286,7 +290,7 @@ export function createRegistry(o: RegistryOptions) {
     db.prepare(
       `INSERT INTO reg_aliases (model_id, alias, version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(model_id, alias) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-    ).run(m.id, alias, version, o.now(), o.actor)
+    ).run(m.id, alias, version, o.now(), actorOr(o.actor))
     audit('alias.set', m.name, version, before ? { alias, version: before.version } : null, { alias, version })
   }
 
@@ -388,7 +392,7 @@ export function createRegistry(o: RegistryOptions) {
       input.card ?? '',
       JSON.stringify(input.policy ?? { productionNeedsApproval: false }),
       t,
-      o.actor,
+      actorOr(o.actor),
       t,
     )
     const row = mustModel(input.name)
@@ -436,11 +440,11 @@ export function createRegistry(o: RegistryOptions) {
       }
       const abs = resolve(d.path)
       try {
-        const f = await fingerprintDataset(abs)
+        const f = await fingerprintDataset(o.files, abs, callerSignal())
         out.push({ role: d.role, uri: abs, ...f })
       } catch (err) {
         const e = err as GantryError
-        throw new GantryError(e.code ?? 'registry/artifact-unreadable', `${d.role} dataset: ${e.message}`, {
+        throw new GantryError(e.code ?? 'registry/artifact-unreadable', `${d.role} ${e.message}`, {
           cause: err,
         })
       }
@@ -463,7 +467,7 @@ export function createRegistry(o: RegistryOptions) {
         errorOnExist: true,
         force: false,
       })
-      const copied = await hashArtifact(inner ? join(incoming, inner) : incoming)
+      const copied = await hashArtifact(o.files, inner ? join(incoming, inner) : incoming, undefined, callerSignal())
       if (copied.sha256 !== expected.sha256) {
         throw new GantryError(
           'registry/hash-mismatch',
@@ -480,7 +484,10 @@ export function createRegistry(o: RegistryOptions) {
   }
 
   const self = {
-    actor: o.actor,
+    /** Who is acting now: the current caller, else Gantry's own user. */
+    get actor(): string {
+      return actorOr(o.actor)
+    },
 
     listModels(q: { query?: string; owner?: string; stage?: Stage } = {}): ModelSummary[] {
       const where: string[] = []
@@ -638,7 +645,7 @@ export function createRegistry(o: RegistryOptions) {
         const m = mustModel(name)
         db.prepare('UPDATE reg_models SET reviewed_at = ?, reviewed_by = ?, revision = revision + 1 WHERE id = ?').run(
           o.now(),
-          o.actor,
+          actorOr(o.actor),
           m.id,
         )
         audit(
@@ -671,12 +678,17 @@ export function createRegistry(o: RegistryOptions) {
       const path = isAbsolute(input.artifact) ? input.artifact : resolve(input.artifact)
       const jobId = input.jobId ?? randomUUID()
       let lastEmit = 0
-      const hashed = await hashArtifact(path, (done, total, file) => {
-        const t = Date.now()
-        if (t - lastEmit < 100 && done < total) return
-        lastEmit = t
-        o.onProgress?.({ jobId, bytesDone: done, bytesTotal: total, file })
-      })
+      const hashed = await hashArtifact(
+        o.files,
+        path,
+        (done, total, file) => {
+          const t = Date.now()
+          if (t - lastEmit < 100 && done < total) return
+          lastEmit = t
+          o.onProgress?.({ jobId, bytesDone: done, bytesTotal: total, file })
+        },
+        callerSignal(),
+      )
       if (input.expectSha256 && input.expectSha256.toLowerCase() !== hashed.sha256) {
         throw new GantryError(
           'registry/hash-mismatch',
@@ -709,7 +721,7 @@ export function createRegistry(o: RegistryOptions) {
             managed: !!input.copy,
             format: input.format ?? guessFormat(path),
             createdAt: o.now(),
-            createdBy: o.actor,
+            createdBy: actorOr(o.actor),
             commit: input.commit ?? null,
             parent: input.parent ?? null,
             params: input.params ?? {},
@@ -805,12 +817,12 @@ export function createRegistry(o: RegistryOptions) {
           .prepare(
             "INSERT INTO reg_approvals (model_id, version, status, requested_by, requested_at) VALUES (?, ?, 'pending', ?, ?)",
           )
-          .run(m.id, version, o.actor, o.now())
+          .run(m.id, version, actorOr(o.actor), o.now())
         const aid = Number(r.lastInsertRowid)
         if (comment)
           db.prepare('INSERT INTO reg_comments (approval_id, actor, at, text) VALUES (?, ?, ?, ?)').run(
             aid,
-            o.actor,
+            actorOr(o.actor),
             o.now(),
             comment,
           )
@@ -829,29 +841,29 @@ export function createRegistry(o: RegistryOptions) {
         if (!a) throw new GantryError('registry/unknown-approval', `no approval request #${id}`)
         if (a.status !== 'pending')
           throw new GantryError('registry/conflict', `approval request #${id} is already ${a.status}`)
-        if (decision === 'withdraw' && a.requested_by !== o.actor) {
+        if (decision === 'withdraw' && a.requested_by !== actorOr(o.actor)) {
           throw new GantryError(
             'registry/self-approval',
             `only ${a.requested_by}, who asked, can withdraw request #${id}`,
           )
         }
-        if (decision !== 'withdraw' && a.requested_by === o.actor) {
+        if (decision !== 'withdraw' && a.requested_by === actorOr(o.actor)) {
           throw new GantryError(
             'registry/self-approval',
-            `${o.actor} asked for this promotion and cannot ${decision} it: someone else must decide`,
+            `${actorOr(o.actor)} asked for this promotion and cannot ${decision} it: someone else must decide`,
           )
         }
         const status = decision === 'approve' ? 'approved' : decision === 'reject' ? 'rejected' : 'withdrawn'
         db.prepare('UPDATE reg_approvals SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?').run(
           status,
-          o.actor,
+          actorOr(o.actor),
           o.now(),
           id,
         )
         if (comment)
           db.prepare('INSERT INTO reg_comments (approval_id, actor, at, text) VALUES (?, ?, ?, ?)').run(
             id,
-            o.actor,
+            actorOr(o.actor),
             o.now(),
             comment,
           )
@@ -878,7 +890,7 @@ export function createRegistry(o: RegistryOptions) {
         if (!a) throw new GantryError('registry/unknown-approval', `no approval request #${id}`)
         db.prepare('INSERT INTO reg_comments (approval_id, actor, at, text) VALUES (?, ?, ?, ?)').run(
           id,
-          o.actor,
+          actorOr(o.actor),
           o.now(),
           text,
         )
@@ -903,7 +915,7 @@ export function createRegistry(o: RegistryOptions) {
         }
       }
       try {
-        const h = await hashArtifact(v.artifact)
+        const h = await hashArtifact(o.files, v.artifact, undefined, callerSignal())
         const ok = h.sha256 === v.sha256
         return {
           ...base,
@@ -978,7 +990,19 @@ export function createRegistry(o: RegistryOptions) {
     verifyAudit: (): AuditVerdict => verifyAudit(db),
 
     /** For importers: run several steps as one transaction. */
-    internal: { tx, modelRow, versionRow, createModelIn, insertVersionIn, putAlias, audit, touch, changed, toVersion },
+    internal: {
+      tx,
+      modelRow,
+      versionRow,
+      createModelIn,
+      insertVersionIn,
+      putAlias,
+      audit,
+      touch,
+      changed,
+      toVersion,
+      files: o.files,
+    },
   }
   return self
 }

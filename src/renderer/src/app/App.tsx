@@ -21,6 +21,7 @@ import { HealthBadge } from '../ui/Health'
 const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
 import { paramFromHash, routeFromHash, subFromHash, type Route } from './slice'
 import { useResolvedTheme } from './theme'
+import { Locked } from './Locked'
 
 const NAV: { route: Route; label: string; key: string }[] = [
   { route: 'overview', label: 'Overview', key: '1' },
@@ -81,6 +82,8 @@ export function App() {
     : gpu && gpu.state !== 'ok' && gpu.state !== 'no-driver' && gpu.state !== 'off'
       ? 'unknown'
       : undefined
+
+  if (connection === 'unauthorized') return <Locked />
 
   return (
     <div className="shell" data-connection={connection}>

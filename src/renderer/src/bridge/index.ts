@@ -16,13 +16,25 @@ function tokenFromLocation(): string | null {
   return sessionStorage.getItem('gantry-token')
 }
 
+/** Whether the console accepts `token` (401 means no; anything else, including down, means try again). */
+async function tokenAccepted(token: string): Promise<boolean> {
+  const r = await fetch('/api/app.info', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+  })
+  return r.status !== 401
+}
+
 export function createBridge(): Bridge {
   const preload = (window as unknown as { gantry?: PreloadApi }).gantry
   if (preload) return createIpcBridge(preload)
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws'
   const token = tokenFromLocation()
-  const q = token ? `?token=${encodeURIComponent(token)}` : ''
-  return createWsBridge(`${scheme}://${window.location.host}/ws${q}`)
+  return createWsBridge(`${scheme}://${window.location.host}/ws`, {
+    token,
+    checkToken: token ? () => tokenAccepted(token) : undefined,
+  })
 }
 
 export type { Bridge, ConnectionState } from './types'

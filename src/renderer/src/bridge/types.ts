@@ -2,7 +2,8 @@
 import type { EventName, EventPayload, MethodInput, MethodName, MethodOutput } from '../../../shared/contract'
 import type { Result } from '../../../shared/result'
 
-export type ConnectionState = 'connecting' | 'open' | 'closed'
+/** 'unauthorized': the console refused this page's access token (or it has none). */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized'
 
 export interface Bridge {
   readonly transport: 'ipc' | 'ws'

@@ -1,13 +1,24 @@
 // The headless transport: the contract over one WebSocket to the serving Gantry, with request
 // ids, a per-call timeout, and reconnection with backoff. Calls made while disconnected wait
-// for the connection (bounded by the same timeout) instead of failing at once.
+// for the connection (bounded by the same timeout) instead of failing at once. The access token
+// travels as a subprotocol (a browser cannot set headers on a WebSocket, and a URL would leak it
+// into logs); a connection the server refuses is checked once, and a refused token ends in
+// 'unauthorized' instead of retrying forever.
 import type { EventName } from '../../../shared/contract'
 import { fail, type Result } from '../../../shared/result'
 import type { Bridge, ConnectionState } from './types'
 
 const CALL_TIMEOUT_MS = 15_000
 
-export function createWsBridge(url: string, opts: { callTimeoutMs?: number } = {}): Bridge {
+export interface WsBridgeOptions {
+  callTimeoutMs?: number
+  /** The console's access token; without one the bridge does not connect at all. */
+  token?: string | null
+  /** Asks the server whether the token is accepted (an HTTP call): false ends in 'unauthorized'. */
+  checkToken?: () => Promise<boolean>
+}
+
+export function createWsBridge(url: string, opts: WsBridgeOptions = {}): Bridge {
   const callTimeoutMs = opts.callTimeoutMs ?? CALL_TIMEOUT_MS
   let ws: WebSocket | null = null
   let state: ConnectionState = 'connecting'
@@ -27,10 +38,16 @@ export function createWsBridge(url: string, opts: { callTimeoutMs?: number } = {
   }
 
   function connect(): void {
+    if (opts.token === null) {
+      setState('unauthorized')
+      return
+    }
     setState('connecting')
-    const sock = new WebSocket(url)
+    const sock = new WebSocket(url, opts.token ? ['gantry', `gantry.token.${opts.token}`] : ['gantry'])
+    let opened = false
     ws = sock
     sock.onopen = () => {
+      opened = true
       backoff = 500
       setState('open')
       for (const frame of queue.values()) sock.send(frame)
@@ -67,10 +84,28 @@ export function createWsBridge(url: string, opts: { callTimeoutMs?: number } = {
         pending.delete(id)
         p.resolve(fail('core/unavailable', 'lost the connection to the console server; try again'))
       }
-      setState('closed')
-      if (!closed) setTimeout(connect, backoff)
-      backoff = Math.min(backoff * 2, 5000)
+      const retry = (): void => {
+        setState('closed')
+        if (!closed) setTimeout(connect, backoff)
+        backoff = Math.min(backoff * 2, 5000)
+      }
+      // Refused before it opened: a refused token, or the server is down. Ask which, once.
+      if (!opened && opts.checkToken) {
+        void opts.checkToken().then(
+          (accepted) => (accepted ? retry() : unauthorized()),
+          () => retry(),
+        )
+      } else retry()
     }
+  }
+  function unauthorized(): void {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer)
+      pending.delete(id)
+      queue.delete(id)
+      p.resolve(fail('auth/unauthorized', 'the console refused this page’s access token'))
+    }
+    setState('unauthorized')
   }
   connect()
 

@@ -3,6 +3,7 @@
 // (/proc/PID/cgroup: docker, containerd, CRI-O, podman, kubepods) where /proc allows.
 import { execFile, type ChildProcess } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
+import { userName } from '../../util/users'
 import type { GpuProcess } from '../../../../shared/gpu'
 import { readNumber } from './values'
 import { driverFailure } from './stream'
@@ -31,22 +32,6 @@ export function parseComputeApps(text: string): GpuProcess[] {
     })
   }
   return out
-}
-
-let passwd: Map<number, string> | null = null
-function userName(uid: number): string {
-  if (!passwd) {
-    passwd = new Map()
-    try {
-      for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-        const [name, , id] = line.split(':')
-        if (name && id) passwd.set(Number(id), name)
-      }
-    } catch {
-      // no passwd file (containers): fall back to the numeric uid
-    }
-  }
-  return passwd.get(uid) ?? `uid ${uid}`
 }
 
 const CONTAINER_PATTERNS = [
