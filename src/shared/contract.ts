@@ -152,8 +152,20 @@ export const AppInfo = z.object({
   pid: z.number().int(),
   hostname: z.string(),
   services: z.array(ServiceStatus),
+  /** The long file jobs (hashes, scans, reports, imports) running now and waiting. */
+  jobs: z.object({ running: z.array(z.string()), queued: z.number().int(), limit: z.number().int() }),
 })
 export type AppInfo = z.infer<typeof AppInfo>
+
+/** The folders paths arriving through the API may lead into, and where that list comes from. */
+export const FileRoots = z.object({
+  roots: z.array(z.string()),
+  /** GANTRY_ROOTS, `gantry roots` (stored), or the built-in defaults. */
+  source: z.enum(['env', 'stored', 'default']),
+  /** Never read whatever the roots say. */
+  never: z.array(z.string()),
+})
+export type FileRoots = z.infer<typeof FileRoots>
 
 /** A downsampled series: at most `maxPoints` buckets of [t, avg, min, max]. */
 export const SeriesPoint = z.tuple([z.number(), z.number(), z.number(), z.number()])
@@ -211,6 +223,17 @@ const EndpointBindings = z
       .strict(),
   )
   .max(100)
+
+/** A method's schemas, and what the dispatcher must know of it beyond them. */
+export interface MethodSpec {
+  input: z.ZodType
+  output: z.ZodType
+  /** Input fields naming files the method reads on the core's machine ("a.b", "list.*.path"):
+   *  every call is audited with them and its caller. */
+  reads?: readonly string[]
+  /** Only the data directory's owner at the command line may call it (not the web or desktop UI). */
+  ownerOnly?: true
+}
 
 /** Every method a door can call. */
 export const methods = {
@@ -337,6 +360,7 @@ export const methods = {
       })
       .strict(),
     output: Version,
+    reads: ['artifact', 'datasets.*.path'],
   },
   /** Points an alias at a version (`production` promotes, with the model's approval policy). */
   'registry.setAlias': {
@@ -377,11 +401,13 @@ export const methods = {
   'registry.scanTriton': {
     input: z.object({ path: LocalPath, ownerTeam: z.string().max(200).optional() }).strict(),
     output: ImportReport,
+    reads: ['path'],
   },
   /** Imports an MLflow registered-model export (mlflow-export-import model.json / version.json). */
   'registry.importMlflow': {
     input: z.object({ path: LocalPath, ownerTeam: z.string().max(200).optional() }).strict(),
     output: ImportReport,
+    reads: ['path'],
   },
   /** Deployment targets (model folder, Triton, TorchServe, Ollama), of one model or all. */
   'deploy.listTargets': {
@@ -446,11 +472,13 @@ export const methods = {
       })
       .strict(),
     output: DriftReport,
+    reads: ['reference', 'current', 'groundTruth.path'],
   },
   /** Watches a model's inference-log folder (null stops): windows compared with the production reference. */
   'drift.setMonitor': {
     input: z.object({ model: ModelName, config: DriftMonitorConfig.nullable() }).strict(),
     output: MonitorStatus,
+    reads: ['config.folder', 'config.performance.groundTruth'],
   },
   'drift.monitor': { input: z.object({ model: ModelName }).strict(), output: MonitorStatus },
   /** Reads what is new in the folder now; returns the windows that closed. */
@@ -474,6 +502,27 @@ export const methods = {
   },
   /** Walks the hash chain; names the first row that does not verify. */
   'audit.verify': { input: Empty, output: AuditVerdict },
+  /** The folders API paths may lead into (read-only here: the UI shows them). */
+  'files.roots': { input: Empty, output: FileRoots },
+  /** Sets the allowed folders (absolute paths). Only `gantry roots` at the command line, as the
+   *  data directory's owner: a browser or desktop session cannot widen what it may read. */
+  'files.setRoots': {
+    input: z
+      .object({
+        roots: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(4096)
+              .refine((p) => p.startsWith('/'), 'an absolute path'),
+          )
+          .max(100),
+      })
+      .strict(),
+    output: FileRoots,
+    ownerOnly: true,
+  },
   /** Every series the store holds, optionally filtered by key prefix. */
   'telemetry.listSeries': {
     input: z
@@ -482,7 +531,7 @@ export const methods = {
       .optional(),
     output: z.array(SeriesInfo),
   },
-} as const satisfies Record<MethodName, { input: z.ZodType; output: z.ZodType }>
+} as const satisfies Record<MethodName, MethodSpec>
 
 /** Every event the core pushes to subscribers. */
 export const events = {

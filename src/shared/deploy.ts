@@ -22,10 +22,26 @@ export const TargetConfig = z.discriminatedUnion('kind', [
       kind: z.literal('model-folder'),
       /** The folder that holds the link the server loads from. */
       folder: z.string().min(1).max(4096),
-      /** The link's name inside the folder. */
-      link: z.string().min(1).max(255).default('current'),
-      /** Run after the switch (argv, no shell), e.g. ["systemctl", "restart", "vllm@m"]. */
-      reloadCommand: z.array(z.string().max(4096)).min(1).max(64).optional(),
+      /** The link's name inside the folder: a plain name, no path. */
+      link: z
+        .string()
+        .min(1)
+        .max(255)
+        .refine((l) => !/[/\\\0]/.test(l) && l !== '.' && l !== '..', 'a plain name (no / and not . or ..)')
+        .default('current'),
+      /** Run after the switch (argv, no shell), e.g. ["systemctl", "restart", "vllm@m"]; shown
+       *  verbatim before a deploy and in the audit. The program is an absolute path or a name on PATH. */
+      reloadCommand: z
+        .array(
+          z
+            .string()
+            .max(4096)
+            .refine((a) => !a.includes('\0'), 'no NUL bytes'),
+        )
+        .min(1)
+        .max(64)
+        .refine((argv) => argv[0].trim() !== '', 'the program to run')
+        .optional(),
       /** Or call this URL after the switch (POST). */
       reloadUrl: Url.optional(),
       /** A saved serving endpoint whose probe must show the new version, ready. */

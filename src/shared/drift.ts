@@ -174,5 +174,7 @@ export const MonitorStatus = z.object({
   openRows: z.number().int(),
   problems: z.array(z.string()),
   latest: DriftWindow.nullable(),
+  /** After setting a monitor: whether its read positions were kept, or reset and why. */
+  note: z.string().nullable().default(null),
 })
 export type MonitorStatus = z.infer<typeof MonitorStatus>

@@ -48,6 +48,8 @@ export const METHOD_NAMES = [
   'drift.windows',
   'audit.list',
   'audit.verify',
+  'files.roots',
+  'files.setRoots',
 ] as const
 
 export const EVENT_NAMES = [

@@ -124,6 +124,8 @@ export const ModelSummary = z.object({
   updatedAt: z.number(),
   /** The latest closed drift window, where the model is monitored. */
   drift: z.object({ drifted: z.boolean(), share: z.number(), at: z.number() }).nullable(),
+  /** Rows of this model that could not be shown (left out, not fatal): an older bad import. */
+  problems: z.array(z.string()).default([]),
 })
 export type ModelSummary = z.infer<typeof ModelSummary>
 
@@ -170,6 +172,8 @@ export const ModelDetail = z.object({
   approvals: z.array(Approval),
   history: z.array(AuditRow),
   flags: z.array(ModelFlag),
+  /** Rows of this model that could not be shown (left out, not fatal): an older bad import. */
+  problems: z.array(z.string()).default([]),
 })
 export type ModelDetail = z.infer<typeof ModelDetail>
 

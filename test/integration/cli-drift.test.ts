@@ -111,7 +111,10 @@ describe('gantry drift-monitor', () => {
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/housing: watching .*logs; 300 row\(s\) in the open window/)
     expect(r.stdout).toMatch(/window #\d+ of 1000 rows: DRIFTED/)
-    // With ground truth: the next window is scored once its labels are there.
+    // With ground truth: windows from now on keep their predictions and are scored once their
+    // labels are there (the read positions stay: the 1,000 rows already windowed are not re-read).
+    const { appendFileSync } = await import('node:fs')
+    appendFileSync(join(logs, 'day1.csv'), `${csv.slice(1301, 2301).join('\n')}\n`)
     const p = run([
       'drift-monitor',
       'housing',
@@ -132,7 +135,10 @@ describe('gantry drift-monitor', () => {
       '--read',
     ])
     expect(p.status, p.stderr).toBe(0)
-    expect(p.stdout).toMatch(/truth for 1000\/1000 rows: accuracy 0\.\d{3}, F1 0\.\d{3}, ROC AUC 0\.\d{3}/)
+    // F1 is undefined (—) where a window has no predicted positives, as in this one.
+    expect(p.stdout).toMatch(
+      /window #2 of 1000 rows.*truth for 1000\/1000 rows: accuracy 0\.\d{3}, F1 (0\.\d{3}|—), ROC AUC 0\.\d{3}/,
+    )
     const truth = ['--truth', join(FIX, 'california_housing_analysis_gt.csv')]
     const noId = run(['drift-monitor', 'housing', '--folder', logs, ...truth, '--target', 'y', '--prediction', 'p'])
     expect(noId.status).not.toBe(0)
@@ -141,5 +147,57 @@ describe('gantry drift-monitor', () => {
     expect(noTarget.status).toBe(2)
     expect(noTarget.stderr).toMatch(/performance\.targetColumn/)
     expect(run(['drift-monitor', 'housing', '--off']).stdout).toMatch(/housing: not monitored/)
+  })
+
+  it('running the same drift-monitor command again windows no row twice; a new window size says it resets', async () => {
+    const { mkdirSync, readFileSync } = await import('node:fs')
+    const data = tmpDir()
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [bin, '--data-dir', data, ...args], { encoding: 'utf8', timeout: 60_000 })
+    const art = join(tmpDir(), 'm.pkl')
+    writeFileSync(art, 'x')
+    const ref = join(FIX, 'california_housing_reference.csv')
+    expect(run(['register', '--model', 'housing', '--artifact', art, '--reference', ref]).status).toBe(0)
+    run(['stage', 'housing', '1', 'staging'])
+    run(['stage', 'housing', '1', 'production'])
+    const logs = join(tmpDir(), 'logs')
+    mkdirSync(logs)
+    const csv = readFileSync(join(FIX, 'california_housing_analysis.csv'), 'utf8').trim().split('\n')
+    writeFileSync(join(logs, 'day1.csv'), `${csv.slice(0, 2501).join('\n')}\n`) // header + 2,500 rows
+    const same = ['drift-monitor', 'housing', '--folder', logs, '--rows', '1000', '--read', '--json']
+    const first = JSON.parse(run(same).stdout) as { closed: { rows: number }[]; status: { note: string | null } }
+    expect(first.closed.map((w) => w.rows)).toEqual([1000, 1000])
+    const again = run(same)
+    expect(again.status, again.stderr).toBe(0)
+    const second = JSON.parse(again.stdout) as { closed: unknown[]; status: { note: string } }
+    expect(second.closed).toEqual([]) // the 2,000 rows already windowed are not counted again
+    expect(second.status.note).toMatch(/read positions kept/)
+    const windows = JSON.parse(run(['drift-monitor', 'housing', '--json']).stdout) as {
+      status: { latest: { id: number } }
+    }
+    expect(windows.status.latest.id).toBe(2)
+    // A different window size makes the stored positions meaningless: said, and read from the start.
+    const resized = JSON.parse(
+      run(['drift-monitor', 'housing', '--folder', logs, '--rows', '500', '--read', '--json']).stdout,
+    ) as {
+      closed: { rows: number }[]
+      status: { note: string }
+    }
+    expect(resized.status.note).toMatch(/read positions reset \(windows are now 500 rows, were 1000\)/)
+    expect(resized.closed.map((w) => w.rows)).toEqual([500, 500, 500, 500, 500])
+  })
+
+  it('refuses a log folder that does not exist or is not a folder when it is set, not at the first read', () => {
+    const data = tmpDir()
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [bin, '--data-dir', data, ...args], { encoding: 'utf8', timeout: 60_000 })
+    expect(run(['model', 'create', 'housing']).status).toBe(0)
+    const missing = run(['drift-monitor', 'housing', '--folder', join(tmpDir(), 'nope')])
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toMatch(/log folder .*nope does not exist/)
+    const file = join(tmpDir(), 'a-file.csv')
+    writeFileSync(file, 'x\n1\n')
+    const notDir = run(['drift-monitor', 'housing', '--folder', file])
+    expect(notDir.stderr).toMatch(/is a regular file, not a folder/)
   })
 })

@@ -67,6 +67,8 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'drift.windows': notUsed,
     'audit.list': notUsed,
     'audit.verify': notUsed,
+    'files.roots': notUsed,
+    'files.setRoots': () => ({ roots: ['/data'], source: 'stored' as const, never: [] }),
     ...over,
   }
 }
@@ -106,7 +108,7 @@ describe('the api dispatcher', () => {
           throw new TypeError('boom')
         },
       }),
-      log,
+      { onInternalError: log },
     )
     expect(await api.call('telemetry.query', { key: 'k', rangeMs: 1 })).toEqual({
       ok: false,
@@ -132,5 +134,43 @@ describe('the api dispatcher', () => {
     const api = createApi(handlers({ 'telemetry.listSeries': () => [{ key: 5 }] as never }))
     const r = await api.call('telemetry.listSeries', {})
     expect(r).toMatchObject({ ok: false, error: { code: 'core/internal' } })
+  })
+
+  it('refuses an owner-only method to the web and desktop doors, and lets the CLI (no door) call it', async () => {
+    const set = vi.fn(() => ({ roots: ['/data'], source: 'stored' as const, never: [] }))
+    const api = createApi(handlers({ 'files.setRoots': set }))
+    for (const door of ['web', 'desktop'] as const) {
+      expect(await api.call('files.setRoots', { roots: ['/data'] }, { actor: 'alice via web', door })).toMatchObject({
+        ok: false,
+        error: { code: 'auth/unauthorized', message: expect.stringMatching(/only be called with the gantry command/) },
+      })
+    }
+    expect(set).not.toHaveBeenCalled()
+    expect(await api.call('files.setRoots', { roots: ['/data'] })).toMatchObject({ ok: true })
+    expect(set).toHaveBeenCalledOnce()
+  })
+
+  it('reports every call of a file-reading method with its paths, caller and outcome, failed ones too', async () => {
+    const reads: unknown[] = []
+    const api = createApi(
+      handlers({
+        'drift.report': () => {
+          throw new GantryError('files/refused', 'dataset /etc/shadow is under /etc')
+        },
+      }),
+      { onFileRead: (c) => reads.push(c) },
+    )
+    const caller = { actor: 'mallory via web', door: 'web' as const }
+    await api.call('drift.report', { reference: '/etc/shadow', current: '/etc/passwd' }, caller)
+    await api.call('telemetry.listSeries', {}, caller) // reads no files: not reported
+    expect(reads).toEqual([
+      {
+        method: 'drift.report',
+        paths: ['/etc/shadow', '/etc/passwd'],
+        model: null,
+        outcome: 'files/refused',
+        caller,
+      },
+    ])
   })
 })

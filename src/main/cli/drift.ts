@@ -112,9 +112,10 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
             if (!r.ok) throw new GantryError(r.error.code, r.error.message)
             return r.data
           }
+          let note: string | null = null
           if (o.off) await call('drift.setMonitor', { model, config: null })
           else if (o.folder) {
-            await call('drift.setMonitor', {
+            const set = (await call('drift.setMonitor', {
               model,
               config: {
                 folder: o.folder,
@@ -134,7 +135,8 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
                     }
                   : {}),
               },
-            })
+            })) as MonitorStatus
+            note = set.note
           }
           const closed = o.read ? ((await call('drift.poll', { model })) as DriftWindow[]) : []
           const st = (await call('drift.monitor', { model })) as MonitorStatus
@@ -142,7 +144,9 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
             ? ((await call('drift.windows', { model, limit: 10 })) as DriftWindow[])
             : []
           if (o.json)
-            return void process.stdout.write(`${JSON.stringify({ status: st, closed, windows: scored }, null, 2)}\n`)
+            return void process.stdout.write(
+              `${JSON.stringify({ status: { ...st, note }, closed, windows: scored }, null, 2)}\n`,
+            )
           const perf = (w: DriftWindow): string => {
             const p = w.performance
             if (!p) return st.config?.performance ? '; ground truth: none yet' : ''
@@ -160,6 +164,7 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
             `  window #${w.id} of ${w.rows} rows: ${w.drifted ? 'DRIFTED' : 'ok'} (${Math.round(w.share * 100)} % of features)${perf(w)}\n`
           process.stdout.write(
             `${st.config ? `${model}: watching ${st.config.folder}; ${st.openRows} row(s) in the open window` : `${model}: not monitored`}\n` +
+              (note ? `  ${note}\n` : '') +
               (closed.length ? `closed now:\n${closed.map(line).join('')}` : '') +
               (scored.length ? `latest windows:\n${scored.map(line).join('')}` : ''),
           )

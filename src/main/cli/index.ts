@@ -12,6 +12,7 @@ import { formatHostReport } from './format'
 import { addRegistryCommands } from './registry'
 import { addDeployCommands } from './deploy'
 import { addDriftCommands } from './drift'
+import { addRootsCommands } from './roots'
 import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
@@ -245,6 +246,7 @@ export function buildProgram(): Command {
   addRegistryCommands(program, core)
   addDeployCommands(program, core)
   addDriftCommands(program, core)
+  addRootsCommands(program, core)
   return program
 }
 

@@ -9,6 +9,8 @@ export interface Caller {
   actor?: string
   /** Aborted when the caller has gone away: work done for it alone should stop. */
   signal?: AbortSignal
+  /** The door it came through; absent for the CLI, which runs as the data directory's owner. */
+  door?: 'web' | 'desktop'
 }
 
 const current = new AsyncLocalStorage<Caller>()

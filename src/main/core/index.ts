@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type {
   EventName,
   EventPayload,
+  FileRoots,
   GantryClient,
   HostSnapshot,
   ServiceStatus,
@@ -37,7 +38,7 @@ import { driftReport } from './drift/report'
 import { createDriftMonitor } from './drift/monitor'
 import { importMlflowFile, scanTritonRepository } from './registry/importers'
 import { createLocalFiles, type FileAccess } from './files/local-files'
-import { configuredRoots, createPathPolicy } from './files/policy'
+import { NEVER_ROOTS, configuredRoots, createPathPolicy } from './files/policy'
 import { createRootsStore } from './files/roots'
 import { JOB_BUDGET, JOB_CONCURRENCY, JOB_QUEUE_LIMIT } from './files/limits'
 import { createJobRunner, type JobRunner } from './util/jobs'
@@ -106,6 +107,11 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   const roots = createRootsStore(db)
   const files = createLocalFiles(createPathPolicy(() => configuredRoots(config.dataDir, roots.get()), config.dataDir))
   const jobs = createJobRunner({ concurrency: JOB_CONCURRENCY, queueLimit: JOB_QUEUE_LIMIT })
+  const rootsInfo = (): FileRoots => ({
+    roots: configuredRoots(config.dataDir, roots.get()),
+    source: process.env.GANTRY_ROOTS?.trim() ? 'env' : roots.get()?.length ? 'stored' : 'default',
+    never: [...NEVER_ROOTS],
+  })
   const events = createEventBus<GantryEvents>((err) => log(`gantry: event listener failed: ${String(err)}`))
   const startedAt = now()
   let stopped = false
@@ -229,6 +235,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   const deployer: Deployer = createDeployer({
     db,
     registry,
+    files,
     actor: config.actor,
     now,
     probe: (id) => endpoints.probeNow(id),
@@ -302,6 +309,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         pid: process.pid,
         hostname: os.hostname(),
         services: [host.status(), storage.status(), gpu.status()],
+        jobs: jobs.status(),
       }),
       'host.snapshot': async (input) => {
         if (input.fresh) return host.sampleNow()
@@ -383,11 +391,32 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       'drift.windows': (input) => drift.windows(input.model, input.limit),
       'audit.list': (input) => registry.audit(input),
       'audit.verify': () => registry.verifyAudit(),
+      'files.roots': () => rootsInfo(),
+      'files.setRoots': (input) => {
+        const before = rootsInfo()
+        roots.set(input.roots)
+        const after = rootsInfo()
+        registry.record('files.roots', null, { before: before.roots, after: after.roots, source: after.source })
+        return after
+      },
       'telemetry.query': (input) => store.query(input),
       'telemetry.listSeries': (input) => store.listSeries(input.prefix),
     },
-    (err) => log(`gantry: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
-    (err) => storageError(err, opened.path),
+    {
+      onInternalError: (err) =>
+        log(`gantry: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      translate: (err) => storageError(err, opened.path),
+      // Who asked to read which files, and how it ended: an audit row per call (issue #13).
+      onFileRead: (c) => {
+        if (stopped || opened.readOnly) return
+        registry.record(
+          'file.read',
+          c.model && registry.hasModel(c.model) ? c.model : null,
+          { method: c.method, paths: c.paths, outcome: c.outcome },
+          c.caller?.actor ?? config.actor,
+        )
+      },
+    },
   )
 
   // Once stopping, the database is closing: doors still holding this core get a clear answer.

@@ -32,7 +32,11 @@ export function registerIpc(gantry: Gantry, isOwnUrl: (url: string) => boolean, 
       event.sender.once('destroyed', () => a.abort(new Error('the window closed')))
       gone.set(event.sender, (abort = a))
     }
-    return gantry.api.call(String(method), input, { actor: gantry.config.actor, signal: abort.signal })
+    return gantry.api.call(String(method), input, {
+      actor: gantry.config.actor,
+      signal: abort.signal,
+      door: 'desktop',
+    })
   })
   return () => ipcMain.removeHandler(CALL_CHANNEL)
 }

@@ -144,7 +144,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) gone.abort(new Error('the client went away'))
     })
-    const caller: Caller = { actor: await callerOf(req), signal: gone.signal }
+    const caller: Caller = { actor: await callerOf(req), signal: gone.signal, door: 'web' }
     const result = await api.call(method, req.body ?? undefined, caller)
     const code = result.ok ? 200 : (STATUS[result.error.code] ?? 422)
     return reply.code(code).send(result)
@@ -188,7 +188,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         return
       }
       void actor
-        .then((a) => api.call(msg.method as string, msg.input, { actor: a, signal: gone.signal }))
+        .then((a) => api.call(msg.method as string, msg.input, { actor: a, signal: gone.signal, door: 'web' }))
         .then((result: Result<unknown>) => send({ type: 'result', id, result }))
     })
   })

@@ -6,6 +6,8 @@
 //   and record why. The journal row is written before each step, so after a crash the next start
 //   knows where it stopped, asks the target what it points at, and finishes or reverts — and says
 //   what it did. The lock is a partial unique index: one in-flight row per target.
+import { lstat } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Db } from '../db/database'
 import { GantryError, errorMessage } from '../errors'
 import {
@@ -22,11 +24,14 @@ import type { ProbeResult } from '../../../shared/serving'
 import type { Registry } from '../registry/registry'
 import { actorOr } from '../caller'
 import { appendAudit } from '../registry/audit'
+import { kindOf, type FileAccess } from '../files/local-files'
 import { createAdapter, type TargetAdapter, type VersionRef } from './targets'
 
 export interface DeployerOptions {
   db: Db
   registry: Registry
+  /** Where model-folder targets may be (the allowed roots). */
+  files: FileAccess
   actor: string
   now: () => number
   probe(endpointId: number): Promise<ProbeResult>
@@ -170,11 +175,20 @@ export function createDeployer(o: DeployerOptions) {
         steps,
         'revert',
         async () => {
+          // Where the target can, exactly what was there before goes back (a link to a path the
+          // registry does not know, or no link at all); else the previous version is switched to.
+          let restored = ''
+          if (adapter.restore) {
+            restored = await adapter.restore(r.from_pointer)
+            o.afterStep?.('revert-switched', toDeployment(rowOf(r.id)))
+          }
           if (r.from_version !== null) {
             const from = refOf(r.model, r.from_version)
-            const pointer = await adapter.pointer().catch(() => null)
-            if (!adapter.pointsAt(pointer, from)) await adapter.switchTo(from)
-            o.afterStep?.('revert-switched', toDeployment(rowOf(r.id)))
+            if (!adapter.restore) {
+              const pointer = await adapter.pointer().catch(() => null)
+              if (!adapter.pointsAt(pointer, from)) await adapter.switchTo(from)
+              o.afterStep?.('revert-switched', toDeployment(rowOf(r.id)))
+            }
             // A failing reload does not stop the revert: the server may never have left v_from.
             const reloadNote = await adapter.reload().then(
               () => '',
@@ -182,11 +196,12 @@ export function createDeployer(o: DeployerOptions) {
             )
             try {
               await adapter.verify(from, o.now() + deadlineMs)
-              return `v${r.from_version} is back and verified${reloadNote}`
+              return `v${r.from_version} is back and verified${reloadNote}${restored ? ` (${restored})` : ''}`
             } catch (err) {
               return `v${r.from_version} is back but did NOT verify: ${errorMessage(err)}${reloadNote}`
             }
           }
+          if (restored) return restored
           return 'there was no previous version to go back to; the target may still hold the new version'
         },
         (x) => x,
@@ -307,7 +322,7 @@ export function createDeployer(o: DeployerOptions) {
     if (target.model !== model) {
       throw new GantryError('deploy/unknown-target', `target ${target.name} belongs to ${target.model}, not ${model}`)
     }
-    const adapter = createAdapter(model, target.config, { probe: o.probe })
+    const adapter = createAdapter(model, target.config, { probe: o.probe, files: o.files })
     const steps: DeployStep[] = []
     const fromVersion = registry.productionVersion(model)
     const started = o.now()
@@ -510,9 +525,21 @@ export function createDeployer(o: DeployerOptions) {
         : (db.prepare('SELECT * FROM deploy_targets ORDER BY model, name').all() as TargetRow[])
       return rows.map(toTarget)
     },
-    addTarget(model: string, name: string, config: TargetConfigInput): DeployTarget {
+    async addTarget(model: string, name: string, config: TargetConfigInput): Promise<DeployTarget> {
       registry.getModel(model) // the model must exist
       const parsed = TargetConfig.parse(config)
+      if (parsed.kind === 'model-folder') {
+        // The folder must lead into the allowed roots now (it may be created by the first deploy).
+        await o.files.resolveNew(parsed.folder, { what: 'target folder' })
+        const lst = await lstat(join(parsed.folder, parsed.link)).catch(() => null)
+        if (lst && !lst.isSymbolicLink()) {
+          throw new GantryError(
+            'deploy/preflight',
+            `${join(parsed.folder, parsed.link)} is a ${kindOf(lst)} already, not a link: ` +
+              'Gantry would have to replace it on the first deploy — pick another link name or move it away',
+          )
+        }
+      }
       try {
         return db.transaction(() => {
           const id = Number(
@@ -584,7 +611,7 @@ export function createDeployer(o: DeployerOptions) {
           )
           .get(t.id) as { to_version: number } | undefined
         if (!last) continue
-        const adapter = createAdapter(t.model, t.config, { probe: o.probe })
+        const adapter = createAdapter(t.model, t.config, { probe: o.probe, files: o.files })
         const want = refOf(t.model, last.to_version)
         const pointer = await adapter.pointer().catch(() => undefined)
         if (pointer === undefined || adapter.pointsAt(pointer, want)) continue // unreachable: the probe reports it
@@ -616,7 +643,7 @@ export function createDeployer(o: DeployerOptions) {
       const out: Deployment[] = []
       for (const r of rows) {
         const target = toTarget(targetRow(r.target_id))
-        const adapter = createAdapter(r.model, target.config, { probe: o.probe })
+        const adapter = createAdapter(r.model, target.config, { probe: o.probe, files: o.files })
         const steps = JSON.parse(r.steps_json) as DeployStep[]
         for (const s of steps) if (s.state === 'running') s.state = 'failed'
         const to = refOf(r.model, r.to_version)

@@ -2,8 +2,10 @@
 // to a server is bounded (deadline, size cap); every failure is an Error whose message says what
 // the operator would need to know.
 import { execFile } from 'node:child_process'
-import { mkdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises'
+import { lstat, mkdir, readlink, rename, rm, symlink, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { FileAccess } from '../files/local-files'
+import { kindOf } from '../files/local-files'
 import type { TargetConfig } from '../../../shared/deploy'
 import type { ProbeResult } from '../../../shared/serving'
 import { boundedFetch, json } from '../serving/http'
@@ -27,6 +29,9 @@ export interface TargetAdapter {
   switchTo(v: VersionRef): Promise<string>
   /** Null when this target has nothing to reload. */
   reload(): Promise<string | null>
+  /** Puts back exactly what `pointer()` said before the switch (null: nothing was there), where
+   *  the target can; a target without it is reverted by switching to the previous version. */
+  restore?(pointer: string | null): Promise<string>
   /** Resolves when `v` is served and ready; rejects with why not by `deadline`. */
   verify(v: VersionRef, deadline: number): Promise<string>
 }
@@ -34,6 +39,8 @@ export interface TargetAdapter {
 export interface AdapterDeps {
   /** Probes a saved endpoint now (its credentials and smoke request included). */
   probe(endpointId: number): Promise<ProbeResult>
+  /** Where a model-folder target's folder may be (the allowed roots). */
+  files: FileAccess
   sleep?(ms: number): Promise<void>
 }
 
@@ -64,23 +71,56 @@ export function createAdapter(model: string, c: TargetConfig, deps: AdapterDeps)
   switch (c.kind) {
     case 'model-folder': {
       const link = join(c.folder, c.link)
+      /** The link path must be a link or nothing: never a file or folder someone put there. */
+      const linkOrNothing = async (): Promise<void> => {
+        const st = await lstat(link).catch(() => null)
+        if (st && !st.isSymbolicLink()) {
+          throw new Error(
+            `${link} is a ${kindOf(st)}, not a link: Gantry will not replace it (move it away, or pick another link name)`,
+          )
+        }
+      }
+      /** A new link beside the old, then rename over it: the server sees the old or the new
+       *  target, never a missing or half-written link. */
+      const relink = async (to: string): Promise<void> => {
+        await linkOrNothing()
+        const tmp = join(c.folder, `.${c.link}.gantry-${process.pid}-${Date.now()}`)
+        await rm(tmp, { force: true })
+        await symlink(to, tmp)
+        try {
+          await linkOrNothing() // a file put there meanwhile is not replaced either
+          await rename(tmp, link)
+        } catch (err) {
+          await rm(tmp, { force: true })
+          throw err
+        }
+      }
       return {
         async preflight() {
-          const st = await stat(c.folder).catch(() => null)
-          if (!st?.isDirectory()) throw new Error(`target folder ${c.folder} does not exist`)
+          await deps.files.resolve(c.folder, { what: 'target folder', kind: 'dir' }).catch((err: unknown) => {
+            const e = err as { code?: string; message?: string }
+            throw new Error(e.code === 'files/missing' ? `target folder ${c.folder} does not exist` : String(e.message))
+          })
+          await linkOrNothing()
           return `folder ${c.folder} present`
         },
         pointer: () => readlink(link).catch(() => null),
         pointsAt: (p, v) => p !== null && p.replace(/\/+$/, '') === v.location.replace(/\/+$/, ''),
         async switchTo(v) {
-          // A new link beside the old, then rename over it: the server sees the old or the new
-          // version, never a missing or half-written link.
+          await deps.files.resolveNew(c.folder, { what: 'target folder' })
           await mkdir(c.folder, { recursive: true })
-          const tmp = join(c.folder, `.${c.link}.gantry-${process.pid}-${Date.now()}`)
-          await rm(tmp, { force: true })
-          await symlink(v.location, tmp)
-          await rename(tmp, link)
+          await relink(v.location)
           return `${link} → ${v.location}`
+        },
+        async restore(pointer) {
+          if (pointer === null) {
+            // There was no link before this deploy: remove the one it made, and only a link.
+            const st = await lstat(link).catch(() => null)
+            if (st?.isSymbolicLink()) await unlink(link)
+            return `${link} removed: there was none before`
+          }
+          if ((await readlink(link).catch(() => null)) !== pointer) await relink(pointer)
+          return `${link} → ${pointer} again, as before`
         },
         async reload() {
           if (c.reloadCommand) {

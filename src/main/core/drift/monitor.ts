@@ -9,6 +9,7 @@
 import Papa from 'papaparse'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
+import { realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Db } from '../db/database'
 import { GantryError, errorMessage } from '../errors'
@@ -67,6 +68,32 @@ function parseTime(v: unknown): number | null {
   const s = /^\d{4}-\d{2}-\d{2} \d/.test(v) ? `${v.replace(' ', 'T')}Z` : v
   const t = Date.parse(s)
   return Number.isNaN(t) ? null : t
+}
+
+/** Why a new monitor config makes the stored read positions meaningless, or null if they still hold. */
+function resetReason(
+  before: DriftMonitorConfig,
+  after: DriftMonitorConfig,
+  afterReal: string,
+  beforeReal: string,
+): string | null {
+  if (afterReal !== beforeReal) return `the folder changed from ${before.folder} to ${after.folder}`
+  if (before.windowBy !== after.windowBy) return `windows are now by ${after.windowBy}, were by ${before.windowBy}`
+  if (after.windowBy === 'rows' && before.windowRows !== after.windowRows) {
+    return `windows are now ${after.windowRows} rows, were ${before.windowRows}`
+  }
+  if (after.windowBy !== 'rows' && (before.timestampColumn ?? null) !== (after.timestampColumn ?? null)) {
+    return `the timestamp column changed from ${before.timestampColumn ?? '(read time)'} to ${after.timestampColumn ?? '(read time)'}`
+  }
+  return null
+}
+
+async function realOf(path: string): Promise<string> {
+  try {
+    return await realpath(path)
+  } catch {
+    return path // gone: compared by name
+  }
 }
 
 export function createDriftMonitor(o: {
@@ -550,7 +577,12 @@ export function createDriftMonitor(o: {
     configOf,
     poll,
     latest,
-    setMonitor(model: string, config: DriftMonitorConfig | null): MonitorStatus {
+    /**
+     * Sets (or with null removes) a model's monitor. Its read positions are kept when the folder
+     * and the window definition are the same (re-running `gantry drift-monitor` with the same
+     * arguments counts no row twice); otherwise they are reset, and the answer says why.
+     */
+    async setMonitor(model: string, config: DriftMonitorConfig | null): Promise<MonitorStatus> {
       o.registry.getModel(model) // must exist
       if (config?.performance && !config.idColumn) {
         throw new GantryError(
@@ -558,20 +590,42 @@ export function createDriftMonitor(o: {
           'realized performance joins ground truth to the logged rows by id: set the id column too',
         )
       }
+      let note: string | null = null
       if (config) {
+        // The folder is checked now, not at the first poll: a typo or a folder Gantry may not read is said at once.
+        const real = await o.files.resolve(config.folder, { what: 'log folder', kind: 'dir' }).catch((err: unknown) => {
+          throw new GantryError((err as GantryError).code ?? 'drift/invalid-data', errorMessage(err))
+        })
+        if (config.performance) await o.files.resolveNew(config.performance.groundTruth, { what: 'ground truth' })
+        const before = configOf(model)
+        const why = before ? resetReason(before, config, real, await realOf(before.folder)) : null
+        const keep = before !== null && why === null
+        note = keep
+          ? 'read positions kept: the same folder and windows, so no row is read twice'
+          : before
+            ? `read positions reset (${why}): the folder is read from its start`
+            : null
         o.db
           .prepare(
             `INSERT INTO drift_monitors (model, config_json, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT(model) DO UPDATE SET config_json = excluded.config_json, state_json = '{}', rev = rev + 1, updated_at = excluded.updated_at`,
+             ON CONFLICT(model) DO UPDATE SET config_json = excluded.config_json,
+               state_json = CASE WHEN ? THEN state_json ELSE '{}' END,
+               rev = CASE WHEN ? THEN rev ELSE rev + 1 END,
+               updated_at = excluded.updated_at`,
           )
-          .run(model, JSON.stringify(config), o.now())
+          .run(model, JSON.stringify(config), o.now(), keep ? 1 : 0, keep ? 1 : 0)
+        if (keep) {
+          references.delete(model) // thresholds or methods may differ for the windows to come
+          truthSeen.delete(model)
+          return { ...this.status(model), note }
+        }
       } else o.db.prepare('DELETE FROM drift_monitors WHERE model = ?').run(model)
       open.delete(model)
       live.delete(model)
       seenRev.delete(model)
       references.delete(model)
       truthSeen.delete(model)
-      return this.status(model)
+      return { ...this.status(model), note }
     },
     status(model: string): MonitorStatus {
       const r = row(model)
@@ -582,6 +636,7 @@ export function createDriftMonitor(o: {
         openRows: open.get(model)?.builder.rows ?? 0,
         problems: state?.problems ?? [],
         latest: latest(model),
+        note: null,
       }
     },
     windows(model: string, limit = 100): DriftWindow[] {

@@ -42,8 +42,9 @@ export function configuredRoots(
   return list.filter((p) => isAbsolute(p)).map((p) => resolve(p))
 }
 
-/** Never an input, whatever the roots say. */
-const NEVER = ['/proc', '/sys', '/dev', '/run', '/boot', '/etc']
+/** Never an input, whatever the roots say (unless a root is inside one of them on purpose). */
+export const NEVER_ROOTS: readonly string[] = ['/proc', '/sys', '/dev', '/run', '/boot', '/etc']
+const NEVER = NEVER_ROOTS
 /** Gantry's own private files in its data directory. */
 const PRIVATE = /^(gantry\.db(-wal|-shm|-journal)?|gantry\.db\..*\.bak|secrets\.json|server-token|server\.json)$/
 

@@ -122,7 +122,9 @@ export function toAuditRow(r: Stored): AuditRow {
     actor: r.actor,
     action: r.action,
     model: r.model,
-    version: r.version,
+    // An older import could write a version no integer type holds (1e20): shown as none, never
+    // fatal to the history (the chain still verifies on the stored value).
+    version: r.version !== null && Number.isSafeInteger(r.version) ? r.version : null,
     before: parse(r.before_json),
     after: parse(r.after_json),
     hash: r.hash,

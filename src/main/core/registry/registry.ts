@@ -212,6 +212,10 @@ export interface NewVersion {
 
 export type Registry = ReturnType<typeof createRegistry>
 
+/** Rows whose version is a number Gantry can hold (an import before issue #13 could write 1e20, 0
+ *  or -5): the others are left out of every listing and reported, never fatal to it. */
+const VALID_VERSION = 'version = CAST(version AS INTEGER) AND version BETWEEN 1 AND 1000000000'
+
 export function createRegistry(o: RegistryOptions) {
   const { db } = o
   const tx = <T>(fn: () => T): T => db.transaction(fn).immediate()
@@ -236,7 +240,9 @@ export function createRegistry(o: RegistryOptions) {
   }
   const aliasesOf = (modelId: number): { alias: string; version: number; updated_at: number; updated_by: string }[] =>
     db
-      .prepare('SELECT alias, version, updated_at, updated_by FROM reg_aliases WHERE model_id = ? ORDER BY alias')
+      .prepare(
+        `SELECT alias, version, updated_at, updated_by FROM reg_aliases WHERE model_id = ? AND ${VALID_VERSION} ORDER BY alias`,
+      )
       .all(modelId) as {
       alias: string
       version: number
@@ -244,10 +250,21 @@ export function createRegistry(o: RegistryOptions) {
       updated_by: string
     }[]
 
+  /** What of a model's rows cannot be shown, in words. */
+  function problemsOf(modelId: number): string[] {
+    const bad = db
+      .prepare(`SELECT version FROM reg_versions WHERE model_id = ? AND NOT (${VALID_VERSION})`)
+      .all(modelId) as { version: unknown }[]
+    return bad.map(
+      (b) =>
+        `a version row numbered ${String(b.version)} is not a valid version number (an older import wrote it): it is left out`,
+    )
+  }
+
   function versionsOf(m: ModelRow): Version[] {
     const aliases = aliasesOf(m.id)
     const rows = db
-      .prepare('SELECT * FROM reg_versions WHERE model_id = ? ORDER BY version DESC')
+      .prepare(`SELECT * FROM reg_versions WHERE model_id = ? AND ${VALID_VERSION} ORDER BY version DESC`)
       .all(m.id) as VersionRow[]
     return rows.map((r) =>
       toVersion(
@@ -508,9 +525,11 @@ export function createRegistry(o: RegistryOptions) {
       const sql = `SELECT m.* FROM reg_models m ${where.length ? `WHERE ${where.join(' AND ')}`.replace(/LIKE \?/g, "LIKE ? ESCAPE '\\'") : ''} ORDER BY m.name`
       const models = db.prepare(sql).all(...args) as ModelRow[]
       const counts = db.prepare(
-        'SELECT stage, COUNT(*) n, MAX(version) latest FROM reg_versions WHERE model_id = ? GROUP BY stage',
+        `SELECT stage, COUNT(*) n, MAX(version) latest FROM reg_versions WHERE model_id = ? AND ${VALID_VERSION} GROUP BY stage`,
       )
-      const prodQ = db.prepare("SELECT version FROM reg_versions WHERE model_id = ? AND stage = 'production'")
+      const prodQ = db.prepare(
+        `SELECT version FROM reg_versions WHERE model_id = ? AND stage = 'production' AND ${VALID_VERSION}`,
+      )
       const driftQ = db.prepare(
         'SELECT drifted, share, created_at FROM drift_windows WHERE model = ? ORDER BY id DESC LIMIT 1',
       )
@@ -534,13 +553,16 @@ export function createRegistry(o: RegistryOptions) {
             const d = driftQ.get(m.name) as { drifted: number; share: number; created_at: number } | undefined
             return d ? { drifted: d.drifted === 1, share: d.share, at: d.created_at } : null
           })(),
+          problems: problemsOf(m.id),
         }
       })
     },
 
     getModel(name: string): ModelDetail {
       const m = mustModel(name)
-      const approvals = db.prepare('SELECT * FROM reg_approvals WHERE model_id = ? ORDER BY id DESC').all(m.id) as {
+      const approvals = db
+        .prepare(`SELECT * FROM reg_approvals WHERE model_id = ? AND ${VALID_VERSION} ORDER BY id DESC`)
+        .all(m.id) as {
         id: number
         version: number
         status: Approval['status']
@@ -572,6 +594,7 @@ export function createRegistry(o: RegistryOptions) {
         })),
         history: listAudit(db, { model: m.name, limit: 500 }),
         flags: flagsOf(m, o.now()),
+        problems: problemsOf(m.id),
       }
     },
 
@@ -987,6 +1010,20 @@ export function createRegistry(o: RegistryOptions) {
     },
 
     audit: (q: { model?: string; limit?: number; before?: number } = {}): AuditRow[] => listAudit(db, q),
+    hasModel: (name: string): boolean => modelRow(name) !== undefined,
+    /** An audit row of its own (a file read, a settings change), in its own transaction. */
+    record(action: string, model: string | null, after: unknown, actor?: string): void {
+      tx(() =>
+        appendAudit(db, o.now(), {
+          actor: actor ?? actorOr(o.actor),
+          action,
+          model,
+          version: null,
+          before: null,
+          after,
+        }),
+      )
+    },
     verifyAudit: (): AuditVerdict => verifyAudit(db),
 
     /** For importers: run several steps as one transaction. */

@@ -1,6 +1,8 @@
 // Bounded HTTP for probing model servers: a deadline over the whole exchange (a server that drips
 // one byte a second is cut off), a response-size cap (a 100 MB body is not read into memory),
-// and a small redirect limit (a redirect loop ends). Nothing here throws: every failure is data.
+// and a small redirect limit (a redirect loop ends). Credentials never follow a redirect to
+// another origin (scheme, host or port), as curl and browsers do. Nothing here throws: every
+// failure is data.
 import type { ProbeCheck } from '../../../shared/serving'
 
 export interface HttpLimits {
@@ -35,8 +37,10 @@ export async function boundedFetch(
   })
   // Relative to the endpoint URL, so a server behind a path prefix (https://gw/triton/) keeps it.
   let url = new URL(path.replace(/^\//, ''), base).toString()
+  const origin = new URL(url).origin
   try {
     for (let hop = 0; ; hop++) {
+      const sameOrigin = new URL(url).origin === origin
       const res = await fetch(url, {
         method,
         redirect: 'manual',
@@ -44,7 +48,7 @@ export async function boundedFetch(
         headers: {
           accept: 'application/json, text/plain;q=0.9, */*;q=0.1',
           ...(opts.body ? { 'content-type': 'application/json' } : {}),
-          ...opts.headers,
+          ...(sameOrigin ? opts.headers : withoutCredentials(opts.headers)),
         },
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       })
@@ -52,6 +56,9 @@ export async function boundedFetch(
         await res.body?.cancel()
         if (hop >= limits.maxRedirects) return done(res.status, null, `more than ${limits.maxRedirects} redirects`)
         url = new URL(res.headers.get('location') as string, url).toString()
+        if (!/^https?:$/.test(new URL(url).protocol)) {
+          return done(res.status, null, `redirected to ${new URL(url).protocol} URL, which is not followed`)
+        }
         continue
       }
       const declared = Number(res.headers.get('content-length') ?? NaN)
@@ -81,6 +88,13 @@ export async function boundedFetch(
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Headers that carry credentials, dropped on a redirect to another origin. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'])
+
+function withoutCredentials(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())))
 }
 
 /** Parses a JSON body, or returns null (the caller records "invalid JSON" as a problem). */
