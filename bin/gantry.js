@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The `gantry` command: runs the built CLI (out/main/cli.js), building it first if needed.
 'use strict'
+// Headroom in libuv's thread pool (4 by default) for file reads, DNS and crypto: Gantry bounds its
+// own file jobs (util/jobs.ts), but a read stuck on a dead network mount still holds a thread.
+// Must be set before the first use of the pool, so here, before anything loads.
+process.env.UV_THREADPOOL_SIZE ??= '16'
 const { existsSync } = require('node:fs')
 const { join } = require('node:path')
 const { spawnSync } = require('node:child_process')

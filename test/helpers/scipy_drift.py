@@ -14,6 +14,8 @@ from scipy import stats
 from scipy.spatial import distance
 
 MISSING = {'', 'na', 'nan', 'null', 'none', 'n/a', '#n/a'}
+# pandas reads these as ±inf; Evidently drops infinities with NaN (Gantry: missing values).
+INFINITE = {'inf', '+inf', '-inf', 'infinity', '+infinity', '-infinity'}
 
 
 def read(path):
@@ -34,13 +36,22 @@ def read(path):
         for row in r:
             if not row:
                 continue
+            if len(row) > len(header):
+                continue  # as pandas with on_bad_lines='skip' (Gantry skips such rows and says so)
             for i, name in enumerate(header):
                 cols[name].append(row[i] if i < len(row) else '')
     return cols
 
 
 def present(values):
-    return [v for v in values if v is not None and not (isinstance(v, str) and v.strip().lower() in MISSING)]
+    def missing(v):
+        if v is None:
+            return True
+        if isinstance(v, float) and not math.isfinite(v):
+            return True
+        return isinstance(v, str) and v.strip().lower() in (MISSING | INFINITE)
+
+    return [v for v in values if not missing(v)]
 
 
 def as_numbers(values):

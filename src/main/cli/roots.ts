@@ -39,6 +39,9 @@ export function addRootsCommands(program: Command, withCore: WithCore): void {
   const cmd = program
     .command('roots')
     .description('the folders that paths given to the console (datasets, artifacts, logs) may lead into')
+  cmd
+    .command('list', { isDefault: true })
+    .description('print them (the default)')
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }) => {
       await withCore(async (g) => print(await roots(g), o.json), { readOnly: true })

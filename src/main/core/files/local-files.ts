@@ -110,18 +110,28 @@ export function createLocalFiles(policy: PathPolicy): FileAccess {
     async open(path, o = {}) {
       const what = o.what ?? 'file'
       const abs = resolve(path)
+      // Where it leads is judged before anything is opened: opening some devices does something
+      // (a tape rewinds, a watchdog arms), so a path into /dev is never opened at all.
+      let before: string
+      try {
+        before = await realpath(abs)
+      } catch (err) {
+        throw missing(abs, what, err)
+      }
+      check(before, what, abs)
       let fh: FileHandle
       try {
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, holding one of
         // libuv's four threads for good. It changes nothing for a regular file.
-        fh = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
+        fh = await open(before, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
       } catch (err) {
         throw missing(abs, what, err)
       }
       try {
         const st = await fh.stat()
         if (!st.isFile()) throw refused(`${what} ${abs} is a ${kindOf(st)}, not a regular file`)
-        const real = await realOf(fh, abs)
+        // And what was opened is still where it should be (a link swapped after the check).
+        const real = await realOf(fh, before)
         check(real, what, abs)
         if (o.maxBytes !== undefined && st.size > o.maxBytes) {
           throw new GantryError(

@@ -23,18 +23,24 @@ export function createJobRunner(o: { concurrency: number; queueLimit: number }):
   const running = new Set<string>()
   const waiting: (() => void)[] = []
   const all = new AbortController()
+  /** Slots taken, counted at once (not after an await), so a burst of calls cannot overshoot. */
+  let active = 0
 
-  async function slot(signal: AbortSignal): Promise<void> {
-    if (running.size < o.concurrency) return
+  async function acquire(signal: AbortSignal): Promise<void> {
+    if (active < o.concurrency) {
+      active++
+      return
+    }
     if (waiting.length >= o.queueLimit) {
       throw new GantryError(
         'core/busy',
-        `${running.size} file jobs are running and ${waiting.length} waiting: try again when one has finished`,
+        `${active} file jobs are running and ${waiting.length} waiting: try again when one has finished`,
       )
     }
     await new Promise<void>((resolve, reject) => {
       const go = (): void => {
         signal.removeEventListener('abort', leave)
+        active++
         resolve()
       }
       const leave = (): void => {
@@ -45,6 +51,10 @@ export function createJobRunner(o: { concurrency: number; queueLimit: number }):
       waiting.push(go)
       signal.addEventListener('abort', leave, { once: true })
     })
+  }
+  function release(): void {
+    active--
+    waiting.shift()?.()
   }
 
   async function run<T>(label: string, budget: JobBudget, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -62,7 +72,7 @@ export function createJobRunner(o: { concurrency: number; queueLimit: number }):
             ? new GantryError('core/unavailable', `${label} was stopped: Gantry is shutting down`)
             : new GantryError('core/cancelled', `${label} was cancelled: its caller went away`)
       try {
-        await slot(signal)
+        await acquire(signal)
       } catch (err) {
         if (signal.aborted) throw why()
         throw err
@@ -90,7 +100,7 @@ export function createJobRunner(o: { concurrency: number; queueLimit: number }):
         })
       } finally {
         running.delete(id)
-        waiting.shift()?.()
+        release()
       }
     }
   }
