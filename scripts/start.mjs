@@ -2,24 +2,13 @@
 // installs with ELECTRON_SKIP_BINARY_DOWNLOAD, CI, this build machine) it says so in one line and
 // serves the same console headless on 127.0.0.1 instead, printing its URL.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildIfNeeded } from './build-if-needed.mjs'
+import { electronBinary } from './electron-binary.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
-
-export function electronBinary() {
-  try {
-    const path = createRequire(join(root, 'package.json'))('electron')
-    if (typeof path === 'string' && existsSync(path)) return { path, why: null }
-    return { path: null, why: `the Electron package points at ${path}, which does not exist` }
-  } catch (err) {
-    return { path: null, why: String(err?.message ?? err).split('\n')[0] }
-  }
-}
 
 function run(cmd, argv) {
   const child = spawn(cmd, argv, { cwd: root, stdio: 'inherit' })

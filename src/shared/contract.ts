@@ -231,6 +231,9 @@ export interface MethodSpec {
   /** Input fields naming files the method reads on the core's machine ("a.b", "list.*.path"):
    *  every call is audited with them and its caller. */
   reads?: readonly string[]
+  /** A successful call writes its own audit row naming those files (registry.register's
+   *  version.register): then only a failed call gets a file.read row. */
+  recordsReadsItself?: true
   /** Only the data directory's owner at the command line may call it (not the web or desktop UI). */
   ownerOnly?: true
 }
@@ -361,6 +364,7 @@ export const methods = {
       .strict(),
     output: Version,
     reads: ['artifact', 'datasets.*.path'],
+    recordsReadsItself: true,
   },
   /** Points an alias at a version (`production` promotes, with the model's approval policy). */
   'registry.setAlias': {

@@ -120,3 +120,27 @@ test('shows a lost connection and recovers when the server comes back', async ({
     await new Promise((r) => again.child.once('exit', r))
   }
 })
+
+test('a tab without the access token sees only how to get it; a wrong token too; the printed link lets it in', async ({
+  browser,
+  gantry,
+}) => {
+  const page = await browser.newPage() // not the fixture's page: this one holds no token
+  try {
+    await page.goto(gantry.url)
+    const locked = page.locator('[data-screen="locked"][data-state="ready"]')
+    await expect(locked).toBeVisible()
+    await expect(locked).toContainText('gantry url')
+    await expect(page.locator('[data-screen="overview"]')).toHaveCount(0)
+    // A wrong token is refused the same way (the bridge asks the server once, then stops).
+    await page.getByLabel('access token or link').fill(`${gantry.url}#token=${'A'.repeat(43)}`)
+    await page.getByRole('button', { name: 'Open' }).click()
+    await expect(locked).toBeVisible()
+    // The link as printed: in, and the token gone from the address bar.
+    await page.goto(`${gantry.url}#token=${gantry.token}`)
+    await expect(page.locator('[data-screen="overview"][data-state="ready"]')).toBeVisible()
+    expect(page.url()).not.toContain(gantry.token)
+  } finally {
+    await page.close()
+  }
+})

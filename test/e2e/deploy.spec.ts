@@ -1,7 +1,7 @@
 // One-click deploys and rollback from the model page, against a real model-server process on a
 // model-folder target: the steps as they happen, the rollback dialog's difference, the history.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startModelServer } from '../helpers/deploy-env'
@@ -66,7 +66,15 @@ test('deploy v1, deploy v2, a reverted deploy, and a one-click rollback with its
   await expect(section.locator('[data-target="node-1"]')).toBeVisible()
   const pick = section.getByLabel('Version to deploy to node-1')
   await pick.selectOption('1')
-  await section.getByRole('button', { name: 'Deploy', exact: true }).click()
+  await section.getByRole('button', { name: 'Deploy…' }).click()
+  // Nothing runs before the confirmation, which shows the reload command exactly as it will run.
+  const confirm = section.getByTestId('deploy-dialog')
+  await expect(confirm).toContainText('Deploy fraud v1 to node-1?')
+  await expect(confirm.getByTestId('deploy-reload')).toHaveText(JSON.stringify(['kill', '-HUP', String(pid)]))
+  await expect(confirm.getByTestId('deploy-sha')).toHaveText(/^[0-9a-f]{64}$/)
+  await expect(section.getByTestId('live-deploy')).toHaveCount(0)
+  expect(existsSync(join(serve, 'current'))).toBe(false)
+  await confirm.getByRole('button', { name: 'Deploy v1' }).click()
   await expect(section.getByTestId('live-deploy')).toHaveAttribute('data-state', 'succeeded')
   await expect(section.getByTestId('live-deploy').locator('[data-step="verify"]')).toHaveAttribute(
     'data-step-state',
@@ -74,7 +82,8 @@ test('deploy v1, deploy v2, a reverted deploy, and a one-click rollback with its
   )
   expect(readlinkSync(join(serve, 'current'))).toBe(dirs[0])
   await pick.selectOption('2')
-  await section.getByRole('button', { name: 'Deploy', exact: true }).click()
+  await section.getByRole('button', { name: 'Deploy…' }).click()
+  await section.getByTestId('deploy-dialog').getByRole('button', { name: 'Deploy v2' }).click()
   await expect(section.getByTestId('live-deploy')).toContainText('v1 → v2')
   await expect(section.getByTestId('live-deploy')).toHaveAttribute('data-state', 'succeeded')
   await expect(page.locator('tr[data-version="2"] [data-stage]')).toHaveAttribute('data-stage', 'production')
@@ -95,7 +104,8 @@ test('deploy v1, deploy v2, a reverted deploy, and a one-click rollback with its
   // A deploy whose server keeps the old weights is reverted, and the reason is shown.
   writeFileSync(join(serve, 'IGNORE_RELOAD'), '')
   await pick.selectOption('2')
-  await section.getByRole('button', { name: 'Deploy', exact: true }).click()
+  await section.getByRole('button', { name: 'Deploy…' }).click()
+  await section.getByTestId('deploy-dialog').getByRole('button', { name: 'Deploy v2' }).click()
   await expect(section.getByTestId('live-deploy')).toHaveAttribute('data-state', 'reverted', { timeout: 20_000 })
   await expect(section.getByTestId('live-deploy')).toContainText('wrong version served')
   await expect(section.getByTestId('deployments').locator('tr[data-deployment]')).toHaveCount(4)

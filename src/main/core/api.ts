@@ -87,7 +87,7 @@ export function createApi(handlers: Handlers, o: ApiOptions = {}): Api {
         return fail('contract/invalid-input', `${method}: ${describeIssues(parsed.error)}`)
       }
       const result = await run(method as MethodName, spec, parsed.data, caller)
-      if (spec.reads && o.onFileRead) {
+      if (spec.reads && o.onFileRead && !(result.ok && spec.recordsReadsItself)) {
         const paths = spec.reads.flatMap((f) => valuesAt(parsed.data, f))
         const named = parsed.data as { model?: unknown; name?: unknown } | undefined
         const model =

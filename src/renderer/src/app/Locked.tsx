@@ -1,9 +1,17 @@
 // The screen of a browser tab the console does not let in: it has no access token, or a wrong one.
-// Says how to get the link, and takes a pasted token (kept in this tab's session storage only).
-import { useState, type FormEvent } from 'react'
+// Says how to get the link, and takes a pasted token or link (kept in this tab's session storage only).
+import { useEffect, useState, type FormEvent } from 'react'
 
 export function Locked() {
   const [token, setToken] = useState('')
+  // The link opened in this tab changes only the fragment (no reload): start over with it.
+  useEffect(() => {
+    const onHash = (): void => {
+      if (/(?:^|[#&])token=/.test(window.location.hash)) window.location.reload()
+    }
+    window.addEventListener('hashchange', onHash)
+    return () => window.removeEventListener('hashchange', onHash)
+  }, [])
   const submit = (e: FormEvent): void => {
     e.preventDefault()
     const t = token.trim().replace(/^.*#token=/, '')

@@ -1,5 +1,6 @@
-// A model's deployments: its targets, "Deploy vN" and the one-click "Roll back to vN" with a
-// confirm dialog that shows what changes, the steps as they happen, and the history.
+// A model's deployments: its targets, "Deploy vN" and the one-click "Roll back to vN", each with a
+// confirm dialog that shows what changes — for a deploy the artifact, its hash and the reload
+// command exactly as it will run — the steps as they happen, and the history.
 import { Fragment, useEffect, useState } from 'react'
 import type {
   Deployment,
@@ -187,6 +188,106 @@ function AddTarget({ model, onDone }: { model: string; onDone: () => void }) {
         </p>
       ) : null}
     </form>
+  )
+}
+
+/** What a deploy will do, shown before it runs: versions, artifact and hash, and the target's
+ *  reload command exactly as it will be run (argv, no shell) — an executable setting is never
+ *  run without being seen first (issue #13). */
+function DeployDialog({
+  target,
+  to,
+  current,
+  onCancel,
+  onConfirm,
+}: {
+  target: DeployTarget
+  to: Version
+  current: Version | null
+  onCancel: () => void
+  onConfirm: () => void
+}) {
+  const c = target.config
+  return (
+    <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="dp-title" data-testid="deploy-dialog">
+      <h3 id="dp-title">
+        Deploy {to.model} v{to.version} to {target.name}?
+      </h3>
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col" />
+            <th scope="col">Now (production)</th>
+            <th scope="col">After the deploy</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <th scope="row">Version</th>
+            <td className="mono">{current ? `v${current.version}` : '—'}</td>
+            <td className="mono">v{to.version}</td>
+          </tr>
+          <tr>
+            <th scope="row">Artifact</th>
+            <td className="mono small">{current?.artifact.location ?? '—'}</td>
+            <td className="mono small">{to.artifact.location}</td>
+          </tr>
+          <tr>
+            <th scope="row">sha256</th>
+            <td className="mono small">{current?.artifact.sha256?.slice(0, 16) ?? '—'}…</td>
+            <td className="mono small" data-testid="deploy-sha">
+              {to.artifact.sha256 ?? 'none'}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      <dl className="kv small">
+        <dt>Target</dt>
+        <dd>
+          {target.name} ({c.kind})
+          {c.kind === 'model-folder' ? (
+            <>
+              : the link <code>{`${c.folder.replace(/\/+$/, '')}/${c.link}`}</code> is switched
+            </>
+          ) : null}
+        </dd>
+        {c.kind === 'model-folder' && c.reloadCommand ? (
+          <>
+            <dt>Then runs</dt>
+            <dd>
+              <code className="verbatim" data-testid="deploy-reload">
+                {JSON.stringify(c.reloadCommand)}
+              </code>
+              <div className="muted">exactly these arguments, as the user running Gantry, without a shell</div>
+            </dd>
+          </>
+        ) : null}
+        {c.kind === 'model-folder' && c.reloadUrl ? (
+          <>
+            <dt>Then calls</dt>
+            <dd>
+              <code className="verbatim">POST {c.reloadUrl}</code>
+            </dd>
+          </>
+        ) : null}
+        <dt>Verifies</dt>
+        <dd>
+          {c.kind === 'model-folder'
+            ? `endpoint #${c.endpointId} serves v${to.version} and is ready`
+            : `the server reports v${to.version} ready`}
+          , within {Math.round(c.readyTimeoutMs / 1000)} s — or puts{' '}
+          {current ? `v${current.version}` : 'what was there'} back and records why
+        </dd>
+      </dl>
+      <div className="actions">
+        <button type="button" className="primary" onClick={onConfirm}>
+          Deploy v{to.version}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
   )
 }
 
@@ -440,6 +541,7 @@ export function DeploySection({ model, versions }: { model: string; versions: Ve
   const history = useRegistryCall('deploy.list', { model, limit: 50 }, `deploys-${model}`)
   const [adding, setAdding] = useState(false)
   const [plan, setPlan] = useState<RollbackPlan | null>(null)
+  const [asked, setAsked] = useState<{ target: DeployTarget; version: number } | null>(null)
   const [live, setLive] = useState<Deployment | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [pick, setPick] = useState<Record<number, string>>({})
@@ -455,9 +557,8 @@ export function DeploySection({ model, versions }: { model: string; versions: Ve
     [bridge, model, reloadHistory],
   )
 
-  async function deploy(t: DeployTarget): Promise<void> {
-    const v = Number(pick[t.id])
-    if (!v) return
+  async function deploy(t: DeployTarget, v: number): Promise<void> {
+    setAsked(null)
     setError(null)
     const r = await bridge.call('deploy.run', { model, version: v, targetId: t.id })
     if (r.ok) setLive(r.data)
@@ -522,8 +623,12 @@ export function DeploySection({ model, versions }: { model: string; versions: Ve
               </option>
             ))}
           </select>
-          <button type="button" disabled={!pick[t.id]} onClick={() => void deploy(t)}>
-            Deploy
+          <button
+            type="button"
+            disabled={!pick[t.id]}
+            onClick={() => setAsked({ target: t, version: Number(pick[t.id]) })}
+          >
+            Deploy…
           </button>
           <button type="button" className="danger" onClick={() => void askRollback(t)}>
             Roll back…
@@ -536,6 +641,15 @@ export function DeploySection({ model, versions }: { model: string; versions: Ve
         </p>
       ) : null}
       {plan ? <RollbackDialog plan={plan} onCancel={() => setPlan(null)} onConfirm={() => void rollback()} /> : null}
+      {asked ? (
+        <DeployDialog
+          target={asked.target}
+          to={versions.find((v) => v.version === asked.version) as Version}
+          current={versions.find((v) => v.stage === 'production') ?? null}
+          onCancel={() => setAsked(null)}
+          onConfirm={() => void deploy(asked.target, asked.version)}
+        />
+      ) : null}
       {live ? (
         <div className="live-deploy" data-testid="live-deploy" data-state={live.state}>
           <p>

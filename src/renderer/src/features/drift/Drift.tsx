@@ -165,6 +165,13 @@ export function DriftResult({ r, history }: { r: DriftReport; history?: DriftWin
         <p className="muted small">
           {r.reference.rows} reference rows · {r.current.rows} current rows
         </p>
+        {r.warnings.length ? (
+          <ul className="reasons small" data-testid="drift-warnings">
+            {r.warnings.map((w) => (
+              <li key={w}>{w}</li>
+            ))}
+          </ul>
+        ) : null}
       </section>
       {r.performance ? (
         <section className="panel table-wrap" data-testid="drift-performance">
@@ -287,7 +294,15 @@ export function DriftResult({ r, history }: { r: DriftReport; history?: DriftWin
                     {c.method ?? '—'}
                     {c.logBase ? <span className="muted small"> (ln)</span> : null}
                   </td>
-                  <td className="num">{fmt(c.statistic)}</td>
+                  <td className="num" title={c.note ?? undefined}>
+                    {c.statistic === null && c.note?.startsWith('χ² is infinite') ? '∞' : fmt(c.statistic)}
+                    {c.note && c.drifted !== null ? (
+                      <span className="note-mark" aria-label={c.note}>
+                        {' '}
+                        ⓘ
+                      </span>
+                    ) : null}
+                  </td>
                   <td className="num">{fmt(c.pvalue)}</td>
                   <td className="num">{fmt(c.threshold, 2)}</td>
                   <td className={c.drifted ? 'intent-mismatch' : c.drifted === false ? 'intent-match' : 'muted'}>

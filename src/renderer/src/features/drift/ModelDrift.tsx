@@ -22,6 +22,7 @@ export function ModelDrift({ model }: { model: string }) {
   const [scoreCol, setScoreCol] = useState('')
   const [task, setTask] = useState<'classification' | 'regression'>('classification')
   const [error, setError] = useState<string | null>(null)
+  const [note, setNote] = useState<string | null>(null)
   const [tick, setTick] = useState(0)
 
   useEffect(() => {
@@ -88,6 +89,7 @@ export function ModelDrift({ model }: { model: string }) {
       : null
     const r = await bridge.call('drift.setMonitor', { model, config })
     setError(r.ok ? null : r.error.message)
+    setNote(r.ok ? r.data.note : null)
     setTick((t) => t + 1)
   }
   async function pollNow(): Promise<void> {
@@ -172,6 +174,11 @@ export function ModelDrift({ model }: { model: string }) {
       {error ? (
         <p className="state-note error" role="alert">
           {error}
+        </p>
+      ) : null}
+      {note && !error ? (
+        <p className="state-note small" data-testid="monitor-note">
+          {note}
         </p>
       ) : null}
       {history.length > 1 ? (

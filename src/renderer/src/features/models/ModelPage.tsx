@@ -55,6 +55,13 @@ function ModelBody({ d, onError }: { d: ModelDetail; onError: (e: string | null)
           ))}
         </ul>
       ) : null}
+      {d.problems.length ? (
+        <ul className="reasons" data-testid="model-problems">
+          {d.problems.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
+        </ul>
+      ) : null}
       <div className="two-col">
         <OwnerCard d={d} onError={onError} />
         <section className="panel" data-testid="model-card">

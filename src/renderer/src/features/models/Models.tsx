@@ -138,6 +138,11 @@ function ModelRow({ m }: { m: ModelSummary }) {
             {FLAG_TEXT[f]}
           </span>
         ))}
+        {m.problems.length ? (
+          <span className="tag tag-warn" data-flag="bad-rows" title={m.problems.join('\n')}>
+            {m.problems.length} row(s) left out
+          </span>
+        ) : null}
       </td>
       <td className="small">{when(m.updatedAt)}</td>
     </tr>

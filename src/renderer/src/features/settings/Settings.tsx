@@ -1,16 +1,19 @@
-// Settings: theme, and what this console is connected to (door, data directory, schema, services).
+// Settings: theme, and what this console is connected to (door, data directory, schema, services,
+// the folders it may read and the file jobs running now).
 import { useShallow } from 'zustand/react/shallow'
 import type { ThemeChoice } from '../../app/slice'
 import { useStore } from '../../store'
 import { ago } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
 import { Screen } from '../../ui/Screen'
+import { useRegistryCall } from '../models/useRegistry'
 
 export function Settings() {
   const { theme, setTheme, info } = useStore(
     useShallow((s) => ({ theme: s.theme, setTheme: s.setTheme, info: s.info })),
   )
   const now = useNow()
+  const roots = useRegistryCall('files.roots', {}, 'files-roots')
   return (
     <Screen id="settings" title="Settings" state={info ? 'ready' : 'loading'}>
       <section className="panel">
@@ -63,6 +66,33 @@ export function Settings() {
               ))}
             </tbody>
           </table>
+          <h2>Files it may read</h2>
+          <p className="muted small">
+            Paths given to the console (datasets, artifacts, log folders, deploy folders) must lead into one of these
+            folders, and be regular files. Only the data directory&apos;s owner changes them, with{' '}
+            <code>gantry roots add|remove</code> on the machine running Gantry.
+          </p>
+          {roots.data ? (
+            <ul className="mono small" data-testid="roots">
+              {roots.data.roots.map((r) => (
+                <li key={r}>{r}</li>
+              ))}
+            </ul>
+          ) : null}
+          {roots.data ? (
+            <p className="muted small">
+              {roots.data.source === 'env'
+                ? 'From GANTRY_ROOTS.'
+                : roots.data.source === 'stored'
+                  ? 'Set with gantry roots.'
+                  : 'The defaults.'}{' '}
+              Never read: {roots.data.never.join(', ')}.
+            </p>
+          ) : null}
+          <p className="small" data-testid="jobs">
+            File jobs: {info.jobs.running.length ? info.jobs.running.join(', ') : 'none running'}
+            {info.jobs.queued ? `, ${info.jobs.queued} waiting` : ''} (at most {info.jobs.limit} at once)
+          </p>
         </section>
       ) : null}
     </Screen>
