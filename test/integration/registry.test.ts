@@ -51,9 +51,6 @@ function artifactFile(dir: string, name = 'model.onnx', content = 'weights-v1'):
   writeFileSync(p, content)
   return p
 }
-async function auditCount(g: Gantry): Promise<number> {
-  return (await ok<{ rows: number }>(g, 'audit.verify', {})).rows
-}
 /** Audit rows of registry changes (not the file.read rows that record failed attempts to read). */
 async function changeCount(g: Gantry): Promise<number> {
   return (await ok<{ action: string }[]>(g, 'audit.list', { limit: 5000 })).filter((r) => r.action !== 'file.read')
