@@ -108,4 +108,32 @@ describe('saved serving endpoints', () => {
       error: { code: 'contract/invalid-input' },
     })
   })
+
+  it('adding, configuring and removing an endpoint are audited with the caller, never with the secret', async () => {
+    const g = make(tmpDir())
+    const caller = { actor: 'alice via web', door: 'web' as const }
+    const added = await g.api.call(
+      'serving.addEndpoint',
+      { url: 'http://127.0.0.1:9/', name: 'llm-a', auth: { type: 'bearer', token: 'tok-s3cret' } },
+      caller,
+    )
+    expect(added.ok).toBe(true)
+    const id = added.ok ? (added.data as { id: number }).id : 0
+    await g.api.call(
+      'serving.configureEndpoint',
+      { id, auth: { type: 'basic', user: 'ops', password: 'pw-s3cret' }, smoke: null },
+      caller,
+    )
+    await g.api.call('serving.removeEndpoint', { id }, { actor: 'bob via web', door: 'web' })
+    const audit = await g.client['audit.list']({ limit: 10 })
+    const rows = (audit.ok ? audit.data : []).reverse()
+    expect(rows.map((r) => [r.action, r.actor])).toEqual([
+      ['endpoint.add', 'alice via web'],
+      ['endpoint.configure', 'alice via web'],
+      ['endpoint.remove', 'bob via web'],
+    ])
+    expect(rows[0].after).toMatchObject({ name: 'llm-a', url: 'http://127.0.0.1:9/', auth: 'bearer' })
+    expect(rows[1].after).toMatchObject({ auth: 'basic', smoke: null })
+    expect(JSON.stringify(rows)).not.toMatch(/s3cret/)
+  })
 })

@@ -215,6 +215,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     now,
     secrets,
     expected: (model, alias) => registry.expectedFor(model, alias),
+    audit: (action, after) => registry.record(action, null, after),
     publish: (endpoint, result, status) => {
       const m = result.metrics
       safeWrite(result.at, [

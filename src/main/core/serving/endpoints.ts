@@ -66,7 +66,19 @@ export function createEndpointService(o: {
   secrets: SecretStore
   /** The registry's intended version for a model and alias, or null. */
   expected: (model: string, alias: string) => Expected | null
+  /** Records a change in the audit log (naming the caller); never given a secret. */
+  audit?: (action: string, after: unknown) => void
 }): EndpointService {
+  /** What an audit row may say of a configuration: the kind of credential, never the secret. */
+  const described = (c: {
+    auth?: { type: string } | null
+    smoke?: { method: string; path: string } | null
+    bindings?: unknown
+  }): Record<string, unknown> => ({
+    ...(c.auth !== undefined ? { auth: c.auth ? c.auth.type : null } : {}),
+    ...(c.smoke !== undefined ? { smoke: c.smoke ? `${c.smoke.method} ${c.smoke.path}` : null } : {}),
+    ...(c.bindings !== undefined ? { bindings: c.bindings } : {}),
+  })
   const bindingsOf = (id: number): ServingEndpoint['bindings'] =>
     (
       o.db
@@ -226,6 +238,7 @@ export function createEndpointService(o: {
             .run(name, url, input.kind ?? null, o.now())
           const newId = Number(info.lastInsertRowid)
           applyConfig(newId, input)
+          o.audit?.('endpoint.add', { id: newId, name, url, kind: input.kind ?? null, ...described(input) })
           return newId
         })()
         const e = toEndpoint(rowOf(id) as Row)
@@ -247,13 +260,22 @@ export function createEndpointService(o: {
       return (await probeOnce(toEndpoint(row), null)).result
     },
     configure(id, config) {
-      if (!rowOf(id)) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
-      applyConfig(id, config)
+      const before = rowOf(id)
+      if (!before) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
+      o.db.transaction(() => {
+        applyConfig(id, config)
+        o.audit?.('endpoint.configure', { id, name: before.name, ...described(config) })
+      })()
       return toEndpoint(rowOf(id) as Row)
     },
     remove(id) {
-      const ref = rowOf(id)?.secret_ref
-      const changed = o.db.prepare('DELETE FROM serving_endpoints WHERE id = ?').run(id).changes
+      const row = rowOf(id)
+      const ref = row?.secret_ref
+      const changed = o.db.transaction(() => {
+        const n = o.db.prepare('DELETE FROM serving_endpoints WHERE id = ?').run(id).changes
+        if (n) o.audit?.('endpoint.remove', { id, name: row?.name, url: row?.url })
+        return n
+      })()
       if (changed === 0) throw new GantryError('serving/unknown-endpoint', `no endpoint with id ${id}`)
       if (ref) o.secrets.remove(ref)
       pollers.get(id)?.stop()
