@@ -34,6 +34,7 @@ import {
   GroundTruth,
   MonitorStatus,
 } from './drift'
+import { HostName, HostProbe, HostSummary } from './hosts'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -73,8 +74,10 @@ export const DiskIo = z.object({
 })
 export type DiskIo = z.infer<typeof DiskIo>
 
-/** One poll of this host: each part is null when it could not be read, with the reason in `problems`. */
+/** One poll of a host: each part is null when it could not be read, with the reason in `problems`. */
 export const HostSnapshot = z.object({
+  /** Gantry's name of the host ("local" for this machine); `hostname` is what the machine says. */
+  host: z.string().default('local'),
   at: z.number(),
   status: SampleStatus,
   problems: z.array(z.string()),
@@ -120,6 +123,7 @@ export const Filesystem = z.object({
 export type Filesystem = z.infer<typeof Filesystem>
 
 export const StorageSnapshot = z.object({
+  host: z.string().default('local'),
   at: z.number(),
   status: SampleStatus,
   problems: z.array(z.string()),
@@ -189,6 +193,8 @@ export const SeriesInfo = z.object({
 })
 
 const Empty = z.object({}).strict().optional()
+/** Which host a host-level call is about; omitted: this machine ("local"). */
+const OnHost = z.object({ host: HostName.optional() }).strict().optional()
 
 const HttpUrl = z
   .string()
@@ -244,18 +250,19 @@ export const methods = {
   'app.info': { input: Empty, output: AppInfo },
   /** The latest host sample; with `fresh`, a new probe run now (the CLI's one-shot). */
   'host.snapshot': {
-    input: z.object({ fresh: z.boolean().optional() }).strict().optional(),
+    input: z.object({ host: HostName.optional(), fresh: z.boolean().optional() }).strict().optional(),
     output: HostSnapshot.nullable(),
   },
   /** Every mounted filesystem with usage, forecast and health; with `fresh`, probed now. */
   'storage.list': {
-    input: z.object({ fresh: z.boolean().optional() }).strict().optional(),
+    input: z.object({ host: HostName.optional(), fresh: z.boolean().optional() }).strict().optional(),
     output: StorageSnapshot.nullable(),
   },
   /** A series from the time-series store, downsampled to at most `maxPoints` points. */
   'telemetry.query': {
     input: z
       .object({
+        host: HostName.optional(),
         key: z.string().min(1).max(512),
         rangeMs: z.number().int().positive().max(MAX_RANGE_MS),
         /** End of the range; default now. */
@@ -266,9 +273,9 @@ export const methods = {
     output: Series,
   },
   /** The live GPU picture from the streaming collector: GPUs, diagnosis, processes, XIDs. */
-  'gpu.snapshot': { input: Empty, output: GpuSnapshot },
+  'gpu.snapshot': { input: OnHost, output: GpuSnapshot },
   /** A full `nvidia-smi -q -x` reading (MIG devices, ECC and remap detail, thresholds), on demand. */
-  'gpu.detail': { input: Empty, output: GpuDetail },
+  'gpu.detail': { input: OnHost, output: GpuDetail },
   /** Probes a model server once (runtime detection, liveness, readiness, served models and versions). */
   'serving.probe': {
     input: z
@@ -290,6 +297,8 @@ export const methods = {
       .object({
         url: HttpUrl,
         name: z.string().min(1).max(200).optional(),
+        /** Reached from this host (through its SSH connection); default this machine. */
+        host: HostName.optional(),
         kind: ServingKind.optional(),
         auth: EndpointAuthInput.optional(),
         smoke: SmokeSpec.optional(),
@@ -530,11 +539,59 @@ export const methods = {
   /** Every series the store holds, optionally filtered by key prefix. */
   'telemetry.listSeries': {
     input: z
-      .object({ prefix: z.string().max(512).optional() })
+      .object({ host: HostName.optional(), prefix: z.string().max(512).optional() })
       .strict()
       .optional(),
     output: z.array(SeriesInfo),
   },
+  /** Every host with its connection, health, GPUs and storage, worst first. */
+  'hosts.list': { input: Empty, output: z.array(HostSummary) },
+  /** Connects to an SSH target once, without saving it: its key to confirm, its OS and tools. */
+  'hosts.test': {
+    input: z
+      .object({
+        target: z.string().min(1).max(500),
+        identityFile: z.string().min(1).max(4096).optional(),
+        /** The key file's passphrase (kept by the secrets service if the host is added). */
+        passphrase: z.string().max(1000).optional(),
+      })
+      .strict(),
+    output: HostProbe,
+  },
+  /** Adds an SSH host. Its key must be in known_hosts, or its fingerprint given (trust on first use, pinned). */
+  'hosts.add': {
+    input: z
+      .object({
+        target: z.string().min(1).max(500),
+        name: HostName.optional(),
+        identityFile: z.string().min(1).max(4096).optional(),
+        passphrase: z.string().max(1000).optional(),
+        owner: z.string().max(200).optional(),
+        /** The SHA256 fingerprint `hosts.test` showed, confirmed by the operator. */
+        acceptFingerprint: z.string().max(200).optional(),
+      })
+      .strict(),
+    output: HostSummary,
+  },
+  /** Changes a host's owner, key file, or turns it off and on. */
+  'hosts.update': {
+    input: z
+      .object({
+        name: HostName,
+        owner: z.string().max(200).nullable().optional(),
+        enabled: z.boolean().optional(),
+        identityFile: z.string().min(1).max(4096).nullable().optional(),
+        passphrase: z.string().max(1000).nullable().optional(),
+      })
+      .strict(),
+    output: HostSummary,
+  },
+  /** Accepts a host's changed key (audited): only the fingerprint it now shows is accepted. */
+  'hosts.acceptKey': {
+    input: z.object({ name: HostName, fingerprint: z.string().min(1).max(200) }).strict(),
+    output: HostSummary,
+  },
+  'hosts.remove': { input: z.object({ name: HostName }).strict(), output: z.object({}) },
 } as const satisfies Record<MethodName, MethodSpec>
 
 /** Every event the core pushes to subscribers. */
@@ -561,6 +618,8 @@ export const events = {
   'deploy.guard': GuardStatus,
   /** A model changed (any registry write); name '*' when another process wrote to the database. */
   'registry.changed': z.object({ name: z.string() }),
+  /** A host's connection, health or settings changed (or '*': the list itself changed). */
+  'hosts.changed': z.object({ name: z.string() }),
 } as const satisfies Record<EventName, z.ZodType>
 
 export type Methods = typeof methods

@@ -1,6 +1,7 @@
 // Deployments: where a model runs (targets), and every deploy or rollback as one journaled state
 // machine — preflight, intent, switch, verify, commit — or revert, with each step's outcome.
 import { z } from 'zod'
+import { HostName } from './hosts'
 
 export const TARGET_KINDS = ['model-folder', 'triton', 'torchserve', 'ollama'] as const
 export const TargetKind = z.enum(TARGET_KINDS)
@@ -20,6 +21,9 @@ export const TargetConfig = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('model-folder'),
+      /** The host the folder and the server are on (an SSH host: the link is switched and the
+       *  reload command run there); default this machine. */
+      host: HostName.optional(),
       /** The folder that holds the link the server loads from. */
       folder: z.string().min(1).max(4096),
       /** The link's name inside the folder: a plain name, no path. */

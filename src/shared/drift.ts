@@ -1,6 +1,7 @@
 // A drift report: skew between training and serving columns first, then per column the method,
 // statistic, p-value (where the method has one), threshold and verdict, and the dataset verdict.
 import { z } from 'zod'
+import { HostName } from './hosts'
 
 export const DRIFT_METHODS = ['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi'] as const
 export const DriftMethod = z.enum(DRIFT_METHODS)
@@ -113,6 +114,8 @@ export type MonitorPerformance = z.infer<typeof MonitorPerformance>
  *  Parquet files (read once complete), cut into windows. */
 export const DriftMonitorConfig = z
   .object({
+    /** The host the folder is on (read over SFTP for an SSH host); default this machine. */
+    host: HostName.optional(),
     folder: z.string().min(1).max(4096),
     /** 'rows': every `windowRows` rows; otherwise by the hour / day / week of `timestampColumn`
      *  (or of the time Gantry read the row, without one). */

@@ -69,6 +69,8 @@ export const GpuDiagnosis = z.object({ uuid: z.string(), health: Health })
 
 /** The live GPU picture of this host. */
 export const GpuSnapshot = z.object({
+  /** Gantry's name of the host these GPUs are in ("local" for this machine). */
+  host: z.string().default('local'),
   at: z.number(),
   state: GpuState,
   /** Why the state is not ok ("no NVIDIA GPU (nvidia-smi not found)", "nvidia-smi not responding for 12 s"). */

@@ -50,6 +50,12 @@ export const METHOD_NAMES = [
   'audit.verify',
   'files.roots',
   'files.setRoots',
+  'hosts.list',
+  'hosts.test',
+  'hosts.add',
+  'hosts.update',
+  'hosts.acceptKey',
+  'hosts.remove',
 ] as const
 
 export const EVENT_NAMES = [
@@ -60,6 +66,7 @@ export const EVENT_NAMES = [
   'service.status',
   'registry.progress',
   'registry.changed',
+  'hosts.changed',
   'deploy.progress',
   'deploy.guard',
   'drift.window',

@@ -103,6 +103,8 @@ export const ServingEndpoint = z.object({
   id: z.number().int(),
   name: z.string(),
   url: z.string(),
+  /** The host it is reached from ("local"; or an SSH host, through its connection). */
+  host: z.string().default('local'),
   /** null: detect the runtime on each poll. */
   kind: ServingKind.nullable(),
   createdAt: z.number(),

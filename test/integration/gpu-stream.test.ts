@@ -9,6 +9,8 @@ import type { Gpu } from '../../src/shared/gpu'
 import { queryComputeApps } from '../../src/main/core/telemetry/gpu/processes'
 import { createGpuStream, type GpuStream, type StreamState } from '../../src/main/core/telemetry/gpu/stream'
 import { createPoller, type PollOutcome } from '../../src/main/core/util/poller'
+import { createLocalAccess } from '../../src/main/core/hosts/local-access'
+import { anyFiles } from '../helpers/files'
 import { BUNDLES, GPU_FIXTURES, STANDIN_BIN } from '../helpers/gpu-fixtures'
 
 const streams: GpuStream[] = []
@@ -29,10 +31,10 @@ function start(
   const samples: { gpus: Gpu[]; at: number }[] = []
   const states: [StreamState, string | null][] = []
   const s = createGpuStream({
+    access: createLocalAccess(anyFiles, standinEnv(extra)),
     intervalMs: opts.intervalMs ?? 100,
     stallMs: opts.stallMs ?? 600,
     startupMs: opts.startupMs ?? 3000,
-    env: standinEnv(extra),
     onSample: (gpus, at) => samples.push({ gpus, at }),
     onState: (st, r) => states.push([st, r]),
   })
@@ -96,8 +98,8 @@ describe('the GPU stream', () => {
   it('reports one clear "no NVIDIA GPU" state when nvidia-smi is not installed', async () => {
     const states: [StreamState, string | null][] = []
     const s = createGpuStream({
+      access: createLocalAccess(anyFiles, { ...process.env, PATH: '/nonexistent' }),
       intervalMs: 100,
-      env: { ...process.env, PATH: '/nonexistent' },
       onSample: () => {},
       onState: (st, r) => states.push([st, r]),
     })
@@ -188,9 +190,9 @@ describe('the GPU stream’s lifecycle', () => {
     const states: [StreamState, string | null][] = []
     let samples = 0
     const s = createGpuStream({
+      access: createLocalAccess(anyFiles, standinEnv({ STANDIN_XML: xml8 })),
       bin,
       intervalMs: 100,
-      env: standinEnv({ STANDIN_XML: xml8 }),
       onSample: () => samples++,
       onState: (st, r) => states.push([st, r]),
     })
@@ -248,7 +250,7 @@ describe('the compute-apps query', () => {
       name: 'gpu processes',
       intervalMs: 50,
       timeoutMs: 100,
-      run: () => queryComputeApps(join(STANDIN_BIN, 'nvidia-smi'), 600),
+      run: () => queryComputeApps(createLocalAccess(anyFiles), join(STANDIN_BIN, 'nvidia-smi'), 600),
       onOutcome: (o) => outcomes.push(o),
     })
     p.start()

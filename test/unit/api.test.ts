@@ -69,6 +69,12 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'audit.verify': notUsed,
     'files.roots': notUsed,
     'files.setRoots': () => ({ roots: ['/data'], source: 'stored' as const, never: [] }),
+    'hosts.list': () => [],
+    'hosts.test': notUsed,
+    'hosts.add': notUsed,
+    'hosts.update': notUsed,
+    'hosts.acceptKey': notUsed,
+    'hosts.remove': notUsed,
     ...over,
   }
 }

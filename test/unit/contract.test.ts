@@ -40,6 +40,7 @@ describe('the contract', () => {
 
   it('types the client from the schemas', () => {
     expectTypeOf<MethodInput<'telemetry.query'>>().toEqualTypeOf<{
+      host?: string | undefined
       key: string
       rangeMs: number
       to?: number | undefined

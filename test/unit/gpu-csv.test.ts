@@ -15,10 +15,12 @@ import { diagnoseGpu } from '../../src/main/core/telemetry/gpu/diagnose'
 import { clockReasonsFromMask, parseHelpQueryGpu, planFields } from '../../src/main/core/telemetry/gpu/fields'
 import {
   containerFromCgroup,
-  enrichFromProc,
+  enrich,
   parseComputeApps,
   parseComputeAppsCsv,
 } from '../../src/main/core/telemetry/gpu/processes'
+import { createLocalAccess } from '../../src/main/core/hosts/local-access'
+import { anyFiles } from '../helpers/files'
 import { driverFailure } from '../../src/main/core/telemetry/gpu/stream'
 import { normalizeBusId, parseXidLog } from '../../src/main/core/telemetry/gpu/xid'
 import { BUNDLES, bundleSection, fixture } from '../helpers/gpu-fixtures'
@@ -230,26 +232,13 @@ describe('compute apps', () => {
     expect(parseComputeApps('No running processes found\n')).toEqual([])
   })
 
-  it('maps a pid to its user and container from /proc', () => {
-    const me = enrichFromProc({
-      gpuUuid: 'GPU-1',
-      pid: process.pid,
-      name: 'node',
-      type: 'C',
-      usedMemoryMiB: 1,
-      user: null,
-      container: null,
-    })
+  it('maps a pid to its user and container from /proc', async () => {
+    const p = { gpuUuid: 'GPU-1', name: 'node', type: 'C' as const, usedMemoryMiB: 1, user: null, container: null }
+    const [me, gone] = await enrich(createLocalAccess(anyFiles), [
+      { ...p, pid: process.pid },
+      { ...p, pid: 2 ** 22 + 1 },
+    ])
     expect(me.user).toBeTruthy()
-    const gone = enrichFromProc({
-      gpuUuid: 'GPU-1',
-      pid: 2 ** 22 + 1,
-      name: 'x',
-      type: 'C',
-      usedMemoryMiB: 1,
-      user: null,
-      container: null,
-    })
     expect(gone.user).toBeNull()
     const id = '4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b'
     expect(containerFromCgroup(`0::/system.slice/docker-${id}.scope\n`)).toBe(id.slice(0, 12))

@@ -79,7 +79,9 @@ describe('the time-series store', () => {
   it('prunes raw samples past their retention but keeps the rollups', () => {
     const s = store()
     s.write(NOW - RAW_RETENTION_MS - 1000, [['z', 1]])
+    s.flush() // three hours apart: two flushes, two chunks
     s.write(NOW - 1000, [['z', 2]])
+    s.flush()
     expect(s.prune(NOW)).toBe(1)
     expect(s.query({ key: 'z', rangeMs: HOUR }).points).toHaveLength(1)
     expect(s.query({ key: 'z', rangeMs: 6 * HOUR }).points.length).toBeGreaterThan(0)
@@ -106,5 +108,57 @@ describe('the time-series store', () => {
     expect(s.listSeries('fs.used:').map((x) => x.key)).toEqual(['fs.used:/', 'fs.used:/data_1'])
     expect(s.listSeries('fs.used_').map((x) => x.key)).toEqual(['fs.used_pct:/'])
     expect(s.listSeries().length).toBe(4)
+  })
+
+  it('answers from what is buffered and from what was flushed alike, and a flush loses nothing', () => {
+    const s = store()
+    for (let i = 0; i < 30; i++) s.write(NOW - 30_000 + i * 1000, [['b', i % 7, '']])
+    const before = s.query({ key: 'b', rangeMs: 60_000 })
+    expect(s.stats().buffered).toBe(30)
+    expect(s.flush()).toBe(30)
+    expect(s.stats().buffered).toBe(0)
+    expect(s.query({ key: 'b', rangeMs: 60_000 })).toEqual(before)
+    // A rollup bucket flushed half-way and completed later adds up, not overwrites.
+    const old = NOW - 5 * HOUR
+    s.write(old, [['c', 10]])
+    s.flush()
+    s.write(old + 1000, [['c', 30]])
+    expect(s.query({ key: 'c', rangeMs: 6 * HOUR, maxPoints: 5000 }).points).toEqual([[old, 20, 10, 30]])
+    s.flush()
+    expect(s.query({ key: 'c', rangeMs: 6 * HOUR, maxPoints: 5000 }).points).toEqual([[old, 20, 10, 30]])
+  })
+
+  it('keeps a series per host: the same key on two hosts are two series', () => {
+    const s = store()
+    opened!.db
+      .prepare("INSERT INTO hosts (id, name, kind, created_at, updated_at) VALUES (2, 'gpu-1', 'ssh', 0, 0)")
+      .run()
+    s.write(NOW - 1000, [['host.cpu.load', 10, '%']])
+    s.write(NOW - 1000, [['host.cpu.load', 90, '%']], 2)
+    s.flush()
+    expect(s.query({ key: 'host.cpu.load', rangeMs: 60_000 }).points[0][1]).toBe(10)
+    expect(s.query({ key: 'host.cpu.load', rangeMs: 60_000, hostId: 2 }).points[0][1]).toBe(90)
+    expect(s.listSeries('host.', 2).map((x) => x.key)).toEqual(['host.cpu.load'])
+    s.dropHost(2)
+    expect(() => s.query({ key: 'host.cpu.load', rangeMs: 60_000, hostId: 2 })).toThrowError(GantryError)
+  })
+
+  it('stores a steady 1 Hz series in about 3 bytes a sample, exactly', async () => {
+    const { encodeChunk, decodeChunk } = await import('../../src/main/core/telemetry/timeseries')
+    const times = Array.from({ length: 600 }, (_, i) => NOW + i * 1000)
+    const values = times.map((_, i) => (i % 60 === 0 ? i / 7 : Math.floor(i / 60) / 7))
+    const buf = encodeChunk(times[0], times, values)
+    // The version byte; deltas (0 first: 1 byte, then 1000 ms: 2 bytes each); a tag per sample;
+    // 8 bytes for each of the 19 changes of value (the first, then two per minute for nine minutes).
+    expect(buf.length).toBe(1 + (1 + 599 * 2) + 600 + 19 * 8)
+    const back: [number, number][] = []
+    decodeChunk(times[0], buf, (t, v) => back.push([t, v]))
+    expect(back).toEqual(times.map((t, i) => [t, values[i]]))
+    // Out-of-order and negative deltas, huge values, negative zero.
+    const odd = [NOW, NOW - 5, NOW + 2 ** 40]
+    const oddV = [-0, 1e300, -123.25]
+    const back2: [number, number][] = []
+    decodeChunk(NOW, encodeChunk(NOW, odd, oddV), (t, v) => back2.push([t, v]))
+    expect(back2).toEqual(odd.map((t, i) => [t, oddV[i]]))
   })
 })

@@ -2,6 +2,9 @@
 // benchmark measures the same compiled collector the product runs. Both collectors run in this
 // process; CPU is this process's own (process.cpuUsage), not the nvidia-smi children's.
 import nvidiaSmi from 'node-nvidia-smi'
+import { createLocalFiles } from '../core/files/local-files'
+import { ANY_PATH } from '../core/files/policy'
+import { createLocalAccess } from '../core/hosts/local-access'
 import { createGpuStream } from '../core/telemetry/gpu/stream'
 import { normalizeNvidiaSmiLog } from '../core/telemetry/gpu/xml'
 
@@ -15,8 +18,8 @@ export async function measureStream(intervalMs: number, seconds: number, env: No
   let gpuSamples = 0
   let ticks = 0
   const s = createGpuStream({
+    access: createLocalAccess(createLocalFiles(ANY_PATH), env),
     intervalMs,
-    env,
     onSample: (gpus) => {
       gpuSamples += gpus.length
       ticks++

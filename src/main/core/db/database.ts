@@ -353,12 +353,23 @@ export function migrate(
     db.prepare('VACUUM INTO ?').run(backupPath)
   }
   const record = db.prepare('INSERT INTO schema_migrations (id, name, hash, applied_at) VALUES (?, ?, ?, ?)')
-  for (const m of pending) {
-    db.transaction(() => {
-      db.exec(m.sql)
-      record.run(m.id, m.name, migrationHash(m), Date.now())
-      db.pragma(`user_version = ${m.id}`)
-    })()
+  // A migration that rebuilds a table (new constraints) drops the old one: with foreign keys on,
+  // that would cascade into its children. Off while migrating (it only takes effect outside a
+  // transaction), and each migration checks the keys itself before it commits.
+  const fk = db.pragma('foreign_keys', { simple: true }) as number
+  if (pending.length) db.pragma('foreign_keys = OFF')
+  try {
+    for (const m of pending) {
+      db.transaction(() => {
+        db.exec(m.sql)
+        const broken = db.pragma('foreign_key_check') as unknown[]
+        if (broken.length) throw new Error(`migration ${m.id} (${m.name}) leaves ${broken.length} broken foreign keys`)
+        record.run(m.id, m.name, migrationHash(m), Date.now())
+        db.pragma(`user_version = ${m.id}`)
+      })()
+    }
+  } finally {
+    if (pending.length && fk) db.pragma('foreign_keys = ON')
   }
   return { schemaVersion: latest, backupPath }
 }

@@ -289,4 +289,77 @@ ALTER TABLE drift_monitors ADD COLUMN lease_until INTEGER;
 ALTER TABLE drift_monitors ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    id: 11,
+    name: 'hosts, and a compact store of raw samples per host',
+    sql: `
+-- The machines Gantry watches: this one (id 1, always there) and servers reached over SSH. An SSH
+-- host's pinned key is here; its key file's passphrase is in the secrets service (secret_ref).
+CREATE TABLE hosts (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL UNIQUE,
+  kind            TEXT NOT NULL CHECK (kind IN ('local', 'ssh')),
+  settings_json   TEXT NOT NULL DEFAULT '{}',
+  owner           TEXT,
+  enabled         INTEGER NOT NULL DEFAULT 1,
+  key_type        TEXT,
+  key_fingerprint TEXT,
+  key_pinned_at   INTEGER,
+  key_pinned_by   TEXT,
+  secret_ref      TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+INSERT INTO hosts (id, name, kind, created_at, updated_at) VALUES (1, 'local', 'local', 0, 0);
+
+-- A series belongs to a host: the same key ("host.cpu.load") once per host.
+CREATE TABLE ts_series_by_host (
+  id      INTEGER PRIMARY KEY,
+  host_id INTEGER NOT NULL DEFAULT 1 REFERENCES hosts(id),
+  key     TEXT NOT NULL,
+  unit    TEXT,
+  last_at INTEGER,
+  UNIQUE (host_id, key)
+);
+INSERT INTO ts_series_by_host (id, host_id, key, unit, last_at) SELECT id, 1, key, unit, last_at FROM ts_series;
+DROP TABLE ts_series;
+ALTER TABLE ts_series_by_host RENAME TO ts_series;
+
+-- Raw samples in chunks (one row per series per flush, timeseries.ts encodes them) instead of one
+-- row per sample: a fleet's thousands of points a second cost a few rows per flush. Existing raw
+-- samples move over as JSON chunks of one minute.
+CREATE TABLE ts_chunk (
+  series_id INTEGER NOT NULL,
+  t0        INTEGER NOT NULL,
+  t1        INTEGER NOT NULL,
+  n         INTEGER NOT NULL,
+  data      BLOB NOT NULL,
+  PRIMARY KEY (series_id, t0)
+) WITHOUT ROWID;
+INSERT INTO ts_chunk (series_id, t0, t1, n, data)
+  SELECT series_id, MIN(t), MAX(t), COUNT(*), json_group_array(json_array(t, v))
+  FROM (SELECT series_id, t, v FROM ts_raw ORDER BY series_id, t)
+  GROUP BY series_id, t / 60000;
+DROP TABLE ts_raw;
+
+-- An endpoint is reached from a host: the same URL (http://127.0.0.1:8000/) may be saved once per host.
+CREATE TABLE serving_endpoints_by_host (
+  id         INTEGER PRIMARY KEY,
+  host_id    INTEGER NOT NULL DEFAULT 1 REFERENCES hosts(id),
+  name       TEXT NOT NULL UNIQUE,
+  url        TEXT NOT NULL,
+  kind       TEXT,
+  created_at INTEGER NOT NULL,
+  auth_type  TEXT CHECK (auth_type IN ('bearer','basic')),
+  auth_user  TEXT,
+  secret_ref TEXT,
+  smoke_json TEXT,
+  UNIQUE (host_id, url)
+);
+INSERT INTO serving_endpoints_by_host (id, host_id, name, url, kind, created_at, auth_type, auth_user, secret_ref, smoke_json)
+  SELECT id, 1, name, url, kind, created_at, auth_type, auth_user, secret_ref, smoke_json FROM serving_endpoints;
+DROP TABLE serving_endpoints;
+ALTER TABLE serving_endpoints_by_host RENAME TO serving_endpoints;
+`,
+  },
 ]

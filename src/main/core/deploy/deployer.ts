@@ -78,9 +78,23 @@ function alive(pid: number | null): boolean {
   }
 }
 
-export type Deployer = ReturnType<typeof createDeployer>
+/** Deploys, rollbacks and their targets: one journaled state machine per change of a target. */
+export interface Deployer {
+  listTargets(model?: string): DeployTarget[]
+  addTarget(model: string, name: string, config: TargetConfigInput): Promise<DeployTarget>
+  removeTarget(id: number): void
+  deploy(model: string, version: number, targetId: number): Promise<Deployment>
+  /** Back to the last version that succeeded before the current one; `cause` marks an automatic one. */
+  rollback(model: string, targetId?: number, cause?: string): Promise<Deployment>
+  rollbackPlan(model: string, targetId?: number): RollbackPlan
+  list(q?: { model?: string; targetId?: number; limit?: number }): Deployment[]
+  /** Re-applies what targets forget (TorchServe's default after a restart); says what it did. */
+  reconcile(): Promise<string[]>
+  /** Finishes or reverts deployments a stopped Gantry left in flight; says what it did. */
+  recover(): Promise<Deployment[]>
+}
 
-export function createDeployer(o: DeployerOptions) {
+export function createDeployer(o: DeployerOptions): Deployer {
   const { db, registry } = o
   const toTarget = (r: TargetRow): DeployTarget => ({
     id: r.id,

@@ -39,6 +39,18 @@ interface Watch {
   fired: boolean
 }
 
+/** The automatic-rollback guard: per model a rule, the deploy it watches, a pending suggestion. */
+export interface Guard {
+  status(model: string): GuardStatus
+  setRule(model: string, rule: RollbackRule | null): GuardStatus
+  dismiss(model: string): GuardStatus
+  /** Picks up the watches and suggestions a stopped Gantry left open. */
+  resume(): void
+  onDeployment(d: Deployment): void
+  onSample(s: EndpointStatus): void
+  onDriftWindow(d: { model: string; share: number; at: number; rows: number }): void
+}
+
 export function createGuard(o: {
   db: Db
   actor: string
@@ -48,7 +60,7 @@ export function createGuard(o: {
   endpointsOf(model: string): number[]
   publish(status: GuardStatus): void
   log(line: string): void
-}) {
+}): Guard {
   const watches = new Map<string, Watch>()
   const suggestions = new Map<string, { deploymentId: number; at: number; reason: string }>()
 

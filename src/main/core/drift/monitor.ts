@@ -96,6 +96,19 @@ async function realOf(path: string): Promise<string> {
   }
 }
 
+/** Per model: the inference-log folder it watches, the windows closed from it. */
+export interface DriftMonitor {
+  configOf(model: string): DriftMonitorConfig | null
+  /** Reads what is new in the folder now; returns the windows that closed. */
+  poll(model: string): Promise<DriftWindow[]>
+  latest(model: string): DriftWindow | null
+  setMonitor(model: string, config: DriftMonitorConfig | null): Promise<MonitorStatus>
+  status(model: string): MonitorStatus
+  windows(model: string, limit?: number): DriftWindow[]
+  /** Every monitored model, polled once (the console's timer). */
+  pollAll(): Promise<void>
+}
+
 export function createDriftMonitor(o: {
   db: Db
   registry: Registry

@@ -13,7 +13,7 @@ import { MAX_CONFIG_BYTES, MAX_IMPORT_BYTES } from '../files/limits'
 import { within } from '../files/within'
 import { AliasName, ModelName, VersionNumber, type ImportReport, type Stage } from '../../../shared/registry'
 import { hashArtifact, type HashedArtifact } from './hash'
-import type { Registry } from './registry'
+import type { ImportPlan, Registry } from './registry'
 
 /** The `platform:` or `backend:` of a Triton config.pbtxt, as the version's format. */
 export function tritonFormat(configText: string): string | null {
@@ -94,48 +94,33 @@ export async function scanTritonRepository(
       }
     }
   }
-  const { tx, modelRow, versionRow, createModelIn, insertVersionIn, audit, touch, changed } = reg.internal
-  tx(() => {
-    for (const f of found) {
-      const m = modelRow(f.model) ?? createModelIn({ name: f.model, ownerTeam: opts.ownerTeam ?? null })
-      if (!report.models.includes(f.model)) report.models.push(f.model)
-      const existing = versionRow(m.id, f.version)
-      if (existing) {
-        report.skipped.push({
-          model: f.model,
-          version: f.version,
-          reason:
-            existing.sha256 === f.hashed.sha256
-              ? 'already registered with the same content'
-              : `already registered with different content (registered ${existing.sha256?.slice(0, 12) ?? 'unhashed'}…, folder now ${f.hashed.sha256.slice(0, 12)}…)`,
-        })
-        continue
-      }
-      insertVersionIn(m, f.version, {
-        stage: 'registered',
+  return reg.applyImport(
+    {
+      models: [...new Set(found.map((f) => f.model))].map((name) => ({ name, ownerTeam: opts.ownerTeam ?? null })),
+      versions: found.map((f) => ({
+        model: f.model,
+        version: f.version,
+        stage: 'registered' as const,
         location: f.path,
         hashed: f.hashed,
-        managed: false,
         format: f.format,
         createdAt: Date.now(),
-        createdBy: reg.actor,
-        commit: null,
-        parent: null,
+        createdBy: null,
         params: {},
-        metrics: {},
-        datasets: [],
         description: '',
-      })
-      touch(m)
-      audit('version.register', f.model, f.version, null, {
-        artifact: { location: f.path, sha256: f.hashed.sha256, kind: 'dir' },
-        source: 'triton-repository-scan',
-      })
-      report.registered.push({ model: f.model, version: f.version })
-    }
-  })
-  for (const m of report.models) changed(m)
-  return report
+        whenExists: 'compare-hash' as const,
+        audit: {
+          action: 'version.register',
+          after: {
+            artifact: { location: f.path, sha256: f.hashed.sha256, kind: 'dir' },
+            source: 'triton-repository-scan',
+          },
+        },
+      })),
+      aliases: [],
+    },
+    report,
+  )
 }
 
 // --- MLflow ---------------------------------------------------------------------------------
@@ -280,84 +265,64 @@ export async function importMlflow(
   // MLflow allows several Production versions; Gantry has one. The newest keeps production.
   const prodVersions = versions.filter((v) => v.current_stage?.toLowerCase() === 'production').map((v) => v.version)
   const keepProd = prodVersions.length ? Math.max(...prodVersions) : null
-  const { tx, modelRow, versionRow, createModelIn, insertVersionIn, putAlias, audit, touch, changed } = reg.internal
-  tx(() => {
-    const tags = tagRecord(mm.tags)
-    if (mm.user_id) tags['mlflow.user_id'] = mm.user_id
-    const m =
-      modelRow(name) ??
-      createModelIn({ name, description: mm.description ?? '', tags, ownerTeam: opts.ownerTeam ?? null })
-    for (const v of [...versions].sort((a, b) => a.version - b.version)) {
-      const n = v.version
-      if (versionRow(m.id, n)) {
-        report.skipped.push({ model: name, version: n, reason: 'already registered' })
-        continue
-      }
-      if (v.status && v.status !== 'READY') {
-        report.skipped.push({ model: name, version: n, reason: `MLflow status ${v.status}` })
-        continue
-      }
-      let stage = STAGE_OF[(v.current_stage ?? 'none').toLowerCase()] ?? 'registered'
-      let note = ''
-      if (stage === 'production' && n !== keepProd) {
-        stage = 'archived'
-        note = `was also Production in MLflow; v${keepProd} keeps production here`
-      }
-      const h = hashed.get(n) ?? null
-      if (unreadable.has(n)) note = `${note ? `${note}; ` : ''}source not hashed: ${unreadable.get(n)}`
-      if (stage === 'production' && !h) {
-        // Production needs a verified artifact; an unreadable URI is recorded as staging.
-        stage = 'staging'
-        note = 'Production in MLflow, but its artifact is not readable here to hash: imported as staging'
-      }
-      const params: Record<string, string> = {}
-      if (v.run_id) params['mlflow.run_id'] = v.run_id
-      for (const [k, val] of Object.entries(tagRecord(v.tags))) params[`tag.${k}`] = val
-      insertVersionIn(m, n, {
-        stage,
-        location: v.source ?? '',
-        hashed: h,
-        managed: false,
-        format: 'mlflow',
-        createdAt: v.creation_timestamp ?? Date.now(),
-        createdBy: v.user_id || 'mlflow import',
-        commit: null,
-        parent: null,
-        params,
-        metrics: {},
-        datasets: [],
-        description: v.description ?? '',
-      })
-      audit('version.import', name, n, null, {
-        source: 'mlflow',
-        mlflowStage: v.current_stage ?? null,
-        stage,
-        artifact: v.source ?? null,
-        sha256: h?.sha256 ?? null,
-        ...(note ? { note } : {}),
-      })
-      if (note) report.skipped.push({ model: name, version: n, reason: note })
-      report.registered.push({ model: name, version: n })
-      if (stage === 'production') putAlias(m, 'production', n)
+  const tags = tagRecord(mm.tags)
+  if (mm.user_id) tags['mlflow.user_id'] = mm.user_id
+  const plan: ImportPlan = {
+    models: [{ name, description: mm.description ?? '', tags, ownerTeam: opts.ownerTeam ?? null }],
+    versions: [],
+    aliases: [],
+  }
+  for (const v of [...versions].sort((a, b) => a.version - b.version)) {
+    const n = v.version
+    if (v.status && v.status !== 'READY') {
+      report.skipped.push({ model: name, version: n, reason: `MLflow status ${v.status}` })
+      continue
     }
-    const aliasPairs = [
-      ...(mm.aliases ?? []).map((a) => ({ alias: a.alias, version: a.version })),
-      ...versions.flatMap((v) => (v.aliases ?? []).map((alias) => ({ alias, version: v.version }))),
-    ]
-    for (const { alias, version } of aliasPairs) {
-      const row = versionRow(m.id, version)
-      if (!row) {
-        report.skipped.push({ model: name, version, reason: `alias ${alias}: version not in the export` })
-      } else if (alias === 'production' || row.stage === 'archived' || row.stage === 'retired') {
-        report.skipped.push({
-          model: name,
-          version,
-          reason: `alias ${alias} not imported: v${version} is ${row.stage}`,
-        })
-      } else putAlias(m, alias, version)
+    let stage = STAGE_OF[(v.current_stage ?? 'none').toLowerCase()] ?? 'registered'
+    let note = ''
+    if (stage === 'production' && n !== keepProd) {
+      stage = 'archived'
+      note = `was also Production in MLflow; v${keepProd} keeps production here`
     }
-    touch(m)
-  })
-  changed(name)
-  return report
+    const h = hashed.get(n) ?? null
+    if (unreadable.has(n)) note = `${note ? `${note}; ` : ''}source not hashed: ${unreadable.get(n)}`
+    if (stage === 'production' && !h) {
+      // Production needs a verified artifact; an unreadable URI is recorded as staging.
+      stage = 'staging'
+      note = 'Production in MLflow, but its artifact is not readable here to hash: imported as staging'
+    }
+    const params: Record<string, string> = {}
+    if (v.run_id) params['mlflow.run_id'] = v.run_id
+    for (const [k, val] of Object.entries(tagRecord(v.tags))) params[`tag.${k}`] = val
+    plan.versions.push({
+      model: name,
+      version: n,
+      stage,
+      location: v.source ?? '',
+      hashed: h,
+      format: 'mlflow',
+      createdAt: v.creation_timestamp ?? Date.now(),
+      createdBy: v.user_id || 'mlflow import',
+      params,
+      description: v.description ?? '',
+      whenExists: 'skip',
+      audit: {
+        action: 'version.import',
+        after: {
+          source: 'mlflow',
+          mlflowStage: v.current_stage ?? null,
+          stage,
+          artifact: v.source ?? null,
+          sha256: h?.sha256 ?? null,
+          ...(note ? { note } : {}),
+        },
+      },
+      ...(note ? { note } : {}),
+    })
+  }
+  plan.aliases = [
+    ...(mm.aliases ?? []).map((a) => ({ model: name, alias: a.alias, version: a.version })),
+    ...versions.flatMap((v) => (v.aliases ?? []).map((alias) => ({ model: name, alias, version: v.version }))),
+  ]
+  return reg.applyImport(plan, report)
 }

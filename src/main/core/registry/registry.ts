@@ -30,6 +30,7 @@ import { actorOr, callerSignal } from '../caller'
 import type { FileAccess } from '../files/local-files'
 import { appendAudit, listAudit, verifyAudit } from './audit'
 import { fingerprintDataset, hashArtifact, type HashedArtifact } from './hash'
+import type { ImportReport } from '../../../shared/registry'
 
 export { FLAG_TEXT }
 
@@ -211,6 +212,33 @@ export interface NewVersion {
 }
 
 export type Registry = ReturnType<typeof createRegistry>
+
+/** What an import (a Triton scan, an MLflow export) brings, decided before any write; the
+ *  registry applies it in one transaction (registry.applyImport). */
+export interface ImportPlan {
+  /** Models created where missing, with these fields. */
+  models: ModelInput[]
+  versions: {
+    model: string
+    version: number
+    stage: Stage
+    location: string
+    /** null: a URI Gantry cannot read (recorded, never hashed). */
+    hashed: HashedArtifact | null
+    format: string | null
+    createdAt: number
+    /** null: the caller. */
+    createdBy: string | null
+    params: Record<string, string>
+    description: string
+    /** A version already registered is skipped: 'compare-hash' says whether its content is the same. */
+    whenExists: 'compare-hash' | 'skip'
+    audit: { action: string; after: Record<string, unknown> }
+    /** Reported beside the registration (a stage changed on the way in). */
+    note?: string
+  }[]
+  aliases: { model: string; alias: string; version: number }[]
+}
 
 /** Rows whose version is a number Gantry can hold (an import before issue #13 could write 1e20, 0
  *  or -5): the others are left out of every listing and reported, never fatal to it. */
@@ -1011,6 +1039,78 @@ export function createRegistry(o: RegistryOptions) {
 
     audit: (q: { model?: string; limit?: number; before?: number } = {}): AuditRow[] => listAudit(db, q),
     hasModel: (name: string): boolean => modelRow(name) !== undefined,
+
+    /** Applies an import in one transaction: all of it lands, or none of it (issue #13). */
+    applyImport(plan: ImportPlan, report: ImportReport): ImportReport {
+      const touched = new Set<string>()
+      tx(() => {
+        for (const mi of plan.models) if (!modelRow(mi.name)) createModelIn(mi)
+        for (const v of plan.versions) {
+          const m = mustModel(v.model)
+          if (!report.models.includes(v.model)) report.models.push(v.model)
+          const existing = versionRow(m.id, v.version)
+          if (existing) {
+            report.skipped.push({
+              model: v.model,
+              version: v.version,
+              reason:
+                v.whenExists === 'skip'
+                  ? 'already registered'
+                  : existing.sha256 === v.hashed?.sha256
+                    ? 'already registered with the same content'
+                    : `already registered with different content (registered ${existing.sha256?.slice(0, 12) ?? 'unhashed'}…, folder now ${v.hashed?.sha256.slice(0, 12) ?? 'unhashed'}…)`,
+            })
+            continue
+          }
+          insertVersionIn(m, v.version, {
+            stage: v.stage,
+            location: v.location,
+            hashed: v.hashed,
+            managed: false,
+            format: v.format,
+            createdAt: v.createdAt,
+            createdBy: v.createdBy ?? actorOr(o.actor),
+            commit: null,
+            parent: null,
+            params: v.params,
+            metrics: {},
+            datasets: [],
+            description: v.description,
+          })
+          audit(v.audit.action, v.model, v.version, null, v.audit.after)
+          if (v.note) report.skipped.push({ model: v.model, version: v.version, reason: v.note })
+          report.registered.push({ model: v.model, version: v.version })
+          if (v.stage === 'production') putAlias(m, 'production', v.version)
+          touched.add(v.model)
+        }
+        for (const a of plan.aliases) {
+          const m = mustModel(a.model)
+          const row = versionRow(m.id, a.version)
+          if (!row) {
+            report.skipped.push({
+              model: a.model,
+              version: a.version,
+              reason: `alias ${a.alias}: version not in the export`,
+            })
+          } else if (a.alias === 'production' || row.stage === 'archived' || row.stage === 'retired') {
+            report.skipped.push({
+              model: a.model,
+              version: a.version,
+              reason: `alias ${a.alias} not imported: v${a.version} is ${row.stage}`,
+            })
+          } else {
+            putAlias(m, a.alias, a.version)
+            touched.add(a.model)
+          }
+        }
+        for (const name of [...touched, ...plan.models.map((mi) => mi.name)]) {
+          const m = modelRow(name)
+          if (m) touch(m)
+        }
+      })
+      for (const m of new Set([...report.models, ...plan.models.map((mi) => mi.name)])) changed(m)
+      return report
+    },
     /** An audit row of its own (a file read, a settings change), in its own transaction. */
     record(action: string, model: string | null, after: unknown, actor?: string): void {
       tx(() =>
@@ -1025,21 +1125,6 @@ export function createRegistry(o: RegistryOptions) {
       )
     },
     verifyAudit: (): AuditVerdict => verifyAudit(db),
-
-    /** For importers: run several steps as one transaction. */
-    internal: {
-      tx,
-      modelRow,
-      versionRow,
-      createModelIn,
-      insertVersionIn,
-      putAlias,
-      audit,
-      touch,
-      changed,
-      toVersion,
-      files: o.files,
-    },
   }
   return self
 }

@@ -26,8 +26,11 @@ export interface EndpointConfig {
 }
 
 export interface EndpointService {
+  readonly name: string
   list(): EndpointStatus[]
-  add(input: { url: string; name?: string; kind?: ServingKind } & EndpointConfig): ServingEndpoint
+  /** The endpoints a model is bound to (they should serve it). */
+  boundTo(model: string): number[]
+  add(input: { url: string; name?: string; host?: string; kind?: ServingKind } & EndpointConfig): ServingEndpoint
   configure(id: number, config: EndpointConfig): ServingEndpoint
   /** One probe now, with the endpoint's credentials and smoke request (deploy verification). */
   probeNow(id: number): Promise<ProbeResult>
@@ -38,6 +41,7 @@ export interface EndpointService {
 
 interface Row {
   id: number
+  host_id: number
   name: string
   url: string
   kind: string | null
@@ -68,7 +72,10 @@ export function createEndpointService(o: {
   expected: (model: string, alias: string) => Expected | null
   /** Records a change in the audit log (naming the caller); never given a secret. */
   audit?: (action: string, after: unknown) => void
+  /** Which host an endpoint is reached from: its name and id (default this machine). */
+  hosts?: { idOf(name?: string): number; nameOf(id: number): string }
 }): EndpointService {
+  const hosts = o.hosts ?? { idOf: () => 1, nameOf: () => 'local' }
   /** What an audit row may say of a configuration: the kind of credential, never the secret. */
   const described = (c: {
     auth?: { type: string } | null
@@ -100,6 +107,7 @@ export function createEndpointService(o: {
       id: r.id,
       name: r.name,
       url: r.url,
+      host: hosts.nameOf(r.host_id ?? 1),
       kind: (r.kind as ServingKind | null) ?? null,
       createdAt: r.created_at,
       auth: r.auth_type ? { type: r.auth_type, user: r.auth_user } : null,
@@ -226,7 +234,12 @@ export function createEndpointService(o: {
   }
 
   return {
+    name: 'serving endpoints',
     list: () => all().map((endpoint) => statusOf(endpoint, latest.get(endpoint.id) ?? null)),
+    boundTo: (model) =>
+      (
+        o.db.prepare('SELECT endpoint_id FROM serving_bindings WHERE model = ?').all(model) as { endpoint_id: number }[]
+      ).map((r) => r.endpoint_id),
     add(input) {
       const url = input.url.trim()
       const name = input.name?.trim() || new URL(url).host
@@ -234,11 +247,18 @@ export function createEndpointService(o: {
         // One transaction: an endpoint whose credentials cannot be stored is not saved at all.
         const id = o.db.transaction(() => {
           const info = o.db
-            .prepare('INSERT INTO serving_endpoints (name, url, kind, created_at) VALUES (?, ?, ?, ?)')
-            .run(name, url, input.kind ?? null, o.now())
+            .prepare('INSERT INTO serving_endpoints (host_id, name, url, kind, created_at) VALUES (?, ?, ?, ?, ?)')
+            .run(hosts.idOf(input.host), name, url, input.kind ?? null, o.now())
           const newId = Number(info.lastInsertRowid)
           applyConfig(newId, input)
-          o.audit?.('endpoint.add', { id: newId, name, url, kind: input.kind ?? null, ...described(input) })
+          o.audit?.('endpoint.add', {
+            id: newId,
+            name,
+            url,
+            host: input.host ?? 'local',
+            kind: input.kind ?? null,
+            ...described(input),
+          })
           return newId
         })()
         const e = toEndpoint(rowOf(id) as Row)

@@ -4,10 +4,11 @@
 import os from 'node:os'
 import si from 'systeminformation'
 import type { HostSnapshot } from '../../../shared/contract'
+import { HOST_SERIES, point, type SamplePoint } from '../../../shared/series'
 import { errorMessage } from '../errors'
 import { hostHealth } from './health'
 
-export type HostFacts = Omit<HostSnapshot, 'health' | 'at' | 'durationMs' | 'status'>
+export type HostFacts = Omit<HostSnapshot, 'health' | 'at' | 'durationMs' | 'status' | 'host'>
 
 export interface HostProbeDeps {
   currentLoad: () => Promise<si.Systeminformation.CurrentLoadData>
@@ -87,35 +88,38 @@ export async function probeHost(deps: HostProbeDeps = systemHostDeps): Promise<H
   }
 }
 
-export function hostSnapshot(facts: HostFacts, at: number, durationMs: number): HostSnapshot {
+export function hostSnapshot(facts: HostFacts, at: number, durationMs: number, host = 'local'): HostSnapshot {
   const status = facts.problems.length > 0 ? 'degraded' : 'ok'
-  return { ...facts, at, durationMs, status, health: hostHealth(facts) }
+  return { host, ...facts, at, durationMs, status, health: hostHealth(facts) }
 }
 
-export function degradedHost(reason: string, at: number, durationMs: number): HostSnapshot {
+export function degradedHost(reason: string, at: number, durationMs: number, host = 'local'): HostSnapshot {
+  // Another host that did not answer: nothing of it is known, not even its name.
+  const here = host === 'local'
   const facts: HostFacts = {
     problems: [reason],
-    hostname: os.hostname(),
-    platform: `${os.platform()}-${os.arch()}`,
-    kernel: os.release(),
-    uptimeSec: Math.round(os.uptime()),
+    hostname: here ? os.hostname() : host,
+    platform: here ? `${os.platform()}-${os.arch()}` : 'unknown',
+    kernel: here ? os.release() : 'unknown',
+    uptimeSec: here ? Math.round(os.uptime()) : 0,
     cpu: null,
     load: null,
     memory: null,
   }
-  return { ...facts, at, durationMs, status: 'degraded', health: hostHealth(facts) }
+  return { host, ...facts, at, durationMs, status: 'degraded', health: hostHealth(facts) }
 }
 
 /** The series a host sample writes to the time-series store. */
-export function hostPoints(s: HostSnapshot): [string, number | null, string][] {
+export function hostPoints(s: HostSnapshot): SamplePoint[] {
+  const H = HOST_SERIES
   return [
-    ['host.cpu.load', s.cpu?.loadPct ?? null, '%'],
-    ['host.cpu.user', s.cpu?.userPct ?? null, '%'],
-    ['host.cpu.system', s.cpu?.systemPct ?? null, '%'],
-    ['host.mem.used_pct', s.memory?.usedPct ?? null, '%'],
-    ['host.mem.used', s.memory?.used ?? null, 'bytes'],
-    ['host.load.1', s.load?.one ?? null, ''],
-    ['host.load.5', s.load?.five ?? null, ''],
-    ['host.load.15', s.load?.fifteen ?? null, ''],
+    point(H.cpuLoad, s.cpu?.loadPct ?? null),
+    point(H.cpuUser, s.cpu?.userPct ?? null),
+    point(H.cpuSystem, s.cpu?.systemPct ?? null),
+    point(H.memUsedPct, s.memory?.usedPct ?? null),
+    point(H.memUsed, s.memory?.used ?? null),
+    point(H.load1, s.load?.one ?? null),
+    point(H.load5, s.load?.five ?? null),
+    point(H.load15, s.load?.fifteen ?? null),
   ]
 }

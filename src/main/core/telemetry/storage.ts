@@ -3,6 +3,7 @@
 // slower cadence than the host: df and the disk counters spawn processes (systeminformation).
 import si from 'systeminformation'
 import type { DiskIo, Filesystem, StorageSnapshot } from '../../../shared/contract'
+import { STORAGE_SERIES, point, type SamplePoint } from '../../../shared/series'
 import { errorMessage } from '../errors'
 import { forecastFull } from './forecast'
 import { HealthBuilder, filesystemHealth } from './health'
@@ -81,6 +82,7 @@ export function storageSnapshot(
   at: number,
   durationMs: number,
   history: (mount: string) => (readonly [number, number])[],
+  host = 'local',
 ): StorageSnapshot {
   const filesystems: Filesystem[] = facts.filesystems.map((f) => {
     // As df reports it: blocks reserved for root count as neither used nor available to users.
@@ -93,6 +95,7 @@ export function storageSnapshot(
   for (const p of facts.problems) h.add('unknown', p)
   for (const f of filesystems) for (const r of f.health.reasons) h.add(f.health.level, r)
   return {
+    host,
     at,
     durationMs,
     status: facts.problems.length > 0 ? 'degraded' : 'ok',
@@ -103,17 +106,18 @@ export function storageSnapshot(
   }
 }
 
-export function storagePoints(s: StorageSnapshot): [string, number | null, string][] {
-  const pts: [string, number | null, string][] = []
+export function storagePoints(s: StorageSnapshot): SamplePoint[] {
+  const S = STORAGE_SERIES
+  const pts: SamplePoint[] = []
   for (const f of s.filesystems) {
-    pts.push([`fs.used:${f.mount}`, f.used, 'bytes'])
-    pts.push([`fs.used_pct:${f.mount}`, f.usedPct, '%'])
+    pts.push(point(S.fsUsed, f.used, f.mount))
+    pts.push(point(S.fsUsedPct, f.usedPct, f.mount))
   }
   if (s.io) {
-    pts.push(['disk.read_bps', s.io.readBytesPerSec, 'bytes/s'])
-    pts.push(['disk.write_bps', s.io.writeBytesPerSec, 'bytes/s'])
-    pts.push(['disk.read_iops', s.io.readOpsPerSec, 'ops/s'])
-    pts.push(['disk.write_iops', s.io.writeOpsPerSec, 'ops/s'])
+    pts.push(point(S.readBps, s.io.readBytesPerSec))
+    pts.push(point(S.writeBps, s.io.writeBytesPerSec))
+    pts.push(point(S.readIops, s.io.readOpsPerSec))
+    pts.push(point(S.writeIops, s.io.writeOpsPerSec))
   }
   return pts
 }

@@ -1,10 +1,8 @@
 // Who is using the GPU — the question operators ask most: `--query-compute-apps` on a slower
 // cadence, each pid mapped to its OS user (/proc/PID owner, /etc/passwd) and container
 // (/proc/PID/cgroup: docker, containerd, CRI-O, podman, kubepods) where /proc allows.
-import { execFile, type ChildProcess } from 'node:child_process'
-import { readFileSync, statSync } from 'node:fs'
-import { userName } from '../../util/users'
 import type { GpuProcess } from '../../../../shared/gpu'
+import type { HostAccess } from '../../hosts/access'
 import { readNumber } from './values'
 import { driverFailure } from './stream'
 
@@ -52,49 +50,38 @@ export function containerFromCgroup(cgroup: string): string | null {
 }
 
 /** Fills user and container from /proc where readable (host PIDs; inside a container they may not exist). */
-export function enrichFromProc(p: GpuProcess, proc = '/proc'): GpuProcess {
-  let user: string | null = null
-  let container: string | null = null
-  try {
-    user = userName(statSync(`${proc}/${p.pid}`).uid)
-  } catch {
-    // the process ended, or lives in another pid namespace
-  }
-  try {
-    container = containerFromCgroup(readFileSync(`${proc}/${p.pid}/cgroup`, 'utf8'))
-  } catch {
-    // not readable
-  }
-  return { ...p, user, container }
+/** Each process with its OS user and container, as that host's /proc shows them. */
+export async function enrich(access: HostAccess, procs: GpuProcess[]): Promise<GpuProcess[]> {
+  if (procs.length === 0) return procs
+  const info = await access.processes(procs.map((p) => p.pid)).catch(() => new Map())
+  return procs.map((p) => {
+    const i = info.get(p.pid)
+    return { ...p, user: i?.user ?? null, container: i?.cgroup ? containerFromCgroup(i.cgroup) : null }
+  })
 }
 
-/** No AbortSignal on purpose: execFile calls back on abort before the child has exited, which would
- *  let a poller start a sibling next to a hung nvidia-smi. Its own timeout SIGKILLs and calls back
- *  only once the child is gone. */
-export function queryComputeApps(
+/** The compute apps on a host. No abort on purpose: the access settles only once nvidia-smi is
+ *  gone (its own timeout SIGKILLs), so a poller never starts a sibling next to a hung one. */
+export async function queryComputeApps(
+  access: HostAccess,
   bin: string,
   timeoutMs: number,
-  track: (child: ChildProcess) => void = () => {},
+  signal?: AbortSignal,
 ): Promise<GpuProcess[]> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      bin,
-      [`--query-compute-apps=${COMPUTE_APPS_FIELDS}`, '--format=csv,noheader,nounits'],
-      {
-        timeout: timeoutMs,
-        env: { ...process.env, LC_ALL: 'C' },
-        maxBuffer: 4 * 1024 * 1024,
-        killSignal: 'SIGKILL',
-      },
-      (err, stdout, stderr) => {
-        const failure = driverFailure(`${stdout}${stderr}`)
-        if (failure) return reject(new Error(failure))
-        if (err) return reject(new Error(`nvidia-smi --query-compute-apps failed: ${err.message.split('\n')[0]}`))
-        resolve(parseComputeApps(stdout).map((p) => enrichFromProc(p)))
-      },
-    )
-    track(child)
+  const r = await access.run([bin, `--query-compute-apps=${COMPUTE_APPS_FIELDS}`, '--format=csv,noheader,nounits'], {
+    timeoutMs,
+    maxBytes: 4 * 1024 * 1024,
+    signal,
   })
+  const failure = driverFailure(`${r.stdout}${r.stderr}`)
+  if (failure) throw new Error(failure)
+  if (r.error) throw new Error(`nvidia-smi --query-compute-apps failed: ${r.error}`)
+  if (r.timedOut) throw new Error(`nvidia-smi --query-compute-apps gave no answer within ${timeoutMs / 1000} s`)
+  if (r.code !== 0)
+    throw new Error(
+      `nvidia-smi --query-compute-apps failed: ${(r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.code}`}`,
+    )
+  return enrich(access, parseComputeApps(r.stdout))
 }
 
 /** A recorded `--query-compute-apps=… --format=csv` with its header (any column order, units allowed). */

@@ -1,9 +1,10 @@
-// The GPU service: the stream, the process poller, the kernel-log XID reader and the on-demand
-// `-q -x` detail, composed into one GpuSnapshot published on every stream sample.
+// The GPU service of one host: the stream, the process poller, the kernel-log XID reader and the
+// on-demand `-q -x` detail, composed into one GpuSnapshot published on every stream sample. All of
+// it runs through the host's access (this machine, or a server over SSH).
 import nvidiaSmi from 'node-nvidia-smi'
-import { execFile, type ChildProcess } from 'node:child_process'
+import { GPU_SERIES, point, type SamplePoint } from '../../../../shared/series'
 import { parseStringPromise } from 'xml2js'
-import os from 'node:os'
+import type { HostAccess } from '../../hosts/access'
 import type { ServiceStatus } from '../../../../shared/contract'
 import type { Gpu, GpuDetail, GpuProcess, GpuSnapshot } from '../../../../shared/gpu'
 import { GantryError } from '../../errors'
@@ -15,6 +16,10 @@ import { normalizeNvidiaSmiLog } from './xml'
 import { parseXidLog, readKernelLog, type XidEvent } from './xid'
 
 export interface GpuServiceOptions {
+  /** Where nvidia-smi runs. */
+  access: HostAccess
+  /** Gantry's name of that host (the snapshot says it). */
+  host: string
   bin: string
   intervalMs: number
   processIntervalMs: number
@@ -22,8 +27,10 @@ export interface GpuServiceOptions {
   now: () => number
   publish: (s: GpuSnapshot) => void
   onStatus: (s: ServiceStatus) => void
-  /** Reads `nvidia-smi -q -x` (node-nvidia-smi by default). */
+  /** Reads `nvidia-smi -q -x` (node-nvidia-smi by default on this machine). */
   readXml?: () => Promise<unknown>
+  /** Extra environment for nvidia-smi (tests put a stand-in on PATH). */
+  env?: Record<string, string | undefined>
 }
 
 export interface GpuService {
@@ -44,34 +51,34 @@ function readXmlWithNodeNvidiaSmi(): Promise<unknown> {
   )
 }
 
-/** node-nvidia-smi always runs `nvidia-smi` from PATH; a configured path gets the same parse here. */
-function readXmlFrom(bin: string): () => Promise<unknown> {
-  if (bin === 'nvidia-smi') return readXmlWithNodeNvidiaSmi
-  return () =>
-    new Promise((resolve, reject) =>
-      execFile(
-        bin,
-        ['-q', '-x'],
-        { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
-        (err, stdout) => {
-          if (err) return reject(err)
-          parseStringPromise(stdout, { explicitArray: false, trim: true }).then(resolve, reject)
-        },
-      ),
-    )
+/** node-nvidia-smi runs `nvidia-smi` from this machine's PATH; another path, or another host, gets
+ *  the same parse here (xml2js with node-nvidia-smi's options). */
+function readXmlFrom(
+  access: HostAccess,
+  bin: string,
+  env?: Record<string, string | undefined>,
+): () => Promise<unknown> {
+  if (access.kind === 'local' && bin === 'nvidia-smi' && !env) return readXmlWithNodeNvidiaSmi
+  return async () => {
+    const r = await access.run([bin, '-q', '-x'], { maxBytes: 64 * 1024 * 1024, env })
+    if (r.notFound) throw new Error(`${bin} not found`)
+    if (r.error) throw new Error(r.error)
+    if (r.code !== 0) throw new Error((r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.code}`)
+    return parseStringPromise(r.stdout, { explicitArray: false, trim: true })
+  }
 }
 
-export function gpuPoints(gpus: Gpu[]): [string, number | null, string][] {
-  const pts: [string, number | null, string][] = []
+export function gpuPoints(gpus: Gpu[]): SamplePoint[] {
+  const pts: SamplePoint[] = []
   for (const g of gpus) {
     const memPct =
       g.memory.usedMiB !== null && g.memory.totalMiB
         ? Math.round((g.memory.usedMiB / g.memory.totalMiB) * 10000) / 100
         : null
-    pts.push([`gpu.util:${g.uuid}`, g.utilization.gpuPct, '%'])
-    pts.push([`gpu.mem_used_pct:${g.uuid}`, memPct, '%'])
-    pts.push([`gpu.temp:${g.uuid}`, g.temperature.gpuC, '°C'])
-    pts.push([`gpu.power:${g.uuid}`, g.power.drawW, 'W'])
+    pts.push(point(GPU_SERIES.util, g.utilization.gpuPct, g.uuid))
+    pts.push(point(GPU_SERIES.memUsedPct, memPct, g.uuid))
+    pts.push(point(GPU_SERIES.temp, g.temperature.gpuC, g.uuid))
+    pts.push(point(GPU_SERIES.power, g.power.drawW, g.uuid))
   }
   return pts
 }
@@ -105,6 +112,7 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
   function snapshot(): GpuSnapshot {
     const st = stream.state
     return {
+      host: o.host,
       at,
       state: st,
       reason: stream.reason,
@@ -118,6 +126,8 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
   }
 
   const stream = createGpuStream({
+    access: o.access,
+    env: o.env,
     bin: o.bin,
     intervalMs: o.intervalMs,
     now: o.now,
@@ -145,17 +155,13 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
   })
 
   // A compute-apps query still running when Gantry stops is killed, not left behind as an orphan.
-  const apps = new Set<ChildProcess>()
+  let quit = new AbortController()
   const procPoller: Poller = createPoller({
     name: 'gpu processes',
     intervalMs: o.processIntervalMs,
     timeoutMs: 10_000,
     now: o.now,
-    run: () =>
-      queryComputeApps(o.bin, 10_000, (c) => {
-        apps.add(c)
-        c.once('exit', () => apps.delete(c))
-      }),
+    run: () => queryComputeApps(o.access, o.bin, 10_000, quit.signal),
     onOutcome: (out) => {
       if (out.ok) {
         processes = out.value
@@ -164,32 +170,32 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
     },
   })
 
-  const bootTime = Date.now() - os.uptime() * 1000
   const xidPoller: Poller = createPoller({
     name: 'kernel log',
     intervalMs: 60_000,
     timeoutMs: 10_000,
     now: o.now,
-    run: () => readKernelLog(),
+    run: () => readKernelLog(o.access),
     onOutcome: (out) => {
-      if (out.ok) xids = out.value === null ? null : parseXidLog(out.value, bootTime).slice(-50)
+      if (out.ok) xids = out.value === null ? null : parseXidLog(out.value.text, out.value.bootTime).slice(-50)
     },
   })
 
-  const readXml = o.readXml ?? readXmlFrom(o.bin)
+  const readXml = o.readXml ?? readXmlFrom(o.access, o.bin, o.env)
 
   return {
     stream,
     start() {
       if (o.intervalMs <= 0) return
       stopped = false
+      quit = new AbortController()
       stream.start()
     },
     async stop() {
       stopped = true
       procPoller.stop()
       xidPoller.stop()
-      for (const c of apps) c.kill('SIGKILL')
+      quit.abort()
       await stream.stop()
     },
     snapshot,

@@ -2,15 +2,18 @@
 // child read line by line — no process per tick (multi-GPU start-up takes seconds; repeated spawns
 // have hung drivers). Fields come from the driver's own --help-query-gpu. A silent child is
 // reported "not responding" (a GPU fallen off the bus hangs nvidia-smi), killed, and replaced
-// only after it has exited, so processes never pile up.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+// only after it has exited, so processes never pile up. The child runs on the host's access: a
+// local process, or an exec channel on that host's SSH connection.
 import type { Gpu } from '../../../../shared/gpu'
+import type { HostAccess, HostProcess } from '../../hosts/access'
 import { cellsFromLine, createLineReader, type LineReader } from './csv'
 import { parseHelpQueryGpu, planFields, type FieldPlan } from './fields'
 
 export type StreamState = 'starting' | 'ok' | 'no-driver' | 'not-responding' | 'error' | 'off'
 
 export interface GpuStreamOptions {
+  /** Where nvidia-smi runs: this machine, or a host over SSH. */
+  access: HostAccess
   /** The nvidia-smi executable (default: found on PATH). */
   bin?: string
   intervalMs: number
@@ -19,7 +22,7 @@ export interface GpuStreamOptions {
   /** Grace for the first sample: multi-GPU nvidia-smi can take 5–10 s to start. */
   startupMs?: number
   now?: () => number
-  env?: NodeJS.ProcessEnv
+  env?: Record<string, string | undefined>
   onSample: (gpus: Gpu[], at: number) => void
   onState: (state: StreamState, reason: string | null) => void
 }
@@ -29,8 +32,10 @@ export interface GpuStream {
   stop(): Promise<void>
   readonly state: StreamState
   readonly reason: string | null
-  /** pid of the nvidia-smi child, if one is running. */
+  /** pid of the nvidia-smi child, if one is running here (null on another host). */
   readonly childPid: number | null
+  /** Whether an nvidia-smi child is still there (on any host). */
+  readonly childAlive: boolean
   /** How many nvidia-smi children were started (tests assert there is no pile-up). */
   readonly spawned: number
   readonly plan: FieldPlan | null
@@ -73,16 +78,18 @@ export function splitLines(onLine: (line: string) => void): (chunk: Buffer) => v
   }
 }
 
+const pidText = (c: HostProcess): string => (c.pid === null ? '' : ` (pid ${c.pid})`)
+
 export function createGpuStream(o: GpuStreamOptions): GpuStream {
   const bin = o.bin ?? 'nvidia-smi'
   const now = o.now ?? Date.now
   const stallMs = o.stallMs ?? Math.max(5000, o.intervalMs * 5)
   const startupMs = o.startupMs ?? Math.max(15_000, stallMs)
-  const env = { ...(o.env ?? process.env), LC_ALL: 'C' }
+  const env = o.env
   let state: StreamState = 'off'
   let reason: string | null = null
   let stopped = true
-  let child: ChildProcess | null = null
+  let child: HostProcess | null = null
   let plan: FieldPlan | null = null
   let timer: ReturnType<typeof setTimeout> | null = null
   let watchdog: ReturnType<typeof setTimeout> | null = null
@@ -126,24 +133,28 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
   function discover(): void {
     if (stopped) return
     const gen = generation
-    execFile(bin, ['--help-query-gpu'], { timeout: 15_000, env, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
+    void o.access.run([bin, '--help-query-gpu'], { timeoutMs: 15_000, env, maxBytes: 8 * 1024 * 1024 }).then((r) => {
       if (stopped || gen !== generation) return
-      const out = `${stdout ?? ''}${stderr ?? ''}`
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const out = `${r.stdout}${r.stderr}`
+      if (r.notFound) {
         setState('no-driver', 'no NVIDIA GPU (nvidia-smi not found)')
         return retry(60_000)
+      }
+      if (r.error) {
+        setState('error', r.error)
+        return retry(nextBackoff())
       }
       const failure = driverFailure(out)
       if (failure) {
         setState('error', failure)
         return retry(30_000)
       }
-      if (err && (err as { killed?: boolean }).killed) {
+      if (r.timedOut) {
         setState('not-responding', 'nvidia-smi did not answer --help-query-gpu within 15 s')
         return retry(nextBackoff())
       }
       try {
-        plan = planFields(parseHelpQueryGpu(stdout))
+        plan = planFields(parseHelpQueryGpu(r.stdout))
       } catch (e) {
         setState('error', `cannot use this nvidia-smi: ${(e as Error).message}`)
         return retry(60_000)
@@ -156,12 +167,12 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     if (stopped) return
     if (child) {
       // The previous nvidia-smi has not exited (stuck in the driver): never start a second one.
-      setState('not-responding', `nvidia-smi (pid ${child.pid}) from before has not exited; not starting another`)
+      setState('not-responding', `nvidia-smi${pidText(child)} from before has not exited; not starting another`)
       return retry(nextBackoff())
     }
     const gen = generation
     const args = [`--query-gpu=${p.query.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(o.intervalMs)]
-    const c = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const c = o.access.spawn([bin, ...args], { env })
     child = c
     spawned++
     killedByUs = false
@@ -175,29 +186,20 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
       tail = (tail + t).slice(-2000)
     }
     const current = (): boolean => !stopped && gen === generation && child === c
-    c.stderr?.on('data', (d: Buffer) => keep(d.toString()))
+    c.onStderr((d: Buffer) => keep(d.toString()))
     const reader = createLineReader(p.logical)
     const width = p.logical.length
-    c.stdout?.on(
-      'data',
+    c.onStdout(
       splitLines((line) => {
         if (current()) onLine(line, reader, width, keep)
       }),
     )
-    c.on('error', (err) => {
-      // A spawn that failed (EACCES, ENOENT, EMFILE…) emits 'error' and never 'exit'.
-      const neverStarted = c.pid === undefined
-      if (neverStarted && child === c) child = null
-      if (stopped || gen !== generation) return
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        setState('no-driver', 'no NVIDIA GPU (nvidia-smi not found)')
-      else setState('error', `cannot start nvidia-smi: ${err.message}`)
-      if (neverStarted) retry(nextBackoff())
-    })
-    c.on('exit', (code, signal) => {
+    c.onExit((code, signal, notFound, error) => {
       if (child === c) child = null
       if (stopped || gen !== generation) return
-      if (!killedByUs) {
+      if (notFound) setState('no-driver', 'no NVIDIA GPU (nvidia-smi not found)')
+      else if (error) setState('error', `cannot start nvidia-smi: ${error}`)
+      else if (!killedByUs) {
         const why =
           driverFailure(tail) ?? (tail.trim().split('\n').pop() || `nvidia-smi exited (${signal ?? `code ${code}`})`)
         setState('error', `nvidia-smi stopped: ${why}`)
@@ -266,7 +268,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
         reportedUnkillable = true
         setState(
           'not-responding',
-          `nvidia-smi (pid ${child.pid}) hung in the driver and cannot be killed; not starting another`,
+          `nvidia-smi${pidText(child)} hung in the driver and cannot be killed; not starting another`,
         )
       }
       if (!reportedUnkillable) scheduleCheck(Math.min(10_001, killedAt + 10_001 - now()))
@@ -305,8 +307,8 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
       watchdog = null
       pending = []
       const c = child
-      if (c && c.exitCode === null && c.signalCode === null) {
-        const exited = new Promise<void>((r) => c.once('exit', () => r()))
+      if (c && !c.ended) {
+        const exited = new Promise<void>((r) => c.onExit(() => r()))
         c.kill('SIGTERM')
         const t = setTimeout(() => c.kill('SIGKILL'), 1000)
         let bound: ReturnType<typeof setTimeout> | undefined
@@ -315,7 +317,7 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
         clearTimeout(bound)
       }
       // A child stuck in the driver stays recorded, so a later start() cannot add a second one.
-      if (c && child === c && (c.exitCode !== null || c.signalCode !== null)) child = null
+      if (c && child === c && c.ended) child = null
       if (stopped) setState('off', null)
     },
     get state() {
@@ -326,6 +328,9 @@ export function createGpuStream(o: GpuStreamOptions): GpuStream {
     },
     get childPid() {
       return child?.pid ?? null
+    },
+    get childAlive() {
+      return child !== null && !child.ended
     },
     get spawned() {
       return spawned

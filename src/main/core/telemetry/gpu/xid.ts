@@ -1,6 +1,6 @@
 // XID events from the kernel log (`NVRM: Xid (PCI:0000:0c:00): 79, pid=…, GPU has fallen off the
 // bus.`), with what the common codes mean to an operator and how serious they are.
-import { execFile } from 'node:child_process'
+import type { HostAccess } from '../../hosts/access'
 
 export interface XidEvent {
   at: number | null
@@ -59,14 +59,16 @@ export function normalizeBusId(id: string): string {
   return `${domain.slice(-4).padStart(4, '0')}:${bus.padStart(2, '0')}:${devfn.split('.')[0].padStart(2, '0')}`
 }
 
-/** Reads the kernel log; resolves null when it is not readable (no dmesg, or dmesg_restrict). */
-export function readKernelLog(timeoutMs = 5000): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(
-      'dmesg',
-      [],
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
-      (err, stdout) => resolve(err ? null : stdout),
-    )
-  })
+/** Reads a host's kernel log with the host's boot time (its uptime: dmesg stamps seconds since
+ *  boot); null when it is not readable (no dmesg, or dmesg_restrict). */
+export async function readKernelLog(
+  access: HostAccess,
+  timeoutMs = 5000,
+): Promise<{ text: string; bootTime: number } | null> {
+  const r = await access.run(['sh', '-c', 'cat /proc/uptime && exec dmesg'], { timeoutMs, maxBytes: 16 * 1024 * 1024 })
+  if (r.code !== 0) return null
+  const nl = r.stdout.indexOf('\n')
+  const uptime = Number(r.stdout.slice(0, nl).split(' ')[0])
+  if (!Number.isFinite(uptime)) return null
+  return { text: r.stdout.slice(nl + 1), bootTime: Date.now() - uptime * 1000 }
 }

@@ -1,0 +1,155 @@
+// This machine's access: commands through child_process (argv, no shell, LC_ALL=C, output capped,
+// killed on timeout or abort and settled only once the child is gone), files through the file
+// access with its allowed roots, links through fs.
+import { spawn } from 'node:child_process'
+import { readFileSync, statSync } from 'node:fs'
+import { lstat, mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises'
+import { userName } from '../util/users'
+import type { FileAccess } from '../files/local-files'
+import type { HostAccess, HostProcess, LinkStat, RunOptions, RunResult } from './access'
+
+const DEFAULT_MAX = 16 * 1024 * 1024
+
+export function createLocalAccess(
+  files: FileAccess,
+  baseEnv: NodeJS.ProcessEnv = process.env,
+  proc = '/proc',
+): HostAccess {
+  const envOf = (extra?: Record<string, string | undefined>): NodeJS.ProcessEnv => ({
+    ...baseEnv,
+    ...extra,
+    LC_ALL: 'C',
+  })
+
+  function run(argv: string[], o: RunOptions = {}): Promise<RunResult> {
+    return new Promise((resolve) => {
+      const max = o.maxBytes ?? DEFAULT_MAX
+      const out: Buffer[] = []
+      const err: Buffer[] = []
+      let outBytes = 0
+      let errBytes = 0
+      let timedOut = false
+      let truncated = false
+      let settled = false
+      const child = spawn(argv[0], argv.slice(1), { env: envOf(o.env), stdio: ['ignore', 'pipe', 'pipe'] })
+      const kill = (): void => {
+        child.kill('SIGKILL')
+      }
+      const timer = o.timeoutMs
+        ? setTimeout(() => {
+            timedOut = true
+            kill()
+          }, o.timeoutMs)
+        : null
+      const onAbort = (): void => kill()
+      if (o.signal?.aborted) kill()
+      else o.signal?.addEventListener('abort', onAbort, { once: true })
+      const done = (r: Omit<RunResult, 'stdout' | 'stderr' | 'timedOut' | 'truncated'>): void => {
+        if (settled) return
+        settled = true
+        if (timer) clearTimeout(timer)
+        o.signal?.removeEventListener('abort', onAbort)
+        resolve({
+          ...r,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          timedOut,
+          truncated,
+        })
+      }
+      child.stdout.on('data', (d: Buffer) => {
+        outBytes += d.length
+        if (outBytes > max) {
+          truncated = true
+          kill()
+        } else out.push(d)
+      })
+      child.stderr.on('data', (d: Buffer) => {
+        errBytes += d.length
+        if (errBytes <= max) err.push(d)
+      })
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        // A spawn that failed (ENOENT, EACCES, EMFILE) never runs: no 'close' is guaranteed.
+        if (child.pid === undefined) {
+          done({
+            code: null,
+            signal: null,
+            notFound: e.code === 'ENOENT',
+            error: `cannot run ${argv[0]}: ${e.message}`,
+          })
+        }
+      })
+      child.on('close', (code, signal) => done({ code, signal, notFound: false, error: null }))
+    })
+  }
+
+  function spawnProcess(argv: string[], o: { env?: Record<string, string | undefined> } = {}): HostProcess {
+    const child = spawn(argv[0], argv.slice(1), { env: envOf(o.env), stdio: ['ignore', 'pipe', 'pipe'] })
+    let ended = false
+    const exits: ((code: number | null, signal: string | null, notFound: boolean, error: string | null) => void)[] = []
+    const end = (code: number | null, signal: string | null, notFound: boolean, error: string | null): void => {
+      if (ended) return
+      ended = true
+      for (const cb of exits) cb(code, signal, notFound, error)
+    }
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) end(null, null, e.code === 'ENOENT', e.message)
+    })
+    child.on('exit', (code, signal) => end(code, signal, false, null))
+    return {
+      get pid() {
+        return child.pid ?? null
+      },
+      get ended() {
+        return ended
+      },
+      onStdout: (cb) => void child.stdout.on('data', cb),
+      onStderr: (cb) => void child.stderr.on('data', cb),
+      onExit: (cb) => {
+        exits.push(cb)
+      },
+      kill: (signal = 'SIGTERM') => {
+        if (!ended) child.kill(signal)
+      },
+    }
+  }
+
+  return {
+    kind: 'local',
+    files,
+    run,
+    spawn: spawnProcess,
+    async lstat(path): Promise<LinkStat | null> {
+      const st = await lstat(path).catch(() => null)
+      if (!st) return null
+      return { kind: st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other' }
+    },
+    readlink: (path) => readlink(path).catch(() => null),
+    symlink: (target, path) => symlink(target, path),
+    rename: (from, to) => rename(from, to),
+    unlink: (path) => unlink(path),
+    mkdirp: async (path) => {
+      await mkdir(path, { recursive: true })
+    },
+    async processes(pids) {
+      // procfs answers from memory: these reads do not wait on a disk.
+      const out = new Map<number, { user: string | null; cgroup: string | null }>()
+      for (const pid of pids) {
+        let user: string | null = null
+        let cgroup: string | null = null
+        try {
+          user = userName(statSync(`${proc}/${pid}`).uid)
+        } catch {
+          // ended, or in another pid namespace
+        }
+        try {
+          cgroup = readFileSync(`${proc}/${pid}/cgroup`, 'utf8')
+        } catch {
+          // not readable
+        }
+        if (user !== null || cgroup !== null) out.set(pid, { user, cgroup })
+      }
+      return out
+    },
+  }
+}

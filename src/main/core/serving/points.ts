@@ -1,0 +1,14 @@
+// The series one endpoint poll writes: up, request rate, error %, p95 (or the average).
+import type { ProbeResult, ServingEndpoint } from '../../../shared/serving'
+import { SERVING_SERIES, point, type SamplePoint } from '../../../shared/series'
+
+export function servingPoints(endpoint: ServingEndpoint, result: ProbeResult): SamplePoint[] {
+  const m = result.metrics
+  const S = SERVING_SERIES
+  return [
+    point(S.up, result.live === null ? 0 : result.live ? 1 : 0, endpoint.id),
+    point(S.rps, m?.requestRate ?? null, endpoint.id),
+    point(S.errPct, m?.errorRate === null || m?.errorRate === undefined ? null : m.errorRate * 100, endpoint.id),
+    point(S.p95Ms, m?.p95Ms ?? m?.avgLatencyMs ?? null, endpoint.id),
+  ]
+}
