@@ -18,13 +18,14 @@ import { createDriftMonitor } from './drift/monitor'
 import { GantryError } from './errors'
 import { JOB_CONCURRENCY, JOB_QUEUE_LIMIT } from './files/limits'
 import { createLocalFiles, type FileAccess } from './files/local-files'
-import { configuredRoots, createPathPolicy } from './files/policy'
+import { configuredRoots, createPathPolicy, remoteRoots } from './files/policy'
 import { createRootsStore } from './files/roots'
 import { createFleet, type Connector, type Fleet } from './hosts/fleet'
 import { hostsHandlers } from './hosts/handlers'
 import { createHostServices } from './hosts/host-services'
 import { createHostsStore } from './hosts/hosts-store'
 import { createLocalAccess } from './hosts/local-access'
+import { createSshConnector } from './hosts/ssh/connector'
 import { createLifecycle, type Service } from './lifecycle'
 import { registryHandlers } from './registry/handlers'
 import { createRegistry, type Registry } from './registry/registry'
@@ -33,8 +34,9 @@ import { createEndpointService } from './serving/endpoints'
 import { servingHandlers } from './serving/handlers'
 import { servingPoints } from './serving/points'
 import { telemetryHandlers } from './telemetry/handlers'
-import { systemHostDeps, type HostProbeDeps } from './telemetry/host'
-import { systemStorageDeps, type StorageProbeDeps } from './telemetry/storage'
+import { probeHost, systemHostDeps, type HostProbeDeps } from './telemetry/host'
+import { createProcProbes } from './telemetry/proc-probes'
+import { probeStorage, systemStorageDeps, type StorageProbeDeps } from './telemetry/storage'
 import { createTimeSeriesStore, type TimeSeriesStore } from './telemetry/timeseries'
 import { createEventBus, type EventBus } from './util/events'
 import { createJobRunner, type JobRunner } from './util/jobs'
@@ -77,8 +79,12 @@ export interface GantryOptions extends Partial<GantryConfig> {
   deployAfterStep?: (step: string) => void
   /** Open the database without writing (read-only commands on a full or read-only disk). */
   readOnly?: boolean
-  /** How hosts other than this machine are reached (SSH); null: this machine only. */
+  /** How hosts other than this machine are reached (default SSH through ssh2); null: this machine only. */
   connector?: Connector | null
+  /** The environment SSH settings come from (HOME, SSH_AUTH_SOCK, GANTRY_SSH_CONFIG…; default process.env). */
+  sshEnv?: NodeJS.ProcessEnv
+  /** How long a TCP connect plus SSH handshake may take (default 10 s). */
+  sshReadyTimeoutMs?: number
   /** How often buffered samples are written (default 10 s; stop() writes the rest). */
   flushIntervalMs?: number
 }
@@ -133,7 +139,19 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   // --- hosts: this machine, and SSH hosts through the connector ----------------------------------
   const hostRows = createHostsStore(db, now)
   const localAccess = createLocalAccess(files)
-  const connector = options.connector ?? null
+  const connector =
+    options.connector === undefined
+      ? createSshConnector({
+          hosts: hostRows,
+          secrets,
+          dataDir: config.dataDir,
+          remotePolicy: () => createPathPolicy(() => remoteRoots(options.sshEnv), null),
+          now,
+          log,
+          env: options.sshEnv,
+          readyTimeoutMs: options.sshReadyTimeoutMs,
+        })
+      : options.connector
   const servicesOf = (row: { id: number; name: string }, access = localAccess, remote = false) =>
     createHostServices({
       id: row.id,
@@ -142,8 +160,12 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       config,
       now,
       store,
-      hostDeps: remote ? (null as never) : (options.hostDeps ?? systemHostDeps),
-      storageDeps: remote ? (null as never) : (options.storageDeps ?? systemStorageDeps),
+      probes: remote
+        ? createProcProbes(access, { timeoutMs: config.pollTimeoutMs, now })
+        : {
+            host: () => probeHost(options.hostDeps ?? systemHostDeps),
+            storage: () => probeStorage(options.storageDeps ?? systemStorageDeps),
+          },
       emitHost: (s) => emit('host.sample', s),
       emitStorage: (s) => emit('storage.sample', s),
       emitGpu: (s) => emit('gpu.sample', s),

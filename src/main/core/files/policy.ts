@@ -3,7 +3,7 @@
 // devices' trees, /etc, Gantry's own database, secrets and token). A path is judged by where it
 // really leads (symlinks resolved), so a link out of an allowed folder is refused.
 import { homedir, tmpdir } from 'node:os'
-import { isAbsolute, join, resolve, sep } from 'node:path'
+import { isAbsolute, join, posix, resolve, sep } from 'node:path'
 
 export interface PathPolicy {
   /** Real paths of the folders paths may lead into. */
@@ -51,10 +51,12 @@ const PRIVATE = /^(gantry\.db(-wal|-shm|-journal)?|gantry\.db\..*\.bak|secrets\.
 const within = (p: string, dir: string): boolean => p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep)
 
 /** `roots` is asked on every check, so a change (`gantry roots add`) applies at once. */
-export function createPathPolicy(roots: () => readonly string[], dataDir: string): PathPolicy {
-  const data = resolve(dataDir)
+export function createPathPolicy(roots: () => readonly string[], dataDir: string | null): PathPolicy {
+  const data = dataDir === null ? null : resolve(dataDir)
   // Gantry's own managed copies of artifacts are always readable, whatever the operator's roots.
-  const current = (): string[] => [...new Set([...roots(), join(dataDir, 'artifacts')].map((r) => resolve(r)))]
+  const current = (): string[] => [
+    ...new Set([...roots(), ...(dataDir === null ? [] : [join(dataDir, 'artifacts')])].map((r) => resolve(r))),
+  ]
   return {
     get roots() {
       return current()
@@ -64,13 +66,15 @@ export function createPathPolicy(roots: () => readonly string[], dataDir: string
       // Under a never-read tree only through a root the operator set inside it on purpose.
       const bad = NEVER.find((n) => within(p, n) && !real.some((r) => within(r, n) && within(p, r)))
       if (bad) return `is under ${bad}, which Gantry never reads as an input`
-      if (within(p, data) && PRIVATE.test(p.slice(data.length + 1))) {
+      if (data !== null && within(p, data) && PRIVATE.test(p.slice(data.length + 1))) {
         return "is one of Gantry's own private files"
       }
       if (!real.some((r) => within(p, r))) {
         return (
           `is outside the folders Gantry may read (${real.join(', ') || 'none'}): ` +
-          'add its folder with `gantry roots add DIR` (or GANTRY_ROOTS) on the machine running Gantry'
+          (data === null
+            ? 'on other hosts those are GANTRY_REMOTE_ROOTS on the machine running Gantry'
+            : 'add its folder with `gantry roots add DIR` (or GANTRY_ROOTS) on the machine running Gantry')
         )
       }
       return null
@@ -80,3 +84,23 @@ export function createPathPolicy(roots: () => readonly string[], dataDir: string
 
 /** A policy that allows every path (what the CLI's own parsing of a file it was handed uses). */
 export const ANY_PATH: PathPolicy = { roots: ['/'], refusal: () => null }
+
+/** Where models, datasets and logs usually live on a server (an SSH host has no Gantry data dir). */
+export const REMOTE_DEFAULT_ROOTS: readonly string[] = [
+  '/data',
+  '/srv',
+  '/mnt',
+  '/media',
+  '/opt',
+  '/models',
+  '/scratch',
+  '/var/lib/gantry',
+  '/home',
+  '/tmp',
+]
+
+/** The allowed roots on SSH hosts: GANTRY_REMOTE_ROOTS (colon-separated), else the defaults. */
+export function remoteRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = env.GANTRY_REMOTE_ROOTS?.split(':').filter((p) => isAbsolute(p.trim()))
+  return (fromEnv?.length ? fromEnv : [...REMOTE_DEFAULT_ROOTS]).map((p) => posix.normalize(p.trim()))
+}

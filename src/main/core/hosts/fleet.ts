@@ -21,12 +21,15 @@ export interface RemoteHandle {
   close(): Promise<void>
 }
 
-/** How the fleet reaches hosts that are not this machine (ssh/ssh-connector.ts). */
+/** How the fleet reaches hosts that are not this machine (ssh/connector.ts). */
 export interface Connector {
   /** Settings from what the operator typed: `user@host[:port]` or an ~/.ssh/config alias. */
   resolve(target: string, identityFile?: string): SshSettings
+  /** A key file named through the API, checked (absolute, in a folder keys live in): its path. */
+  checkKeyFile(path: string): string
   open(row: HostRow): RemoteHandle
-  test(settings: SshSettings, passphrase: string | null): Promise<HostProbe>
+  /** One connection, not kept: the key to confirm (trusted if it is `trust`), the OS and tools. */
+  test(settings: SshSettings, passphrase: string | null, trust?: string | null): Promise<HostProbe>
 }
 
 export interface Fleet extends Service {

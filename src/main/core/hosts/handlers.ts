@@ -63,7 +63,7 @@ export function hostsHandlers(d: {
       const settings = c.resolve(input.target, input.identityFile)
       const name = input.name ?? settings.alias ?? settings.hostname
       if (hosts.get(name)) throw new GantryError('hosts/duplicate-host', `a host named "${name}" exists already`)
-      const probe = await c.test(settings, input.passphrase ?? null)
+      const probe = await c.test(settings, input.passphrase ?? null, input.acceptFingerprint ?? null)
       if (probe.knownHosts === 'mismatch') {
         throw new GantryError(
           'hosts/host-key-changed',
@@ -119,8 +119,11 @@ export function hostsHandlers(d: {
           d.secrets.set(secretRef, input.passphrase)
         }
       }
-      const ssh =
-        input.identityFile !== undefined && before.ssh ? { ...before.ssh, identityFile: input.identityFile } : undefined
+      const identityFile =
+        input.identityFile === undefined || input.identityFile === null
+          ? input.identityFile
+          : connector().checkKeyFile(input.identityFile)
+      const ssh = identityFile !== undefined && before.ssh ? { ...before.ssh, identityFile } : undefined
       hosts.update(input.name, {
         ...(input.owner !== undefined ? { owner: input.owner?.trim() || null } : {}),
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),

@@ -5,8 +5,8 @@ import type { HostSnapshot, ServiceStatus, StorageSnapshot } from '../../../shar
 import type { GpuSnapshot } from '../../../shared/gpu'
 import { STORAGE_SERIES, seriesKey } from '../../../shared/series'
 import type { GantryConfig } from '../config'
-import { degradedHost, hostPoints, hostSnapshot, probeHost, type HostProbeDeps } from '../telemetry/host'
-import { probeStorage, storagePoints, storageSnapshot, type StorageProbeDeps } from '../telemetry/storage'
+import { degradedHost, hostPoints, hostSnapshot, type HostFacts } from '../telemetry/host'
+import { storagePoints, storageSnapshot, type StorageFacts } from '../telemetry/storage'
 import { createGpuService, gpuPoints, type GpuService } from '../telemetry/gpu/service'
 import type { TimeSeriesStore } from '../telemetry/timeseries'
 import { createSampledService, type SampledService } from '../util/sampled-service'
@@ -33,8 +33,8 @@ export interface HostServicesOptions {
   config: GantryConfig
   now: () => number
   store: TimeSeriesStore
-  hostDeps: HostProbeDeps
-  storageDeps: StorageProbeDeps
+  /** Where the host's facts come from: systeminformation here, /proc over SSH (proc-probes.ts). */
+  probes: { host(): Promise<HostFacts>; storage(): Promise<StorageFacts> }
   emitHost(s: HostSnapshot): void
   emitStorage(s: StorageSnapshot): void
   emitGpu(s: GpuSnapshot): void
@@ -64,7 +64,7 @@ export function createHostServices(o: HostServicesOptions): HostServices {
     now,
     probe: async () => {
       const t = now()
-      const facts = await probeHost(o.hostDeps)
+      const facts = await o.probes.host()
       return hostSnapshot(facts, t, now() - t, o.name)
     },
     degraded: (reason, at, durationMs) => degradedHost(reason, at, durationMs, o.name),
@@ -97,7 +97,7 @@ export function createHostServices(o: HostServicesOptions): HostServices {
     now,
     probe: async () => {
       const t = now()
-      const facts = await probeStorage(o.storageDeps)
+      const facts = await o.probes.storage()
       return storageSnapshot(facts, t, now() - t, history, o.name)
     },
     degraded: (reason, at, durationMs) =>
@@ -113,7 +113,8 @@ export function createHostServices(o: HostServicesOptions): HostServices {
   const gpu = createGpuService({
     access: o.access,
     host: o.name,
-    bin: config.nvidiaSmi,
+    // GANTRY_NVIDIA_SMI names this machine's binary; on another host it is the one on its PATH.
+    bin: o.access.kind === 'local' ? config.nvidiaSmi : 'nvidia-smi',
     intervalMs: config.gpuIntervalMs,
     processIntervalMs: config.gpuProcessIntervalMs,
     detailTimeoutMs: o.gpuDetailTimeoutMs ?? 20_000,
