@@ -4,7 +4,16 @@
 // session it forked at once (a host that dies mid-stream).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer, connect as netConnect } from 'node:net'
 import { join } from 'node:path'
 import { STANDIN_BIN } from './gpu-fixtures'

@@ -7,7 +7,13 @@ import { createLocalFiles } from '../../src/main/core/files/local-files'
 import { createPathPolicy } from '../../src/main/core/files/policy'
 import { createLocalAccess } from '../../src/main/core/hosts/local-access'
 import type { HostAccess } from '../../src/main/core/hosts/access'
-import { createProcProbes, parseDf, parseMeminfo, parseMounts, parseProcStat } from '../../src/main/core/telemetry/proc-probes'
+import {
+  createProcProbes,
+  parseDf,
+  parseMeminfo,
+  parseMounts,
+  parseProcStat,
+} from '../../src/main/core/telemetry/proc-probes'
 
 const access = createLocalAccess(createLocalFiles(createPathPolicy(() => ['/tmp'], '/tmp/none')))
 
@@ -19,7 +25,9 @@ describe('/proc probes', () => {
     expect(f.hostname).toBe(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim())
     expect(f.hostname).toBe(hostname())
     expect(f.kernel).toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim())
-    const cores = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length
+    const cores = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .filter((l) => /^cpu\d+ /.test(l)).length
     expect(f.cpu?.cores).toBe(cores)
     expect(f.cpu?.perCorePct).toHaveLength(cores)
     expect(f.cpu!.loadPct).toBeGreaterThanOrEqual(0)
@@ -63,9 +71,19 @@ describe('/proc probes', () => {
       mounts,
     )
     expect(df).toEqual([
-      { device: '/dev/sdb1', size: 102400, used: 40960, available: 61440, mount: '/mnt/my disk', type: 'ext4', readOnly: true },
+      {
+        device: '/dev/sdb1',
+        size: 102400,
+        used: 40960,
+        available: 61440,
+        mount: '/mnt/my disk',
+        type: 'ext4',
+        readOnly: true,
+      },
     ])
-    const m = parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 250 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n')
+    const m = parseMeminfo(
+      'MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\nCached: 250 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n',
+    )
     expect(m?.available).toBe(400 * 1024)
     expect(m?.usedPct).toBe(60)
   })
@@ -73,7 +91,16 @@ describe('/proc probes', () => {
   it('says what failed when the host answers garbage or nothing', async () => {
     const garbage: HostAccess = {
       ...access,
-      run: async () => ({ code: 0, signal: null, stdout: '@@stat\nnonsense\n@@mem\n\n', stderr: '', notFound: false, timedOut: false, truncated: false, error: null }),
+      run: async () => ({
+        code: 0,
+        signal: null,
+        stdout: '@@stat\nnonsense\n@@mem\n\n',
+        stderr: '',
+        notFound: false,
+        timedOut: false,
+        truncated: false,
+        error: null,
+      }),
     }
     const f = await createProcProbes(garbage, { timeoutMs: 1000 }).host()
     expect(f.cpu).toBeNull()
@@ -81,13 +108,31 @@ describe('/proc probes', () => {
     expect(f.problems.join('; ')).toMatch(/CPU unavailable.*memory unavailable.*load average unavailable/)
     const hung: HostAccess = {
       ...access,
-      run: async () => ({ code: null, signal: 'SIGKILL', stdout: '', stderr: '', notFound: false, timedOut: true, truncated: false, error: null }),
+      run: async () => ({
+        code: null,
+        signal: 'SIGKILL',
+        stdout: '',
+        stderr: '',
+        notFound: false,
+        timedOut: true,
+        truncated: false,
+        error: null,
+      }),
     }
     await expect(createProcProbes(hung, { timeoutMs: 1000 }).host()).rejects.toThrow(/did not answer within 1 s/)
     await expect(createProcProbes(hung, { timeoutMs: 1000 }).storage()).rejects.toThrow(/did not answer/)
     const mac: HostAccess = {
       ...access,
-      run: async () => ({ code: 1, signal: null, stdout: '@@os\nDarwin\n@@stat\n', stderr: 'cat: /proc/stat: No such file or directory', notFound: false, timedOut: false, truncated: false, error: null }),
+      run: async () => ({
+        code: 1,
+        signal: null,
+        stdout: '@@os\nDarwin\n@@stat\n',
+        stderr: 'cat: /proc/stat: No such file or directory',
+        notFound: false,
+        timedOut: false,
+        truncated: false,
+        error: null,
+      }),
     }
     await expect(createProcProbes(mac, { timeoutMs: 1000 }).host()).rejects.toThrow(/runs Darwin, not Linux/)
   })

@@ -76,7 +76,11 @@ function core(o: Partial<GantryOptions> = {}): Gantry {
   return g
 }
 
-async function until<T>(f: () => Promise<T | null | undefined> | T | null | undefined, what: string, ms = 20_000): Promise<T> {
+async function until<T>(
+  f: () => Promise<T | null | undefined> | T | null | undefined,
+  what: string,
+  ms = 20_000,
+): Promise<T> {
   const end = Date.now() + ms
   let last: unknown
   while (Date.now() < end) {
@@ -93,7 +97,9 @@ async function until<T>(f: () => Promise<T | null | undefined> | T | null | unde
 
 const target = (s: Sshd): string => `${login.user}@127.0.0.1:${s.port}`
 
-async function ok<T>(p: Promise<{ ok: true; data: T } | { ok: false; error: { code: string; message: string } }>): Promise<T> {
+async function ok<T>(
+  p: Promise<{ ok: true; data: T } | { ok: false; error: { code: string; message: string } }>,
+): Promise<T> {
   const r = await p
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
   return r.data
@@ -166,7 +172,9 @@ describe.skipIf(skip)('SSH hosts', () => {
 
     // Stored under the host: its series are its own.
     await new Promise((r) => setTimeout(r, 400))
-    const q = await ok(g.client['telemetry.query']({ host: 'gpu-a', key: `gpu.util:${snap.gpus[0].uuid}`, rangeMs: 60_000 }))
+    const q = await ok(
+      g.client['telemetry.query']({ host: 'gpu-a', key: `gpu.util:${snap.gpus[0].uuid}`, rangeMs: 60_000 }),
+    )
     expect(q.points.length).toBeGreaterThan(0)
     const summary = (await ok(g.client['hosts.list']({}))).find((h) => h.name === 'gpu-a') as HostSummary
     expect(summary).toMatchObject({ owner: 'ml-platform', gpus: { count: 8 } })
@@ -192,7 +200,10 @@ describe.skipIf(skip)('SSH hosts', () => {
         acceptFingerprint: gpuHost.fingerprint,
       }),
     )
-    await until(async () => (await ok(g.client['hosts.list']({}))).find((h) => h.name === 'gpu-a')?.connection.state === 'up', 'up')
+    await until(
+      async () => (await ok(g.client['hosts.list']({}))).find((h) => h.name === 'gpu-a')?.connection.state === 'up',
+      'up',
+    )
     const old = gpuHost.fingerprint
     await gpuHost.restart({ newHostKey: true })
     const changed = await until(async () => {
@@ -213,7 +224,10 @@ describe.skipIf(skip)('SSH hosts', () => {
     const bad = await g.client['hosts.acceptKey']({ name: 'gpu-a', fingerprint: old })
     expect(!bad.ok && bad.error.code).toBe('contract/invalid-input')
     await ok(g.client['hosts.acceptKey']({ name: 'gpu-a', fingerprint: gpuHost.fingerprint }))
-    await until(async () => (await ok(g.client['hosts.list']({}))).find((h) => h.name === 'gpu-a')?.connection.state === 'up', 'up after accept')
+    await until(
+      async () => (await ok(g.client['hosts.list']({}))).find((h) => h.name === 'gpu-a')?.connection.state === 'up',
+      'up after accept',
+    )
   }, 60_000)
 
   it('logs in with an encrypted key and its passphrase (kept as a secret), and says so when it is wrong', async () => {
@@ -231,7 +245,11 @@ describe.skipIf(skip)('SSH hosts', () => {
     // The key is decrypted before anything is sent: a wrong passphrase fails here, not at the host.
     expect(wrongKnown.error).toMatch(/key file.*(passphrase|decrypt)/i)
     const right = await ok(
-      g.client['hosts.test']({ target: target(gpuHost), identityFile: login.encryptedKey, passphrase: login.passphrase }),
+      g.client['hosts.test']({
+        target: target(gpuHost),
+        identityFile: login.encryptedKey,
+        passphrase: login.passphrase,
+      }),
     )
     expect(right.ok).toBe(true)
     expect(right.os).toMatch(/^Linux /)
@@ -245,7 +263,10 @@ describe.skipIf(skip)('SSH hosts', () => {
       }),
     )
     g.start()
-    await until(async () => (await ok(g.client['hosts.list']({}))).find((h) => h.name === 'enc')?.connection.state === 'up', 'up')
+    await until(
+      async () => (await ok(g.client['hosts.list']({}))).find((h) => h.name === 'enc')?.connection.state === 'up',
+      'up',
+    )
     const db = readFileSync(join(g.config.dataDir, 'gantry.db'))
     expect(db.includes(Buffer.from(login.passphrase))).toBe(false)
   }, 60_000)
@@ -271,10 +292,7 @@ describe.skipIf(skip)('SSH hosts', () => {
   }, 60_000)
 
   it('reaches a host through a ProxyJump alias of ~/.ssh/config, and only through the jump host', async () => {
-    writeFileSync(
-      join(login.keys, 'known_hosts'),
-      `${gpuHost.knownHostsLine}\n${jump.knownHostsLine}\n`,
-    )
+    writeFileSync(join(login.keys, 'known_hosts'), `${gpuHost.knownHostsLine}\n${jump.knownHostsLine}\n`)
     writeFileSync(
       join(login.keys, 'config'),
       [
@@ -310,10 +328,7 @@ describe.skipIf(skip)('SSH hosts', () => {
     // The same alias through a jump host that forwards nothing cannot connect: the jump is used.
     const closed = await startSshd({ users: [login.user], allowTcpForwarding: false })
     try {
-      writeFileSync(
-        join(login.keys, 'known_hosts'),
-        `${gpuHost.knownHostsLine}\n${closed.knownHostsLine}\n`,
-      )
+      writeFileSync(join(login.keys, 'known_hosts'), `${gpuHost.knownHostsLine}\n${closed.knownHostsLine}\n`)
       writeFileSync(
         join(login.keys, 'config'),
         readFileSync(join(login.keys, 'config'), 'utf8').replace(`Port ${jump.port}`, `Port ${closed.port}`),
@@ -352,15 +367,23 @@ describe.skipIf(skip)('SSH hosts', () => {
     await until(async () => ((await ok(g.client['host.snapshot']({})))?.at ?? 0) > before, 'local samples')
 
     await gpuHost.restart()
-    await until(async () => {
-      const h = (await ok(g.client['hosts.list']({}))).find((x) => x.name === 'gpu-a')
-      return h?.connection.state === 'up'
-    }, 'reconnected', 30_000)
+    await until(
+      async () => {
+        const h = (await ok(g.client['hosts.list']({}))).find((x) => x.name === 'gpu-a')
+        return h?.connection.state === 'up'
+      },
+      'reconnected',
+      30_000,
+    )
     const at = Date.now()
-    await until(async () => {
-      const s = await g.client['gpu.snapshot']({ host: 'gpu-a' })
-      return s.ok && s.data.state === 'ok' && s.data.at > at
-    }, 'samples again', 30_000)
+    await until(
+      async () => {
+        const s = await g.client['gpu.snapshot']({ host: 'gpu-a' })
+        return s.ok && s.data.state === 'ok' && s.data.at > at
+      },
+      'samples again',
+      30_000,
+    )
   }, 90_000)
 
   it('gives up on a port that accepts TCP but never speaks SSH, within the deadline', async () => {
@@ -398,10 +421,14 @@ describe.skipIf(skip)('SSH hosts', () => {
       const g = core()
       g.start()
       await ok(g.client['hosts.add']({ target: target(stalled), identityFile: login.key, name: 'stalls' }))
-      const snap = await until(async () => {
-        const r = await g.client['gpu.snapshot']({ host: 'stalls' })
-        return r.ok && r.data.state === 'not-responding' ? r.data : null
-      }, 'a stalled state', 30_000)
+      const snap = await until(
+        async () => {
+          const r = await g.client['gpu.snapshot']({ host: 'stalls' })
+          return r.ok && r.data.state === 'not-responding' ? r.data : null
+        },
+        'a stalled state',
+        30_000,
+      )
       expect((snap as GpuSnapshot).reason ?? '').toMatch(/not responding/i)
       await g.stop()
       await until(() => remoteProcesses('nvidia-smi').length === 0, 'the stalled nvidia-smi killed', 10_000)

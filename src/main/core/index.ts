@@ -89,7 +89,6 @@ export interface GantryOptions extends Partial<GantryConfig> {
   flushIntervalMs?: number
 }
 
-
 export function appVersion(): string {
   for (const p of [join(__dirname, '..', '..', 'package.json'), join(__dirname, '..', '..', '..', 'package.json')]) {
     try {

@@ -70,7 +70,8 @@ export function parseMeminfo(text: string): NonNullable<HostFacts['memory']> | n
   const total = kb.get('MemTotal')
   if (!total) return null
   // Kernels before 3.14 have no MemAvailable: free + page cache is the old estimate.
-  const available = kb.get('MemAvailable') ?? (kb.get('MemFree') ?? 0) + (kb.get('Buffers') ?? 0) + (kb.get('Cached') ?? 0)
+  const available =
+    kb.get('MemAvailable') ?? (kb.get('MemFree') ?? 0) + (kb.get('Buffers') ?? 0) + (kb.get('Cached') ?? 0)
   const used = total - available
   const swapTotal = kb.get('SwapTotal') ?? 0
   return {
@@ -107,7 +108,8 @@ export function parseDf(text: string, mounts: Map<string, { type: string; readOn
 /** /proc/mounts: mount point → type and whether mounted read-only (the last mount of a point wins). */
 export function parseMounts(text: string): Map<string, { type: string; readOnly: boolean }> {
   const out = new Map<string, { type: string; readOnly: boolean }>()
-  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+  const unescape = (s: string): string =>
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
   for (const line of text.split('\n')) {
     const f = line.split(' ')
     if (f.length < 4) continue
@@ -176,7 +178,8 @@ const PSEUDO = new Set(['squashfs', 'devtmpfs', 'proc', 'sysfs', 'cgroup', 'cgro
 /** Host and storage health read /proc: another OS is said so, not shown as garbage. */
 function notLinux(s: Map<string, string>): void {
   const os = (s.get('os') ?? '').trim()
-  if (os && os !== 'Linux') throw new Error(`the host runs ${os}, not Linux: its health is read from /proc, which it lacks`)
+  if (os && os !== 'Linux')
+    throw new Error(`the host runs ${os}, not Linux: its health is read from /proc, which it lacks`)
 }
 
 export interface ProcProbes {

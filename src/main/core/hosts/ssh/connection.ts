@@ -68,8 +68,10 @@ function classify(err: Error & { level?: string; code?: string }): ConnectError 
     return new ConnectError('auth-failed', `authentication failed (${m})`)
   }
   if (/passphrase|encrypted private/i.test(m)) return new ConnectError('auth-failed', `the key file: ${m}`)
-  if (/Cannot parse privateKey|Unsupported key format/i.test(m)) return new ConnectError('auth-failed', `the key file: ${m}`)
-  if (/handshake|timed out/i.test(m)) return new ConnectError('unreachable', `no SSH handshake within the deadline (${m})`)
+  if (/Cannot parse privateKey|Unsupported key format/i.test(m))
+    return new ConnectError('auth-failed', `the key file: ${m}`)
+  if (/handshake|timed out/i.test(m))
+    return new ConnectError('unreachable', `no SSH handshake within the deadline (${m})`)
   return new ConnectError('unreachable', err.code ? `${err.code}: ${m}` : m)
 }
 
@@ -174,7 +176,10 @@ export async function connect(
         }
         if (verdict === 'match' || (o.trust && o.trust === fp)) return { ok: true }
         if (verdict === 'mismatch') {
-          return err('host-key-changed', `the host key ${fp} differs from the one ~/.ssh/known_hosts has for it: refused`)
+          return err(
+            'host-key-changed',
+            `the host key ${fp} differs from the one ~/.ssh/known_hosts has for it: refused`,
+          )
         }
         return err('host-key-unknown', `the host key ${fp} is not known yet: confirm it to trust it`)
       },
@@ -189,7 +194,9 @@ export async function connect(
 function forward(via: Client, host: string, port: number): Promise<ConnectConfig['sock']> {
   return new Promise((resolve, reject) =>
     via.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
-      err ? reject(new ConnectError('unreachable', `the jump host cannot reach ${host}:${port}: ${err.message}`)) : resolve(stream),
+      err
+        ? reject(new ConnectError('unreachable', `the jump host cannot reach ${host}:${port}: ${err.message}`))
+        : resolve(stream),
     ),
   )
 }

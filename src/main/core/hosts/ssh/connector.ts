@@ -88,7 +88,11 @@ export function createSshConnector(o: SshConnectorOptions): Connector {
     return ref ? o.secrets.get(ref) : null
   }
 
-  async function probe(client: Client, name: string, policy: PathPolicy): Promise<{ os: string | null; tools: Record<string, boolean> }> {
+  async function probe(
+    client: Client,
+    name: string,
+    policy: PathPolicy,
+  ): Promise<{ os: string | null; tools: Record<string, boolean> }> {
     // A connection that is up already, wrapped so the same access code runs the checks.
     const conn: SshConnection = {
       connection: () => {

@@ -51,7 +51,8 @@ function asStats(a: SftpStats): Stats {
 export function createSftpFiles(host: string, sftp: () => Promise<SFTPWrapper>, policy: PathPolicy): FileAccess {
   const where = (p: string): string => `${p} on ${host}`
   const refused = (m: string): GantryError => new GantryError('files/refused', m)
-  const missing = (p: string, what: string): GantryError => new GantryError('files/missing', `${what} ${where(p)} does not exist`)
+  const missing = (p: string, what: string): GantryError =>
+    new GantryError('files/missing', `${what} ${where(p)} does not exist`)
 
   async function real(path: string, what: string): Promise<string> {
     const s = await sftp()
@@ -85,7 +86,10 @@ export function createSftpFiles(host: string, sftp: () => Promise<SFTPWrapper>, 
       const st = await statReal(r, what, path)
       if (!isFile(st.mode)) throw refused(`${what} ${where(path)} is a ${kindOfMode(st.mode)}, not a regular file`)
       if (o.maxBytes !== undefined && st.size > o.maxBytes) {
-        throw new GantryError('files/too-large', `${what} ${where(path)} is ${st.size} bytes, over the ${o.maxBytes}-byte limit for it`)
+        throw new GantryError(
+          'files/too-large',
+          `${what} ${where(path)} is ${st.size} bytes, over the ${o.maxBytes}-byte limit for it`,
+        )
       }
       const s = await sftp()
       const handle = await call<Buffer>((cb) => s.open(r, 'r', cb))
@@ -145,8 +149,10 @@ export function createSftpFiles(host: string, sftp: () => Promise<SFTPWrapper>, 
       check(r, what, path)
       const st = await statReal(r, what, path)
       const kind = o.kind ?? 'any'
-      if (kind === 'dir' && !isDir(st.mode)) throw refused(`${what} ${where(path)} is a ${kindOfMode(st.mode)}, not a folder`)
-      if (kind === 'file' && !isFile(st.mode)) throw refused(`${what} ${where(path)} is a ${kindOfMode(st.mode)}, not a regular file`)
+      if (kind === 'dir' && !isDir(st.mode))
+        throw refused(`${what} ${where(path)} is a ${kindOfMode(st.mode)}, not a folder`)
+      if (kind === 'file' && !isFile(st.mode))
+        throw refused(`${what} ${where(path)} is a ${kindOfMode(st.mode)}, not a regular file`)
       if (kind === 'any' && !isFile(st.mode) && !isDir(st.mode)) {
         throw refused(`${what} ${where(path)} is a ${kindOfMode(st.mode)}, not a regular file or folder`)
       }
@@ -177,18 +183,16 @@ export function createSftpFiles(host: string, sftp: () => Promise<SFTPWrapper>, 
       const s = await sftp()
       const entries = await call<{ filename: string; attrs: SftpStats }[]>((cb) => s.readdir(r, cb))
       return entries
-        .map(
-          (e): DirEntry => ({
-            name: e.filename,
-            kind: isFile(e.attrs.mode)
-              ? 'file'
-              : isDir(e.attrs.mode)
-                ? 'dir'
-                : (e.attrs.mode & S_IFMT) === 0o120000
-                  ? 'link'
-                  : 'other',
-          }),
-        )
+        .map((e): DirEntry => ({
+          name: e.filename,
+          kind: isFile(e.attrs.mode)
+            ? 'file'
+            : isDir(e.attrs.mode)
+              ? 'dir'
+              : (e.attrs.mode & S_IFMT) === 0o120000
+                ? 'link'
+                : 'other',
+        }))
         .filter((e) => e.name !== '.' && e.name !== '..')
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     },

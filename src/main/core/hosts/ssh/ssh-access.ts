@@ -21,17 +21,14 @@ export function remoteCommand(argv: string[], env: Record<string, string | undef
     .map(([k, v]) => `${k}=${v}`)
   // fd 3 keeps the channel's stdin for the watcher; the command itself gets none. When the channel
   // closes, cat sees EOF and the command is killed; sh exits with the command's status.
-  const script = 'exec 3<&0; "$@" 3<&- </dev/null & p=$!; (cat <&3 >/dev/null 2>&1; kill -9 "$p" 2>/dev/null) >/dev/null 2>&1 & exec 3<&-; wait "$p"'
+  const script =
+    'exec 3<&0; "$@" 3<&- </dev/null & p=$!; (cat <&3 >/dev/null 2>&1; kill -9 "$p" 2>/dev/null) >/dev/null 2>&1 & exec 3<&-; wait "$p"'
   return ['sh', '-c', script, 'sh', 'env', ...vars, ...argv].map(shellQuote).join(' ')
 }
 
 const DEFAULT_MAX = 16 * 1024 * 1024
 
-export function createSshAccess(o: {
-  name: string
-  connection: SshConnection
-  policy: PathPolicy
-}): HostAccess {
+export function createSshAccess(o: { name: string; connection: SshConnection; policy: PathPolicy }): HostAccess {
   let sftpSession: Promise<SFTPWrapper> | null = null
   const sftp = (): Promise<SFTPWrapper> => {
     sftpSession ??= o.connection.client().then(
@@ -50,12 +47,14 @@ export function createSshAccess(o: {
   }
 
   function exec(argv: string[], env?: Record<string, string | undefined>): Promise<ClientChannel> {
-    return o.connection.client().then(
-      (c) =>
-        new Promise<ClientChannel>((resolve, reject) =>
-          c.exec(remoteCommand(argv, env), (err, ch) => (err ? reject(err) : resolve(ch))),
-        ),
-    )
+    return o.connection
+      .client()
+      .then(
+        (c) =>
+          new Promise<ClientChannel>((resolve, reject) =>
+            c.exec(remoteCommand(argv, env), (err, ch) => (err ? reject(err) : resolve(ch))),
+          ),
+      )
   }
 
   async function run(argv: string[], ro: RunOptions = {}): Promise<RunResult> {
@@ -192,7 +191,8 @@ export function createSshAccess(o: {
     unlink: (path) => sftpCall<void>((s, cb) => s.unlink(path, cb)),
     async mkdirp(path) {
       const r = await run(['mkdir', '-p', '--', path], { timeoutMs: 15_000 })
-      if (r.code !== 0) throw new Error(`mkdir -p ${path} on ${o.name}: ${(r.error ?? r.stderr.trim()) || `exit ${r.code}`}`)
+      if (r.code !== 0)
+        throw new Error(`mkdir -p ${path} on ${o.name}: ${(r.error ?? r.stderr.trim()) || `exit ${r.code}`}`)
     },
     async processes(pids) {
       const out = new Map<number, { user: string | null; cgroup: string | null }>()
@@ -200,7 +200,10 @@ export function createSshAccess(o: {
       if (!safe.length) return out
       const script =
         'for p in "$@"; do printf "@@ %s " "$p"; stat -c %U "/proc/$p" 2>/dev/null || echo; cat "/proc/$p/cgroup" 2>/dev/null; done'
-      const r = await run(['sh', '-c', script, 'sh', ...safe.map(String)], { timeoutMs: 10_000, maxBytes: 4 * 1024 * 1024 })
+      const r = await run(['sh', '-c', script, 'sh', ...safe.map(String)], {
+        timeoutMs: 10_000,
+        maxBytes: 4 * 1024 * 1024,
+      })
       for (const block of r.stdout.split('@@ ').slice(1)) {
         const nl = block.indexOf('\n')
         const [pid, user] = block.slice(0, nl).trim().split(' ')
