@@ -282,6 +282,8 @@ export const methods = {
       .object({
         url: HttpUrl,
         kind: ServingKind.optional(),
+        /** Probe from this host (through its SSH connection): for a server only it can reach. */
+        host: HostName.optional(),
         timeoutMs: z.number().int().min(100).max(60_000).optional(),
         /** Scrape /metrics twice this far apart for rates and windowed percentiles (0: once). */
         metricsWindowMs: z.number().int().min(0).max(60_000).optional(),

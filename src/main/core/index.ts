@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EventName, EventPayload, GantryClient, ServiceStatus } from '../../shared/contract'
+import { LOCAL_HOST } from '../../shared/hosts'
 import { fail } from '../../shared/result'
 import { createApi, typedClient, type Api, type Handlers } from './api'
 import { appHandlers } from './app-handlers'
@@ -31,6 +32,7 @@ import { registryHandlers } from './registry/handlers'
 import { createRegistry, type Registry } from './registry/registry'
 import { createSecretStore, type SecretStore } from './secrets'
 import { createEndpointService } from './serving/endpoints'
+import type { Tunnel } from './serving/http'
 import { servingHandlers } from './serving/handlers'
 import { servingPoints } from './serving/points'
 import { telemetryHandlers } from './telemetry/handlers'
@@ -183,6 +185,13 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     log,
   })
 
+  /** A host other than this machine reaches its servers itself: requests go through its connection. */
+  const tunnelOf = (host: string | undefined): Tunnel | undefined => {
+    if (!host || host === LOCAL_HOST) return undefined
+    const access = fleet.get(host).access
+    return (h, p) => access.forward(h, p)
+  }
+
   // --- serving, deployments, drift -----------------------------------------------------------
   // eslint-disable-next-line prefer-const -- the guard needs the deployer, the deployer's publish the guard
   let guard: Guard
@@ -195,6 +204,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     expected: (model, alias) => registry.expectedFor(model, alias),
     audit: (action, after) => registry.record(action, null, after),
     hosts: { idOf: (name) => fleet.idOf(name), nameOf: (id) => fleet.nameOf(id) },
+    tunnelOf: (host) => tunnelOf(host),
     publish: (endpoint, result, status) => {
       if (stopped) return
       store.write(result.at, servingPoints(endpoint, result), fleet.idOf(endpoint.host))
@@ -205,7 +215,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   const deployer: Deployer = createDeployer({
     db,
     registry,
-    files,
+    accessOf: (host) => fleet.get(host).access,
     actor: config.actor,
     now,
     probe: (id) => endpoints.probeNow(id),
@@ -237,6 +247,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     db,
     registry,
     files,
+    filesOf: (host) => fleet.get(host).access.files,
     now,
     publish: (w) => {
       if (stopped) return
@@ -252,7 +263,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     ...appHandlers({ config, opened, startedAt: now(), version: appVersion(), fleet, jobs, roots, registry }),
     ...telemetryHandlers({ fleet, store }),
     ...hostsHandlers({ fleet, hosts: hostRows, connector, secrets, registry, store, db, actor: config.actor }),
-    ...servingHandlers({ endpoints }),
+    ...servingHandlers({ endpoints, tunnelOf }),
     ...registryHandlers({ registry, files, jobs }),
     ...deployHandlers({ deployer, guard }),
     ...driftHandlers({ drift, files, jobs }),

@@ -6,8 +6,7 @@
 //   and record why. The journal row is written before each step, so after a crash the next start
 //   knows where it stopped, asks the target what it points at, and finishes or reverts — and says
 //   what it did. The lock is a partial unique index: one in-flight row per target.
-import { lstat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { posix } from 'node:path'
 import type { Db } from '../db/database'
 import { GantryError, errorMessage } from '../errors'
 import {
@@ -24,14 +23,15 @@ import type { ProbeResult } from '../../../shared/serving'
 import type { Registry } from '../registry/registry'
 import { actorOr } from '../caller'
 import { appendAudit } from '../registry/audit'
-import { kindOf, type FileAccess } from '../files/local-files'
+import type { HostAccess } from '../hosts/access'
+import { hashOnHost } from '../registry/host-hash'
 import { createAdapter, type TargetAdapter, type VersionRef } from './targets'
 
 export interface DeployerOptions {
   db: Db
   registry: Registry
-  /** Where model-folder targets may be (the allowed roots). */
-  files: FileAccess
+  /** A host's access (its files under its roots, its commands): where a model-folder target is. */
+  accessOf(host: string | undefined): HostAccess
   actor: string
   now: () => number
   probe(endpointId: number): Promise<ProbeResult>
@@ -95,6 +95,7 @@ export interface Deployer {
 }
 
 export function createDeployer(o: DeployerOptions): Deployer {
+  const accessFor = (c: TargetConfig): HostAccess => o.accessOf(c.kind === 'model-folder' ? c.host : undefined)
   const { db, registry } = o
   const toTarget = (r: TargetRow): DeployTarget => ({
     id: r.id,
@@ -336,7 +337,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
     if (target.model !== model) {
       throw new GantryError('deploy/unknown-target', `target ${target.name} belongs to ${target.model}, not ${model}`)
     }
-    const adapter = createAdapter(model, target.config, { probe: o.probe, files: o.files })
+    const adapter = createAdapter(model, target.config, { probe: o.probe, access: accessFor(target.config) })
     const steps: DeployStep[] = []
     const fromVersion = registry.productionVersion(model)
     const started = o.now()
@@ -387,8 +388,19 @@ export function createDeployer(o: DeployerOptions): Deployer {
           if (target.config.kind !== 'ollama') {
             if (to.kind === 'uri' || !to.sha256)
               throw new Error(`v${version} has no verified artifact hash (${to.location})`)
-            const check = await registry.verifyArtifact(model, version)
-            if (!check.ok) throw new Error(`artifact ${to.location}: ${check.problem}`)
+            const host = target.config.kind === 'model-folder' ? target.config.host : undefined
+            if (host && host !== 'local') {
+              // On the host the server loads it from, with the registry's manifest rules.
+              const there = await hashOnHost(accessFor(target.config), host, to.location)
+              if (there.sha256 !== to.sha256) {
+                throw new Error(
+                  `artifact ${to.location} on ${host} has sha256 ${there.sha256}, not the registered ${to.sha256}`,
+                )
+              }
+            } else {
+              const check = await registry.verifyArtifact(model, version)
+              if (!check.ok) throw new Error(`artifact ${to.location}: ${check.problem}`)
+            }
           }
           const detail = await adapter.preflight(refOf(model, version))
           fromPointer = await adapter.pointer().catch(() => null)
@@ -543,13 +555,14 @@ export function createDeployer(o: DeployerOptions): Deployer {
       registry.getModel(model) // the model must exist
       const parsed = TargetConfig.parse(config)
       if (parsed.kind === 'model-folder') {
-        // The folder must lead into the allowed roots now (it may be created by the first deploy).
-        await o.files.resolveNew(parsed.folder, { what: 'target folder' })
-        const lst = await lstat(join(parsed.folder, parsed.link)).catch(() => null)
-        if (lst && !lst.isSymbolicLink()) {
+        // The folder must lead into the host's allowed roots now (the first deploy may create it).
+        const access = accessFor(parsed)
+        await access.files.resolveNew(parsed.folder, { what: 'target folder' })
+        const lst = await access.lstat(posix.join(parsed.folder, parsed.link))
+        if (lst && lst.kind !== 'link') {
           throw new GantryError(
             'deploy/preflight',
-            `${join(parsed.folder, parsed.link)} is a ${kindOf(lst)} already, not a link: ` +
+            `${posix.join(parsed.folder, parsed.link)} is a ${lst.kind === 'dir' ? 'folder' : lst.kind === 'file' ? 'regular file' : 'special file'} already, not a link: ` +
               'Gantry would have to replace it on the first deploy — pick another link name or move it away',
           )
         }
@@ -625,7 +638,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
           )
           .get(t.id) as { to_version: number } | undefined
         if (!last) continue
-        const adapter = createAdapter(t.model, t.config, { probe: o.probe, files: o.files })
+        const adapter = createAdapter(t.model, t.config, { probe: o.probe, access: accessFor(t.config) })
         const want = refOf(t.model, last.to_version)
         const pointer = await adapter.pointer().catch(() => undefined)
         if (pointer === undefined || adapter.pointsAt(pointer, want)) continue // unreachable: the probe reports it
@@ -657,7 +670,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
       const out: Deployment[] = []
       for (const r of rows) {
         const target = toTarget(targetRow(r.target_id))
-        const adapter = createAdapter(r.model, target.config, { probe: o.probe, files: o.files })
+        const adapter = createAdapter(r.model, target.config, { probe: o.probe, access: accessFor(target.config) })
         const steps = JSON.parse(r.steps_json) as DeployStep[]
         for (const s of steps) if (s.state === 'running') s.state = 'failed'
         const to = refOf(r.model, r.to_version)

@@ -1,11 +1,8 @@
 // How each kind of target is switched, reloaded, asked what it serves, and verified. Every call
 // to a server is bounded (deadline, size cap); every failure is an Error whose message says what
 // the operator would need to know.
-import { execFile } from 'node:child_process'
-import { lstat, mkdir, readlink, rename, rm, symlink, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
-import type { FileAccess } from '../files/local-files'
-import { kindOf } from '../files/local-files'
+import { posix } from 'node:path'
+import type { HostAccess } from '../hosts/access'
 import type { TargetConfig } from '../../../shared/deploy'
 import type { ProbeResult } from '../../../shared/serving'
 import { boundedFetch, json } from '../serving/http'
@@ -39,8 +36,8 @@ export interface TargetAdapter {
 export interface AdapterDeps {
   /** Probes a saved endpoint now (its credentials and smoke request included). */
   probe(endpointId: number): Promise<ProbeResult>
-  /** Where a model-folder target's folder may be (the allowed roots). */
-  files: FileAccess
+  /** The host a model-folder target is on (its files under that host's roots, its commands). */
+  access: HostAccess
   sleep?(ms: number): Promise<void>
 }
 
@@ -70,13 +67,18 @@ export function createAdapter(model: string, c: TargetConfig, deps: AdapterDeps)
   const sleep = deps.sleep ?? sleepMs
   switch (c.kind) {
     case 'model-folder': {
-      const link = join(c.folder, c.link)
+      // Everything here goes through the target host's access: this machine's fs and processes,
+      // or SFTP and exec channels on an SSH host — the same steps, the same checks.
+      const a = deps.access
+      const on = c.host && c.host !== 'local' ? ` on ${c.host}` : ''
+      const link = posix.join(c.folder, c.link)
       /** The link path must be a link or nothing: never a file or folder someone put there. */
       const linkOrNothing = async (): Promise<void> => {
-        const st = await lstat(link).catch(() => null)
-        if (st && !st.isSymbolicLink()) {
+        const st = await a.lstat(link)
+        if (st && st.kind !== 'link') {
           throw new Error(
-            `${link} is a ${kindOf(st)}, not a link: Gantry will not replace it (move it away, or pick another link name)`,
+            `${link}${on} is a ${st.kind === 'dir' ? 'folder' : st.kind === 'file' ? 'regular file' : 'special file'}, not a link: ` +
+              'Gantry will not replace it (move it away, or pick another link name)',
           )
         }
       }
@@ -84,66 +86,65 @@ export function createAdapter(model: string, c: TargetConfig, deps: AdapterDeps)
        *  target, never a missing or half-written link. */
       const relink = async (to: string): Promise<void> => {
         await linkOrNothing()
-        const tmp = join(c.folder, `.${c.link}.gantry-${process.pid}-${Date.now()}`)
-        await rm(tmp, { force: true })
-        await symlink(to, tmp)
+        const tmp = posix.join(c.folder, `.${c.link}.gantry-${process.pid}-${Date.now()}`)
+        if (await a.lstat(tmp)) await a.unlink(tmp)
+        await a.symlink(to, tmp)
         try {
           await linkOrNothing() // a file put there meanwhile is not replaced either
-          await rename(tmp, link)
+          await a.rename(tmp, link)
         } catch (err) {
-          await rm(tmp, { force: true })
+          await a.unlink(tmp).catch(() => undefined)
           throw err
         }
       }
       return {
         async preflight() {
-          await deps.files.resolve(c.folder, { what: 'target folder', kind: 'dir' }).catch((err: unknown) => {
+          await a.files.resolve(c.folder, { what: 'target folder', kind: 'dir' }).catch((err: unknown) => {
             const e = err as { code?: string; message?: string }
-            throw new Error(e.code === 'files/missing' ? `target folder ${c.folder} does not exist` : String(e.message))
+            throw new Error(
+              e.code === 'files/missing' ? `target folder ${c.folder}${on} does not exist` : String(e.message),
+            )
           })
           await linkOrNothing()
-          return `folder ${c.folder} present`
+          return `folder ${c.folder}${on} present`
         },
-        pointer: () => readlink(link).catch(() => null),
+        pointer: () => a.readlink(link),
         pointsAt: (p, v) => p !== null && p.replace(/\/+$/, '') === v.location.replace(/\/+$/, ''),
         async switchTo(v) {
-          await deps.files.resolveNew(c.folder, { what: 'target folder' })
-          await mkdir(c.folder, { recursive: true })
+          await a.files.resolveNew(c.folder, { what: 'target folder' })
+          await a.mkdirp(c.folder)
           await relink(v.location)
-          return `${link} → ${v.location}`
+          return `${link} → ${v.location}${on}`
         },
         async restore(pointer) {
           if (pointer === null) {
             // There was no link before this deploy: remove the one it made, and only a link.
-            const st = await lstat(link).catch(() => null)
-            if (st?.isSymbolicLink()) await unlink(link)
-            return `${link} removed: there was none before`
+            if ((await a.lstat(link))?.kind === 'link') await a.unlink(link)
+            return `${link}${on} removed: there was none before`
           }
-          if ((await readlink(link).catch(() => null)) !== pointer) await relink(pointer)
-          return `${link} → ${pointer} again, as before`
+          if ((await a.readlink(link)) !== pointer) await relink(pointer)
+          return `${link} → ${pointer}${on} again, as before`
         },
         async reload() {
           if (c.reloadCommand) {
-            const [cmd, ...args] = c.reloadCommand
-            await new Promise<void>((resolve, reject) => {
-              execFile(cmd, args, { timeout: 120_000 }, (err, _out, errOut) => {
-                if (err)
-                  reject(
-                    new Error(
-                      `reload command ${c.reloadCommand?.join(' ')} failed: ${String(errOut || err.message)
-                        .trim()
-                        .slice(-300)}`,
-                    ),
-                  )
-                else resolve()
-              })
-            })
-            return `ran ${c.reloadCommand.join(' ')}`
+            const r = await a.run(c.reloadCommand, { timeoutMs: 120_000, maxBytes: 1024 * 1024 })
+            if (r.code !== 0) {
+              const why = r.error ?? (r.notFound ? `${c.reloadCommand[0]} not found${on}` : null)
+              const out = (r.stderr || r.stdout).trim().slice(-300)
+              throw new Error(
+                `reload command ${c.reloadCommand.join(' ')}${on} failed: ${
+                  why ?? (r.timedOut ? 'no end within 120 s' : `exit ${r.code ?? r.signal}${out ? `: ${out}` : ''}`)
+                }`,
+              )
+            }
+            return `ran ${c.reloadCommand.join(' ')}${on}`
           }
           if (c.reloadUrl) {
-            const a = await boundedFetch(c.reloadUrl, '', { ...HTTP, method: 'POST' })
-            if (a.status === null || a.status >= 300) throw answerError(`reload POST ${c.reloadUrl}`, a)
-            return `POST ${c.reloadUrl} → ${a.status}`
+            // On an SSH host the URL is the host's own (often localhost there): reached through it.
+            const via = on ? (h: string, p: number) => deps.access.forward(h, p) : undefined
+            const r = await boundedFetch(c.reloadUrl, '', { ...HTTP, method: 'POST', via })
+            if (r.status === null || r.status >= 300) throw answerError(`reload POST ${c.reloadUrl}${on}`, r)
+            return `POST ${c.reloadUrl}${on} → ${r.status}`
           }
           return null
         },

@@ -9,7 +9,6 @@
 import Papa from 'papaparse'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import { realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Db } from '../db/database'
 import { GantryError, errorMessage } from '../errors'
@@ -77,6 +76,9 @@ function resetReason(
   afterReal: string,
   beforeReal: string,
 ): string | null {
+  if ((before.host ?? 'local') !== (after.host ?? 'local')) {
+    return `the folder is now on ${after.host ?? 'local'}, was on ${before.host ?? 'local'}`
+  }
   if (afterReal !== beforeReal) return `the folder changed from ${before.folder} to ${after.folder}`
   if (before.windowBy !== after.windowBy) return `windows are now by ${after.windowBy}, were by ${before.windowBy}`
   if (after.windowBy === 'rows' && before.windowRows !== after.windowRows) {
@@ -88,11 +90,11 @@ function resetReason(
   return null
 }
 
-async function realOf(path: string): Promise<string> {
+async function realOf(files: FileAccess, path: string): Promise<string> {
   try {
-    return await realpath(path)
+    return await files.resolve(path, { what: 'log folder', kind: 'dir' })
   } catch {
-    return path // gone: compared by name
+    return path // gone (or no longer allowed): compared by name
   }
 }
 
@@ -112,8 +114,11 @@ export interface DriftMonitor {
 export function createDriftMonitor(o: {
   db: Db
   registry: Registry
-  /** How the log folders, references and ground truth are read (regular files in allowed folders). */
+  /** How references are read (regular files in allowed folders, on this machine). */
   files: FileAccess
+  /** How a monitor's log folder and ground truth are read: on the host the config names (SFTP
+   *  for an SSH host), default this machine. */
+  filesOf(host: string | undefined): FileAccess
   now: () => number
   publish(w: DriftWindow): void
   /** A window whose verdict differs from the previous window's. */
@@ -354,6 +359,7 @@ export function createDriftMonitor(o: {
     const r = row(model)
     if (!r) throw new GantryError('drift/invalid-data', `${model} has no drift monitor`)
     const cfg = DriftMonitorConfig.parse(JSON.parse(r.config_json))
+    const logs = o.filesOf(cfg.host)
     if (live.has(model) && seenRev.get(model) !== r.rev) {
       // Another process committed positions since this one last did: the rows of this process's
       // open window may be in its closed windows now. Drop them and continue from its positions.
@@ -372,7 +378,7 @@ export function createDriftMonitor(o: {
     const closed: DriftWindow[] = []
     let names: string[]
     try {
-      names = (await o.files.list(cfg.folder, { what: 'log folder' }))
+      names = (await logs.list(cfg.folder, { what: 'log folder' }))
         .filter((e) => e.kind !== 'dir' && /\.(jsonl|ndjson|csv|parquet)$/i.test(e.name))
         .map((e) => e.name)
     } catch (err) {
@@ -415,7 +421,7 @@ export function createDriftMonitor(o: {
     }
     for (const name of names) {
       const path = join(cfg.folder, name)
-      const st = await o.files.stat(path)
+      const st = await logs.stat(path)
       if (!st) continue // removed meanwhile
       if (!st.isFile()) {
         state.problems.push(`${name}: not a regular file (a FIFO, a device, a folder); skipped`)
@@ -429,7 +435,7 @@ export function createDriftMonitor(o: {
         }
         const pf = f
         try {
-          for await (const batch of parquetRowBatches(o.files, path, pf.offset)) {
+          for await (const batch of parquetRowBatches(logs, path, pf.offset)) {
             for (const rec of batch) {
               const next = pf.offset + 1
               await take(rec, () => (pf.offset = next))
@@ -452,7 +458,7 @@ export function createDriftMonitor(o: {
       const buf = Buffer.alloc(len)
       let got = 0
       try {
-        const file = await o.files.open(path, { what: 'log file' })
+        const file = await logs.open(path, { what: 'log file' })
         try {
           if (file.ino !== f.ino) continue // replaced between the stat and the open: next poll
           got = await file.read(buf, 0, len, f.offset)
@@ -504,7 +510,7 @@ export function createDriftMonitor(o: {
       }
     }
     if (cfg.performance && cfg.idColumn) {
-      const scored = await scorePerformance(model, cfg.idColumn, cfg.performance, state)
+      const scored = await scorePerformance(model, cfg.idColumn, cfg.performance, state, logs)
       for (const c of closed) {
         const again = scored.get(c.id)
         if (again) Object.assign(c, { performance: again.performance, performanceAt: again.performanceAt })
@@ -526,6 +532,7 @@ export function createDriftMonitor(o: {
     idColumn: string,
     perf: MonitorPerformance,
     state: State,
+    logs: FileAccess,
   ): Promise<Map<number, DriftWindow>> {
     const out = new Map<number, DriftWindow>()
     const pending = o.db
@@ -538,7 +545,7 @@ export function createDriftMonitor(o: {
     if (pending.length === 0) return out
     let files
     try {
-      files = await truthFiles(o.files, perf.groundTruth)
+      files = await truthFiles(logs, perf.groundTruth)
     } catch (err) {
       state.problems.push(errorMessage(err))
       return out
@@ -552,7 +559,7 @@ export function createDriftMonitor(o: {
     }))
     const wanted = new Set<string>()
     for (const w of byWindow) for (const r of w.preds) wanted.add(r.row_key)
-    const { truth, problems } = await readTruth(o.files, perf.groundTruth, idColumn, perf.targetColumn, wanted)
+    const { truth, problems } = await readTruth(logs, perf.groundTruth, idColumn, perf.targetColumn, wanted)
     state.problems.push(...problems)
     const at = o.now()
     const save = o.db.prepare('UPDATE drift_windows SET performance_json = ?, performance_at = ? WHERE id = ?')
@@ -606,12 +613,15 @@ export function createDriftMonitor(o: {
       let note: string | null = null
       if (config) {
         // The folder is checked now, not at the first poll: a typo or a folder Gantry may not read is said at once.
-        const real = await o.files.resolve(config.folder, { what: 'log folder', kind: 'dir' }).catch((err: unknown) => {
+        const logs = o.filesOf(config.host)
+        const real = await logs.resolve(config.folder, { what: 'log folder', kind: 'dir' }).catch((err: unknown) => {
           throw new GantryError((err as GantryError).code ?? 'drift/invalid-data', errorMessage(err))
         })
-        if (config.performance) await o.files.resolveNew(config.performance.groundTruth, { what: 'ground truth' })
+        if (config.performance) await logs.resolveNew(config.performance.groundTruth, { what: 'ground truth' })
         const before = configOf(model)
-        const why = before ? resetReason(before, config, real, await realOf(before.folder)) : null
+        const why = before
+          ? resetReason(before, config, real, await realOf(o.filesOf(before.host), before.folder))
+          : null
         const keep = before !== null && why === null
         note = keep
           ? 'read positions kept: the same folder and windows, so no row is read twice'

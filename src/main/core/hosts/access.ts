@@ -3,6 +3,7 @@
 // drift reader and deploy target work on this machine (local-access.ts: child_process and fs) and
 // on a server reached over SSH (ssh/ssh-access.ts: exec channels and SFTP on one connection).
 // Host-level code never calls child_process or fs itself.
+import type { Duplex } from 'node:stream'
 import type { FileAccess } from '../files/local-files'
 
 export interface RunOptions {
@@ -63,6 +64,9 @@ export interface HostAccess {
   rename(from: string, to: string): Promise<void>
   unlink(path: string): Promise<void>
   mkdirp(path: string): Promise<void>
+  /** A byte stream to host:port as that host reaches it (a TCP connection from there): endpoints
+   *  only the host can reach are probed through it. */
+  forward(host: string, port: number): Promise<Duplex>
   /** The owner (an account name) and /proc/PID/cgroup of processes on that host, where /proc shows
    *  them; absent entries ended or live in another pid namespace. */
   processes(pids: number[]): Promise<Map<number, { user: string | null; cgroup: string | null }>>

@@ -2,6 +2,7 @@
 // killed on timeout or abort and settled only once the child is gone), files through the file
 // access with its allowed roots, links through fs.
 import { spawn } from 'node:child_process'
+import { connect as netConnect } from 'node:net'
 import { readFileSync, statSync } from 'node:fs'
 import { lstat, mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { userName } from '../util/users'
@@ -131,6 +132,15 @@ export function createLocalAccess(
     mkdirp: async (path) => {
       await mkdir(path, { recursive: true })
     },
+    forward: (host, port) =>
+      new Promise((resolve, reject) => {
+        const s = netConnect({ host, port })
+        s.once('connect', () => {
+          s.off('error', reject)
+          resolve(s)
+        })
+        s.once('error', reject)
+      }),
     async processes(pids) {
       // procfs answers from memory: these reads do not wait on a disk.
       const out = new Map<number, { user: string | null; cgroup: string | null }>()

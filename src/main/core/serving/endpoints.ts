@@ -16,6 +16,7 @@ import type {
 import type { SecretStore } from '../secrets'
 import { checkIntent, type Expected } from './intent'
 import type { Scrape } from './metrics'
+import type { Tunnel } from './http'
 import { probeWithScrape } from './probe'
 
 export interface EndpointConfig {
@@ -74,6 +75,8 @@ export function createEndpointService(o: {
   audit?: (action: string, after: unknown) => void
   /** Which host an endpoint is reached from: its name and id (default this machine). */
   hosts?: { idOf(name?: string): number; nameOf(id: number): string }
+  /** How an endpoint of a host other than this machine is reached (undefined: directly). */
+  tunnelOf?: (host: string) => Tunnel | undefined
 }): EndpointService {
   const hosts = o.hosts ?? { idOf: () => 1, nameOf: () => 'local' }
   /** What an audit row may say of a configuration: the kind of credential, never the secret. */
@@ -143,7 +146,8 @@ export function createEndpointService(o: {
     const { headers, problem } = headersFor(e.id)
     const out = await probeWithScrape(e.url, {
       kind: e.kind ?? undefined,
-      limits: { timeoutMs: o.timeoutMs },
+      // An endpoint of another host is reached from that host, through its SSH connection.
+      limits: { timeoutMs: o.timeoutMs, via: o.tunnelOf?.(e.host) },
       previous,
       headers,
       smoke: e.smoke,

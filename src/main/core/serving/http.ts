@@ -2,7 +2,13 @@
 // one byte a second is cut off), a response-size cap (a 100 MB body is not read into memory),
 // and a small redirect limit (a redirect loop ends). Credentials never follow a redirect to
 // another origin (scheme, host or port), as curl and browsers do. Nothing here throws: every
-// failure is data.
+// failure is data. node:http(s) rather than fetch, so that the same request can go through a
+// tunnel (an SSH host's forwarded channel) with the right Host header and TLS server name.
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { isIP, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { connect as tlsConnect } from 'node:tls'
 import type { ProbeCheck } from '../../../shared/serving'
 
 export interface HttpLimits {
@@ -10,6 +16,10 @@ export interface HttpLimits {
   maxBytes: number
   maxRedirects: number
 }
+
+/** Opens a byte stream to host:port from somewhere else — through a host's SSH connection for an
+ *  endpoint only that host reaches (ssh2's forwardOut). Default: a TCP connection from here. */
+export type Tunnel = (host: string, port: number) => Promise<Duplex>
 
 export const DEFAULT_LIMITS: HttpLimits = { timeoutMs: 5000, maxBytes: 2 * 1024 * 1024, maxRedirects: 3 }
 const PREVIEW = 2000
@@ -20,10 +30,75 @@ export interface HttpAnswer {
   text: string | null
 }
 
+interface Reply {
+  status: number
+  location: string | null
+  declared: number
+  body: IncomingMessage
+}
+
+/** One request on node:http(s); over `via` when given (TLS on top of the tunnel for https). */
+function request(
+  url: URL,
+  o: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal; via?: Tunnel },
+): Promise<Reply> {
+  const https = url.protocol === 'https:'
+  const port = Number(url.port) || (https ? 443 : 80)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  return new Promise<Reply>((resolve, reject) => {
+    let settled = false
+    const fail = (err: Error): void => {
+      if (settled) return
+      settled = true
+      reject(err)
+    }
+    const start = (stream?: Duplex): void => {
+      if (o.signal.aborted) {
+        stream?.destroy()
+        return fail(new Error('aborted'))
+      }
+      const options: RequestOptions = {
+        method: o.method,
+        host,
+        port,
+        path: `${url.pathname}${url.search}`,
+        headers: {
+          ...o.headers,
+          ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}),
+        },
+        signal: o.signal,
+        agent: false,
+        ...(stream
+          ? {
+              createConnection: () =>
+                (https
+                  ? tlsConnect({ socket: stream as Socket, servername: isIP(host) ? undefined : host })
+                  : stream) as Socket,
+            }
+          : {}),
+      }
+      const req = (https ? httpsRequest : httpRequest)(options, (res) => {
+        settled = true
+        const location = res.headers.location
+        resolve({
+          status: res.statusCode ?? 0,
+          location: typeof location === 'string' ? location : null,
+          declared: Number(res.headers['content-length'] ?? NaN),
+          body: res,
+        })
+      })
+      req.on('error', fail)
+      req.end(o.body)
+    }
+    if (o.via) o.via(host, port).then(start, fail)
+    else start()
+  })
+}
+
 export async function boundedFetch(
   base: string,
   path: string,
-  opts: { method?: string; body?: unknown; headers?: Record<string, string> } & Partial<HttpLimits> = {},
+  opts: { method?: string; body?: unknown; headers?: Record<string, string>; via?: Tunnel } & Partial<HttpLimits> = {},
 ): Promise<HttpAnswer> {
   const limits = { ...DEFAULT_LIMITS, ...opts }
   const method = opts.method ?? 'GET'
@@ -36,15 +111,16 @@ export async function boundedFetch(
     check: { method, path, status, ms: Date.now() - started, error, body: (text ?? '').slice(0, PREVIEW) },
   })
   // Relative to the endpoint URL, so a server behind a path prefix (https://gw/triton/) keeps it.
-  let url = new URL(path.replace(/^\//, ''), base).toString()
-  const origin = new URL(url).origin
+  let url = new URL(path.replace(/^\//, ''), base)
+  const origin = url.origin
+  let current: IncomingMessage | null = null
   try {
     for (let hop = 0; ; hop++) {
-      const sameOrigin = new URL(url).origin === origin
-      const res = await fetch(url, {
+      const sameOrigin = url.origin === origin
+      const res = await request(url, {
         method,
-        redirect: 'manual',
         signal: controller.signal,
+        via: opts.via,
         headers: {
           accept: 'application/json, text/plain;q=0.9, */*;q=0.1',
           ...(opts.body ? { 'content-type': 'application/json' } : {}),
@@ -52,39 +128,37 @@ export async function boundedFetch(
         },
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       })
-      if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
-        await res.body?.cancel()
+      current = res.body
+      if (res.status >= 300 && res.status < 400 && res.location) {
+        res.body.destroy()
         if (hop >= limits.maxRedirects) return done(res.status, null, `more than ${limits.maxRedirects} redirects`)
-        url = new URL(res.headers.get('location') as string, url).toString()
-        if (!/^https?:$/.test(new URL(url).protocol)) {
-          return done(res.status, null, `redirected to ${new URL(url).protocol} URL, which is not followed`)
+        url = new URL(res.location, url)
+        if (!/^https?:$/.test(url.protocol)) {
+          return done(res.status, null, `redirected to ${url.protocol} URL, which is not followed`)
         }
         continue
       }
-      const declared = Number(res.headers.get('content-length') ?? NaN)
-      if (Number.isFinite(declared) && declared > limits.maxBytes) {
-        await res.body?.cancel()
-        return done(res.status, null, `response of ${declared} bytes exceeds the ${limits.maxBytes}-byte cap`)
+      if (Number.isFinite(res.declared) && res.declared > limits.maxBytes) {
+        res.body.destroy()
+        return done(res.status, null, `response of ${res.declared} bytes exceeds the ${limits.maxBytes}-byte cap`)
       }
-      const chunks: Uint8Array[] = []
+      const chunks: Buffer[] = []
       let size = 0
-      const reader = res.body?.getReader()
-      while (reader) {
-        const { done: end, value } = await reader.read()
-        if (end) break
-        size += value.byteLength
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length
         if (size > limits.maxBytes) {
-          await reader.cancel()
+          res.body.destroy()
           return done(res.status, null, `response exceeds the ${limits.maxBytes}-byte cap`)
         }
-        chunks.push(value)
+        chunks.push(chunk)
       }
       return done(res.status, Buffer.concat(chunks).toString('utf8'), null)
     }
   } catch (err) {
+    current?.destroy()
     if (controller.signal.aborted) return done(null, null, `no complete answer within ${limits.timeoutMs} ms`)
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause
-    return done(null, null, cause?.code ?? cause?.message ?? (err as Error).message)
+    const e = err as { code?: string; message?: string }
+    return done(null, null, e.code ?? e.message ?? String(err))
   } finally {
     clearTimeout(timer)
   }

@@ -3,7 +3,7 @@
 // vLLM's /v1/models root, TGI's /info, Ollama's tags and loaded models, TorchServe's versions).
 // Every request is bounded (http.ts); a failed check becomes a problem in the result, never a throw.
 import type { ProbeCheck, ProbeResult, ServedModel, ServingKind, SmokeResult, SmokeSpec } from '../../../shared/serving'
-import { boundedFetch, json, type HttpAnswer, type HttpLimits } from './http'
+import { boundedFetch, json, type HttpAnswer, type HttpLimits, type Tunnel } from './http'
 import { metricsUrl, servingMetrics, type Scrape } from './metrics'
 import { parsePrometheusText } from './prometheus'
 
@@ -16,7 +16,7 @@ interface Ctx {
   url: string
   /** The URL as a base for the runtime's paths. */
   base: string
-  limits: Partial<HttpLimits>
+  limits: Partial<HttpLimits> & { via?: Tunnel }
   /** Authorization and the like, sent with every request. */
   headers: Record<string, string>
   checks: ProbeCheck[]
@@ -232,7 +232,8 @@ const PROBES: Record<ServingKind, (ctx: Ctx, r: Partial<ProbeResult>) => Promise
 
 export interface ProbeOptions {
   kind?: ServingKind
-  limits?: Partial<HttpLimits>
+  /** Deadlines and caps; `via` reaches the server from another host (its SSH connection). */
+  limits?: Partial<HttpLimits> & { via?: Tunnel }
   /** Scrape /metrics twice this far apart (a one-off probe). */
   metricsWindowMs?: number
   /** The scrape from the previous poll: rates then cover the poll interval (the poller's way). */

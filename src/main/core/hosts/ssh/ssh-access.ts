@@ -194,6 +194,18 @@ export function createSshAccess(o: { name: string; connection: SshConnection; po
       if (r.code !== 0)
         throw new Error(`mkdir -p ${path} on ${o.name}: ${(r.error ?? r.stderr.trim()) || `exit ${r.code}`}`)
     },
+    // A direct-tcpip channel: the host opens the TCP connection (sshd's AllowTcpForwarding).
+    forward: (host, port) =>
+      o.connection
+        .client()
+        .then(
+          (c) =>
+            new Promise((resolve, reject) =>
+              c.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
+                err ? reject(new Error(`${o.name} cannot reach ${host}:${port}: ${err.message}`)) : resolve(stream),
+              ),
+            ),
+        ),
     async processes(pids) {
       const out = new Map<number, { user: string | null; cgroup: string | null }>()
       const safe = pids.filter((p) => Number.isInteger(p) && p > 0).slice(0, 500)
