@@ -70,7 +70,7 @@ export function gpuReportFromSnapshot(s: GpuSnapshot): GpuReport {
 }
 
 /** Resolves with the first snapshot that has GPUs and processes, or a definite failure state. */
-export function waitForGpus(g: Gantry, waitMs: number): Promise<GpuSnapshot> {
+export function waitForGpus(g: Gantry, waitMs: number, host = 'local'): Promise<GpuSnapshot> {
   return new Promise((resolve) => {
     let last: GpuSnapshot | null = null
     const done = (s: GpuSnapshot): void => {
@@ -79,12 +79,13 @@ export function waitForGpus(g: Gantry, waitMs: number): Promise<GpuSnapshot> {
       resolve(s)
     }
     const off = g.events.on('gpu.sample', (s) => {
+      if (s.host !== host) return
       last = s
       if (s.state === 'no-driver' || s.state === 'error') done(s)
       else if (s.state === 'ok' && s.processesAt !== null) done(s)
     })
     const timer = setTimeout(async () => {
-      const r = await g.client['gpu.snapshot']({})
+      const r = await g.client['gpu.snapshot']({ host })
       const s = r.ok ? r.data : last
       if (s)
         done(

@@ -13,6 +13,7 @@ import { addRegistryCommands } from './registry'
 import { addDeployCommands } from './deploy'
 import { addDriftCommands } from './drift'
 import { addRootsCommands } from './roots'
+import { addHostsCommands } from './hosts'
 import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
@@ -86,17 +87,19 @@ export function buildProgram(): Command {
     })
   program
     .command('host')
-    .description('one snapshot of this host and its storage')
+    .description('one snapshot of a host (this one by default) and its storage')
+    .option('--host <name>', 'a host of `gantry hosts` (default: this machine)')
     .option('--json', 'print the normalized snapshot as JSON')
-    .action(async (o: { json?: boolean }) => {
+    .action(async (o: { json?: boolean; host?: string }) => {
       const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0 })
       try {
         // CPU load is a rate: prime the counters, then measure over a short window.
-        await gantry.api.call('host.snapshot', { fresh: true })
+        const first = await gantry.api.call('host.snapshot', { host: o.host, fresh: true })
+        if (!first.ok) throw new GantryError(first.error.code, first.error.message)
         await new Promise((r) => setTimeout(r, 500))
         const [h, s] = await Promise.all([
-          gantry.api.call('host.snapshot', { fresh: true }),
-          gantry.api.call('storage.list', { fresh: true }),
+          gantry.api.call('host.snapshot', { host: o.host, fresh: true }),
+          gantry.api.call('storage.list', { host: o.host, fresh: true }),
         ])
         if (!h.ok) throw new GantryError(h.error.code, h.error.message)
         if (!s.ok) throw new GantryError(s.error.code, s.error.message)
@@ -113,12 +116,15 @@ export function buildProgram(): Command {
     })
   program
     .command('gpu')
-    .description('GPUs of this host from the live stream, or parsed from a recorded nvidia-smi output')
+    .description(
+      'GPUs of a host (this one by default) from the live stream, or parsed from a recorded nvidia-smi output',
+    )
+    .option('--host <name>', 'a host of `gantry hosts` (default: this machine)')
     .option('--json', 'print the normalized model as JSON')
     .option('--from-xml <file>', 'parse a recorded `nvidia-smi -q -x` instead of asking this host')
     .option('--from-csv <file>', 'parse a recorded `nvidia-smi --query-gpu=… --format=csv` (with its header)')
     .option('--wait <ms>', 'how long to wait for the first live sample', ms, 20_000)
-    .action(async (o: { json?: boolean; fromXml?: string; fromCsv?: string; wait: number }) => {
+    .action(async (o: { json?: boolean; fromXml?: string; fromCsv?: string; wait: number; host?: string }) => {
       try {
         if (o.fromXml || o.fromCsv) {
           const report = o.fromXml ? await gpuReportFromXmlFile(o.fromXml) : gpuReportFromCsvFile(o.fromCsv as string)
@@ -132,8 +138,11 @@ export function buildProgram(): Command {
           gpuProcessIntervalMs: 2000,
         })
         try {
-          gantry.start()
-          const snap = await waitForGpus(gantry, o.wait)
+          // Only the host asked for: a fleet of fifty is not connected for one command.
+          const host = o.host ?? 'local'
+          const done = waitForGpus(gantry, o.wait, host)
+          gantry.fleet.get(host).start()
+          const snap = await done
           const report = gpuReportFromSnapshot(snap)
           process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatGpuReport(report))
           if (snap.state !== 'ok') process.exitCode = 1
@@ -247,6 +256,7 @@ export function buildProgram(): Command {
   addDeployCommands(program, core)
   addDriftCommands(program, core)
   addRootsCommands(program, core)
+  addHostsCommands(program, core)
   return program
 }
 

@@ -55,11 +55,12 @@ function auth(settings: SshSettings, passphrase: string | null, deps: ConnectDep
     return { privateKey: key, ...(passphrase ? { passphrase } : {}) }
   }
   const agent = deps.agent()
-  if (!agent) {
-    throw new ConnectError('auth-failed', 'no key file given and no ssh-agent (SSH_AUTH_SOCK is not set)')
-  }
-  return { agent }
+  // Without any credential the host is still reached (its key is shown and checked); the login
+  // then fails with this reason.
+  return agent ? { agent } : {}
 }
+
+const NO_CREDENTIALS = 'no key file given and no ssh-agent (SSH_AUTH_SOCK is not set)'
 
 function classify(err: Error & { level?: string; code?: string }): ConnectError {
   if (err instanceof ConnectError) return err
@@ -121,6 +122,9 @@ export async function connect(
   o: { pinned: string | null; trust?: string | null; passphrase: string | null; deps: ConnectDeps },
 ): Promise<Connected> {
   const hops: Client[] = []
+  /** The target's key as it showed it (kept for the error of a login that fails after it). */
+  let seen: Buffer | null = null
+  let seenVerdict: KnownHostsVerdict = 'unknown'
   const credentials = auth(settings, o.passphrase, o.deps)
   const base: Partial<ConnectConfig> = {
     readyTimeout: o.deps.readyTimeoutMs,
@@ -160,8 +164,10 @@ export async function connect(
     const { client, blob } = await connectHop(
       { ...base, host: settings.hostname, port: settings.port, username: settings.user, ...(sock ? { sock } : {}) },
       (key) => {
+        seen = key
         const fp = fingerprintOf(key)
         verdict = checkKnownHosts(o.deps.knownHosts(), settings.hostname, settings.port, key)
+        seenVerdict = verdict
         const err = (state: ConnectError['state'], message: string) => ({
           ok: false as const,
           error: new ConnectError(state, message, fp, keyTypeOf(key), verdict),
@@ -187,7 +193,13 @@ export async function connect(
     return { client, hops, keyType: keyTypeOf(blob), fingerprint: fingerprintOf(blob), knownHosts: verdict }
   } catch (err) {
     for (const h of hops) h.end()
-    throw err instanceof ConnectError ? err : classify(err as Error)
+    const e = err instanceof ConnectError ? err : classify(err as Error)
+    if (e.state === 'auth-failed' && seen) {
+      // The key was shown and trusted; the login failed: say so with the key.
+      const why = !credentials.agent && !credentials.privateKey ? NO_CREDENTIALS : e.message
+      throw new ConnectError('auth-failed', why, fingerprintOf(seen), keyTypeOf(seen), seenVerdict)
+    }
+    throw e
   }
 }
 
