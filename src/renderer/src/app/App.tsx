@@ -1,9 +1,11 @@
-// The app shell: navigation for every area, the connection state, and the routed screen.
+// The app shell: navigation for every area, the host picker (which host Overview, GPUs and
+// Storage show), the connection state, and the routed screen.
 import { useEffect } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import { Deployments } from '../features/deploy/Deployments'
 import { Drift } from '../features/drift/Drift'
 import { GpuDetailScreen } from '../features/gpus/GpuDetail'
+import { Hosts } from '../features/hosts/Hosts'
 import { Gpus } from '../features/gpus/Gpus'
 import { ModelPage } from '../features/models/ModelPage'
 import { Models } from '../features/models/Models'
@@ -19,11 +21,12 @@ import type { HealthLevel } from '../../../shared/contract'
 import { HealthBadge } from '../ui/Health'
 
 const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
-import { paramFromHash, routeFromHash, subFromHash, type Route } from './slice'
+import { hostFromHash, hostHref, paramFromHash, routeFromHash, subFromHash, type Route } from './slice'
 import { useResolvedTheme } from './theme'
 import { Locked } from './Locked'
 
 const NAV: { route: Route; label: string; key: string }[] = [
+  { route: 'hosts', label: 'Hosts', key: '0' },
   { route: 'overview', label: 'Overview', key: '1' },
   { route: 'gpus', label: 'GPUs', key: '2' },
   { route: 'storage', label: 'Storage', key: '3' },
@@ -36,28 +39,36 @@ const NAV: { route: Route; label: string; key: string }[] = [
 ]
 
 export function App() {
-  const { route, routeParam, routeSub, setRoute, connection, host, storage, info, gpu } = useStore(
-    useShallow((s) => ({
-      route: s.route,
-      routeParam: s.routeParam,
-      routeSub: s.routeSub,
-      gpu: s.gpu,
-      setRoute: s.setRoute,
-      connection: s.connection,
-      host: s.host,
-      storage: s.storage,
-      info: s.info,
-    })),
-  )
+  const { route, routeParam, routeSub, setRoute, connection, host, storage, info, gpu, hostName, hosts, setHostName } =
+    useStore(
+      useShallow((s) => ({
+        hostName: s.hostName,
+        hosts: s.hosts,
+        setHostName: s.setHostName,
+        route: s.route,
+        routeParam: s.routeParam,
+        routeSub: s.routeSub,
+        gpu: s.gpu,
+        setRoute: s.setRoute,
+        connection: s.connection,
+        host: s.host,
+        storage: s.storage,
+        info: s.info,
+      })),
+    )
   useResolvedTheme()
 
   useEffect(() => {
-    const onHash = (): void =>
+    const onHash = (): void => {
+      // A link to a host's screen (…?host=gpu-07) scopes them to it; other links keep the host.
+      const h = hostFromHash(window.location.hash)
+      if (h) setHostName(h)
       setRoute(
         routeFromHash(window.location.hash),
         paramFromHash(window.location.hash),
         subFromHash(window.location.hash),
       )
+    }
     window.addEventListener('hashchange', onHash)
     // Alt+1…9 jumps between areas (plain digits stay free for inputs).
     const onKey = (e: KeyboardEvent): void => {
@@ -73,7 +84,7 @@ export function App() {
       window.removeEventListener('hashchange', onHash)
       window.removeEventListener('keydown', onKey)
     }
-  }, [setRoute])
+  }, [setRoute, setHostName])
 
   const hostLevel = host?.health.level
   const storageLevel = storage?.health.level
@@ -94,6 +105,31 @@ export function App() {
           </span>
           Gantry
         </div>
+        <label className="host-picker">
+          <span className="small muted">Host</span>
+          <select
+            value={hostName}
+            onChange={(e) => {
+              setHostName(e.target.value)
+              // The screen stays; a GPU page of the previous host has no meaning on this one.
+              window.location.hash = hostHref(
+                e.target.value,
+                route === 'gpus' || route === 'storage' || route === 'overview' ? route : 'overview',
+              )
+            }}
+            data-testid="host-picker"
+            aria-label="Host shown by Overview, GPUs and Storage"
+          >
+            {(hosts.some((h) => h.name === hostName) ? hosts : [...hosts, { name: hostName, health: null }]).map(
+              (h) => (
+                <option key={h.name} value={h.name}>
+                  {h.name === 'local' ? 'this machine' : h.name}
+                  {h.health && h.health.level !== 'ok' ? ` (${h.health.level})` : ''}
+                </option>
+              ),
+            )}
+          </select>
+        </label>
         <ul>
           {NAV.map((n) => (
             <li key={n.route}>
@@ -128,7 +164,9 @@ export function App() {
             Lost the connection to the Gantry core; retrying. Values below are the last received.
           </div>
         ) : null}
-        {route === 'overview' ? (
+        {route === 'hosts' ? (
+          <Hosts />
+        ) : route === 'overview' ? (
           <Overview />
         ) : route === 'storage' ? (
           <Storage />

@@ -1,40 +1,63 @@
 // Wires the bridge to the store: pushes events into slices, loads what a screen needs when the
 // connection opens, and refetches the storage history when its mount, range or data change.
+// Host-level screens show one host (the store's hostName): its calls name it, other hosts'
+// samples are not applied, and choosing another host loads its data afresh.
 // Components never subscribe to transport events themselves.
-import { GPU_SERIES } from '../features/gpus/slice'
+import { GPU_CHARTS } from '../features/gpus/slice'
 import { OVERVIEW_RANGE_MS } from '../features/overview/slice'
+import { HOST_SERIES, STORAGE_SERIES, seriesKey } from '../../../shared/series'
 import type { useStore } from '../store'
 import type { Bridge } from './types'
 
 type StoreApi = typeof useStore
 
-export function connectStore(bridge: Bridge, store: StoreApi): { reloadEndpoints(): Promise<void>; off(): void } {
+export function connectStore(
+  bridge: Bridge,
+  store: StoreApi,
+): { reloadEndpoints(): Promise<void>; reloadHosts(): Promise<void>; off(): void } {
   const s = (): ReturnType<StoreApi['getState']> => store.getState()
+  /** The host the screens show (undefined: this machine, as every call defaults to). */
+  const scope = (): { host?: string } => (s().hostName === 'local' ? {} : { host: s().hostName })
+  const mine = (p: { host?: string }): boolean => (p.host ?? 'local') === s().hostName
 
   async function loadInfo(): Promise<void> {
     const r = await bridge.call('app.info')
     if (r.ok) s().setInfo(r.data)
   }
   async function loadHost(): Promise<void> {
-    const r = await bridge.call('host.snapshot')
+    const host = s().hostName
+    const r = await bridge.call('host.snapshot', scope())
+    if (host !== s().hostName) return
     if (!r.ok) return s().setHostError(r.error.message)
     if (r.data) s().setHost(r.data)
-    for (const key of ['host.cpu.load', 'host.mem.used_pct']) {
-      const h = await bridge.call('telemetry.query', { key, rangeMs: OVERVIEW_RANGE_MS, maxPoints: 450 })
+    for (const { key } of [HOST_SERIES.cpuLoad, HOST_SERIES.memUsedPct]) {
+      const h = await bridge.call('telemetry.query', { key, rangeMs: OVERVIEW_RANGE_MS, maxPoints: 450, ...scope() })
+      if (host !== s().hostName) return
       if (h.ok) s().setHostHistory(key, h.data)
     }
   }
   async function loadStorage(): Promise<void> {
-    const r = await bridge.call('storage.list')
+    const host = s().hostName
+    const r = await bridge.call('storage.list', scope())
+    if (host !== s().hostName) return
     if (!r.ok) return s().setStorageError(r.error.message)
     if (r.data) s().setStorage(r.data)
+  }
+  async function loadHosts(): Promise<void> {
+    const r = await bridge.call('hosts.list')
+    s().setHosts(r.ok ? r.data : null, r.ok ? undefined : r.error.message)
   }
   let historySeq = 0
   async function loadMountHistory(): Promise<void> {
     const { selectedMount, rangeMs } = s()
     if (!selectedMount) return
     const seq = ++historySeq
-    const r = await bridge.call('telemetry.query', { key: `fs.used_pct:${selectedMount}`, rangeMs, maxPoints: 1000 })
+    const r = await bridge.call('telemetry.query', {
+      key: seriesKey(STORAGE_SERIES.fsUsedPct, selectedMount),
+      rangeMs,
+      maxPoints: 1000,
+      ...scope(),
+    })
     if (seq !== historySeq) return // a newer selection is on its way
     if (r.ok) s().setMountHistory(r.data)
     else if (r.error.code === 'telemetry/unknown-series') s().setMountHistory(null)
@@ -42,7 +65,9 @@ export function connectStore(bridge: Bridge, store: StoreApi): { reloadEndpoints
   }
 
   async function loadGpu(): Promise<void> {
-    const r = await bridge.call('gpu.snapshot')
+    const host = s().hostName
+    const r = await bridge.call('gpu.snapshot', scope())
+    if (host !== s().hostName) return
     if (r.ok) s().setGpu(r.data)
     else s().setGpuError(r.error.message)
   }
@@ -51,16 +76,18 @@ export function connectStore(bridge: Bridge, store: StoreApi): { reloadEndpoints
     const { route, routeParam, gpuRangeMs } = s()
     if (route !== 'gpus' || !routeParam) return
     const seq = ++gpuSeq
-    for (const series of GPU_SERIES) {
-      const key = `${series.key}:${routeParam}`
-      const r = await bridge.call('telemetry.query', { key, rangeMs: gpuRangeMs, maxPoints: 600 })
+    for (const series of GPU_CHARTS) {
+      const key = seriesKey(series, routeParam)
+      const r = await bridge.call('telemetry.query', { key, rangeMs: gpuRangeMs, maxPoints: 600, ...scope() })
       if (seq !== gpuSeq) return
       s().setGpuHistory(key, r.ok ? r.data : null)
     }
   }
   async function loadGpuDetail(): Promise<void> {
     s().setGpuDetail(s().gpuDetail, 'loading')
-    const r = await bridge.call('gpu.detail')
+    const host = s().hostName
+    const r = await bridge.call('gpu.detail', scope())
+    if (host !== s().hostName) return
     if (r.ok) s().setGpuDetail(r.data, 'ready')
     else s().setGpuDetail(null, 'error', r.error.message)
   }
@@ -76,18 +103,23 @@ export function connectStore(bridge: Bridge, store: StoreApi): { reloadEndpoints
       s().setConnection(state)
       if (state === 'open') {
         void loadInfo()
+        void loadHosts()
         void loadHost()
         void loadStorage().then(loadMountHistory)
         void loadGpu().then(loadGpuHistory)
         void loadEndpoints()
       }
     }),
-    bridge.on('host.sample', (p) => s().setHost(p)),
+    bridge.on('host.sample', (p) => {
+      if (mine(p)) s().setHost(p)
+    }),
     bridge.on('storage.sample', (p) => {
+      if (!mine(p)) return
       s().setStorage(p)
       void loadMountHistory()
     }),
     bridge.on('gpu.sample', (p) => {
+      if (!mine(p)) return
       s().setGpu(p)
       // Refresh the open GPU's charts every few seconds, not on every 1 Hz sample.
       if (Date.now() - lastGpuHistoryAt > 5000) {
@@ -97,7 +129,15 @@ export function connectStore(bridge: Bridge, store: StoreApi): { reloadEndpoints
     }),
     bridge.on('serving.sample', (p) => s().applyServingSample(p.status)),
     bridge.on('service.status', () => void loadInfo()),
+    bridge.on('hosts.changed', () => void loadHosts()),
     store.subscribe((now, prev) => {
+      if (now.hostName !== prev.hostName) {
+        void loadHost()
+        void loadStorage().then(loadMountHistory)
+        void loadGpu().then(loadGpuHistory)
+        if (now.route === 'gpus' && now.routeParam) void loadGpuDetail()
+        return
+      }
       if (now.selectedMount !== prev.selectedMount || now.rangeMs !== prev.rangeMs) void loadMountHistory()
       const gpuPageChanged = now.routeParam !== prev.routeParam || now.route !== prev.route
       if (gpuPageChanged || now.gpuRangeMs !== prev.gpuRangeMs) void loadGpuHistory()
@@ -105,5 +145,17 @@ export function connectStore(bridge: Bridge, store: StoreApi): { reloadEndpoints
         void loadGpuDetail()
     }),
   ]
-  return { reloadEndpoints: loadEndpoints, off: () => offs.forEach((off) => off()) }
+  // Health and usage of every host change with their samples: the fleet list is refreshed every few
+  // seconds (one small call), not on each of fifty hosts' samples.
+  const fleetTimer = setInterval(() => {
+    if (s().connection === 'open') void loadHosts()
+  }, 5000)
+  return {
+    reloadEndpoints: loadEndpoints,
+    reloadHosts: loadHosts,
+    off: () => {
+      clearInterval(fleetTimer)
+      offs.forEach((off) => off())
+    },
+  }
 }

@@ -8,7 +8,7 @@ import { Chart } from '../../ui/Chart'
 import { HealthBadge, HealthReasons } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
 import { stateText } from './Gpus'
-import { GPU_RANGES, GPU_SERIES } from './slice'
+import { GPU_CHARTS, GPU_RANGES } from './slice'
 
 const v = (n: number | string | null | undefined, unit = ''): string =>
   n === null || n === undefined ? '—' : `${n}${unit}`
@@ -21,6 +21,7 @@ function Facts({ rows }: { rows: [string, string][] }) {
 }
 
 export function GpuDetailScreen({ uuid }: { uuid: string }) {
+  const hostName = useStore((st) => st.hostName)
   const s = useStore(
     useShallow((st) => ({
       snap: st.gpu,
@@ -44,7 +45,7 @@ export function GpuDetailScreen({ uuid }: { uuid: string }) {
   return (
     <Screen
       id="gpu-detail"
-      title={gpu ? `GPU ${gpu.index} · ${gpu.name}` : 'GPU'}
+      title={`${gpu ? `GPU ${gpu.index} · ${gpu.name}` : 'GPU'}${hostName === 'local' ? '' : ` · ${hostName}`}`}
       state={state}
       updatedAt={s.snap?.at ?? null}
       emptyText={`No GPU with uuid ${uuid} on this host.`}
@@ -76,7 +77,7 @@ export function GpuDetailScreen({ uuid }: { uuid: string }) {
               </div>
             </div>
             <div className="chart-grid">
-              {GPU_SERIES.map((series) => {
+              {GPU_CHARTS.map((series) => {
                 const h = s.history[`${series.key}:${uuid}`]
                 return (
                   <div key={series.key}>

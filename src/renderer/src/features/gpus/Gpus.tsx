@@ -3,6 +3,7 @@
 import { memo } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import type { Gpu, GpuSnapshot, Health } from '../../../../shared/contract'
+import { hostHref } from '../../app/slice'
 import { useStore } from '../../store'
 import { HealthBadge } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
@@ -45,13 +46,13 @@ function Meter({ label, value, text, title }: { label: string; value: number | n
   )
 }
 
-const GpuTile = memo(function GpuTile({ gpu, health }: { gpu: Gpu; health: Health | undefined }) {
+const GpuTile = memo(function GpuTile({ gpu, health, host }: { gpu: Gpu; health: Health | undefined; host: string }) {
   const h = health ?? { level: 'unknown' as const, reasons: [] }
   const utilWhy = gpu.utilization.gpuPct === null ? gpu.unavailable['utilization.gpu'] : undefined
   return (
     <a
       className={`tile level-${h.level}`}
-      href={`#/gpus/${encodeURIComponent(gpu.uuid)}`}
+      href={hostHref(host, 'gpus', gpu.uuid)}
       data-gpu={gpu.uuid}
       data-health={h.level}
     >
@@ -88,6 +89,7 @@ const GpuTile = memo(function GpuTile({ gpu, health }: { gpu: Gpu; health: Healt
 })
 
 export function Gpus() {
+  const hostName = useStore((st) => st.hostName)
   const { gpu, state, error } = useStore(useShallow((s) => ({ gpu: s.gpu, state: s.gpuState, error: s.gpuError })))
   const health = new Map(gpu?.health.map((h) => [h.uuid, h.health]))
   const note = gpu ? stateText(gpu) : null
@@ -104,7 +106,7 @@ export function Gpus() {
   return (
     <Screen
       id="gpus"
-      title="GPUs"
+      title={hostName === 'local' ? 'GPUs' : `GPUs · ${hostName}`}
       state={screenState}
       updatedAt={gpu?.at ?? null}
       error={error}
@@ -124,7 +126,7 @@ export function Gpus() {
       ) : null}
       <div className="tiles" data-testid="gpu-tiles">
         {gpu?.gpus.map((g) => (
-          <GpuTile key={g.uuid} gpu={g} health={health.get(g.uuid)} />
+          <GpuTile key={g.uuid} gpu={g} health={health.get(g.uuid)} host={hostName} />
         ))}
       </div>
     </Screen>

@@ -4,6 +4,7 @@ import type { StateCreator } from 'zustand'
 import type { GpuDetail, GpuSnapshot, Series } from '../../../../shared/contract'
 import type { Store } from '../../store'
 import type { LoadState } from '../overview/slice'
+import { GPU_SERIES } from '../../../../shared/series'
 
 export const GPU_RANGES = [
   { label: '15 min', ms: 15 * 60_000 },
@@ -13,12 +14,8 @@ export const GPU_RANGES = [
   { label: '7 d', ms: 7 * 24 * 3600_000 },
 ] as const
 
-export const GPU_SERIES = [
-  { key: 'gpu.util', label: 'Utilization', unit: '%', max: 100 },
-  { key: 'gpu.mem_used_pct', label: 'Memory used', unit: '%', max: 100 },
-  { key: 'gpu.temp', label: 'Temperature', unit: '°C', max: undefined },
-  { key: 'gpu.power', label: 'Power', unit: 'W', max: undefined },
-] as const
+/** The charts of a GPU's page, in order: the series the core writes (src/shared/series.ts). */
+export const GPU_CHARTS = [GPU_SERIES.util, GPU_SERIES.memUsedPct, GPU_SERIES.temp, GPU_SERIES.power] as const
 
 export interface GpuSlice {
   gpu: GpuSnapshot | null

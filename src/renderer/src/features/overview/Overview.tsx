@@ -9,7 +9,9 @@ import { useRegistryCall } from '../models/useRegistry'
 import { HealthBadge, HealthReasons } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
 import { useResolvedTheme } from '../../app/theme'
+import { hostHref } from '../../app/slice'
 import { useStore } from '../../store'
+import { HOST_SERIES } from '../../../../shared/series'
 
 const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
 
@@ -61,6 +63,7 @@ function servingHealth(endpoints: EndpointStatus[]): Health | undefined {
 }
 
 export function Overview() {
+  const hostName = useStore((st) => st.hostName)
   const { host, hostState, hostError, storage, history, gpu, endpoints } = useStore(
     useShallow((s) => ({
       endpoints: s.endpoints,
@@ -75,12 +78,18 @@ export function Overview() {
   const theme = useResolvedTheme()
   const health = combine(combine(host?.health, storage?.health), gpuHealth(gpu), servingHealth(endpoints))
   const state = hostState === 'error' ? 'error' : host ? 'ready' : 'loading'
-  const cpu = history['host.cpu.load']
-  const mem = history['host.mem.used_pct']
+  const cpu = history[HOST_SERIES.cpuLoad.key]
+  const mem = history[HOST_SERIES.memUsedPct.key]
   const fullest = [...(storage?.filesystems ?? [])].sort((a, b) => b.usedPct - a.usedPct).slice(0, 5)
 
   return (
-    <Screen id="overview" title="Overview" state={state} updatedAt={host?.at ?? null} error={hostError}>
+    <Screen
+      id="overview"
+      title={hostName === 'local' ? 'Overview' : `Overview · ${hostName}`}
+      state={state}
+      updatedAt={host?.at ?? null}
+      error={hostError}
+    >
       {host ? (
         <>
           <p className="subtitle">
@@ -112,7 +121,7 @@ export function Overview() {
                   const g = gpu.gpus.find((x) => x.uuid === h.uuid)
                   return (
                     <li key={h.uuid}>
-                      <a href={`#/gpus/${encodeURIComponent(h.uuid)}`} title={h.health.reasons.join('\n') || 'healthy'}>
+                      <a href={hostHref(hostName, 'gpus', h.uuid)} title={h.health.reasons.join('\n') || 'healthy'}>
                         <HealthBadge level={h.health.level} compact /> GPU {g?.index}
                       </a>
                       {h.health.reasons[0] ? <span className="muted small"> {h.health.reasons[0]}</span> : null}

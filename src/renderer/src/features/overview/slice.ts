@@ -2,6 +2,7 @@
 // of CPU and memory, fetched once and then extended by live samples.
 import type { StateCreator } from 'zustand'
 import type { HostSnapshot, Series } from '../../../../shared/contract'
+import { HOST_SERIES } from '../../../../shared/series'
 import type { Store } from '../../store'
 
 export type LoadState = 'loading' | 'ready' | 'error'
@@ -37,10 +38,11 @@ export const createHostSlice: StateCreator<Store, [], [], HostSlice> = (set) => 
     set((st) => {
       const hostHistory = { ...st.hostHistory }
       if (host) {
-        const cpu = hostHistory['host.cpu.load']
-        if (cpu) hostHistory['host.cpu.load'] = extendSeries(cpu, host.at, host.cpu?.loadPct, OVERVIEW_RANGE_MS)
-        const mem = hostHistory['host.mem.used_pct']
-        if (mem) hostHistory['host.mem.used_pct'] = extendSeries(mem, host.at, host.memory?.usedPct, OVERVIEW_RANGE_MS)
+        const { cpuLoad, memUsedPct } = HOST_SERIES
+        const cpu = hostHistory[cpuLoad.key]
+        if (cpu) hostHistory[cpuLoad.key] = extendSeries(cpu, host.at, host.cpu?.loadPct, OVERVIEW_RANGE_MS)
+        const mem = hostHistory[memUsedPct.key]
+        if (mem) hostHistory[memUsedPct.key] = extendSeries(mem, host.at, host.memory?.usedPct, OVERVIEW_RANGE_MS)
       }
       return { host, hostState: 'ready', hostError: null, hostHistory }
     }),

@@ -45,6 +45,7 @@ function sortValue(f: Filesystem, key: SortKey): number | string {
 }
 
 export function Storage() {
+  const hostName = useStore((st) => st.hostName)
   const s = useStore(
     useShallow((st) => ({
       storage: st.storage,
@@ -98,7 +99,7 @@ export function Storage() {
   return (
     <Screen
       id="storage"
-      title="Storage"
+      title={hostName === 'local' ? 'Storage' : `Storage · ${hostName}`}
       state={state}
       updatedAt={s.storage?.at ?? null}
       error={s.error}
