@@ -8,18 +8,21 @@ import { createPathPolicy } from '../../src/main/core/files/policy'
 import { createLocalAccess } from '../../src/main/core/hosts/local-access'
 import type { HostAccess } from '../../src/main/core/hosts/access'
 import {
+  accessSource,
   createProcProbes,
+  localSource,
   parseDf,
   parseMeminfo,
   parseMounts,
   parseProcStat,
 } from '../../src/main/core/telemetry/proc-probes'
+import { createStreamSource } from '../../src/main/core/telemetry/proc-stream'
 
 const access = createLocalAccess(createLocalFiles(createPathPolicy(() => ['/tmp'], '/tmp/none')))
 
 describe('/proc probes', () => {
   it('reads CPU, memory, load, uptime and names from this kernel', async () => {
-    const p = createProcProbes(access, { timeoutMs: 10_000 })
+    const p = createProcProbes(accessSource(access, 10_000))
     const f = await p.host()
     expect(f.problems).toEqual([])
     expect(f.hostname).toBe(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim())
@@ -50,7 +53,7 @@ describe('/proc probes', () => {
   })
 
   it('lists the filesystems df shows, with type and read-only from /proc/mounts', async () => {
-    const p = createProcProbes(access, { timeoutMs: 10_000 })
+    const p = createProcProbes(accessSource(access, 10_000))
     const s = await p.storage()
     expect(s.filesystems.map((f) => f.mount)).toContain('/')
     const root = s.filesystems.find((f) => f.mount === '/')!
@@ -61,6 +64,62 @@ describe('/proc probes', () => {
     await new Promise((r) => setTimeout(r, 50))
     const t = await p.storage()
     if (t.io) expect(typeof t.io.readOpsPerSec).toBe('number')
+  })
+
+  it("reads this machine's files directly the same as through a shell (no process started)", async () => {
+    const viaShell = createProcProbes(accessSource(access, 10_000))
+    const direct = createProcProbes(localSource())
+    const [a, b] = await Promise.all([viaShell.host(), direct.host()])
+    expect(b.problems).toEqual([])
+    expect(b.hostname).toBe(a.hostname)
+    expect(b.kernel).toBe(a.kernel)
+    expect(b.platform).toBe(a.platform)
+    expect(b.cpu?.cores).toBe(a.cpu?.cores)
+    expect(b.memory?.total).toBe(a.memory?.total)
+    const [sa, sb] = await Promise.all([viaShell.storage(), direct.storage()])
+    const rootA = sa.filesystems.find((f) => f.mount === '/')!
+    const rootB = sb.filesystems.find((f) => f.mount === '/')!
+    // statfs(2) and df agree on the size; used may move by a few blocks between the two readings.
+    expect(rootB.size).toBe(rootA.size)
+    expect(rootB.type).toBe(rootA.type)
+    expect(Math.abs(rootB.used - rootA.used)).toBeLessThan(64 * 1024 * 1024)
+    // df -l and the local reader leave out the same kinds: no proc, sysfs or cgroup mount.
+    expect(sb.filesystems.some((f) => ['proc', 'sysfs', 'cgroup2'].includes(f.type))).toBe(false)
+  })
+
+  it('streams the same readings from one long-lived loop (head of every file, one write a block)', async () => {
+    let spawns = 0
+    let runs = 0
+    const counting: HostAccess = {
+      ...access,
+      spawn: (argv, o) => (spawns++, access.spawn(argv, o)),
+      run: (argv, o) => (runs++, access.run(argv, o)),
+    }
+    const stream = createStreamSource(counting, { intervalMs: 1000, storageEvery: 2, timeoutMs: 10_000 })
+    try {
+      const p = createProcProbes(stream)
+      const direct = createProcProbes(localSource())
+      const [a, b] = await Promise.all([p.host(), direct.host()])
+      expect(a.problems).toEqual([])
+      expect(a.hostname).toBe(b.hostname)
+      expect(a.kernel).toBe(b.kernel)
+      expect(a.platform).toBe(b.platform)
+      expect(a.cpu?.cores).toBe(b.cpu?.cores)
+      expect(a.memory?.total).toBe(b.memory?.total)
+      expect(a.load).not.toBeNull()
+      const st = await p.storage()
+      expect(st.filesystems.map((f) => f.mount)).toContain('/')
+      expect(st.filesystems.find((f) => f.mount === '/')?.type).toBe(
+        (await direct.storage()).filesystems.find((f) => f.mount === '/')?.type,
+      )
+      // The loop runs as ONE process whatever the number of readings: no command per probe.
+      await p.host()
+      await p.host()
+      expect(spawns).toBe(1)
+      expect(runs).toBe(0)
+    } finally {
+      stream.stop()
+    }
   })
 
   it('parses mounts with spaces (octal escapes) and old kernels without MemAvailable', () => {
@@ -102,7 +161,7 @@ describe('/proc probes', () => {
         error: null,
       }),
     }
-    const f = await createProcProbes(garbage, { timeoutMs: 1000 }).host()
+    const f = await createProcProbes(accessSource(garbage, 1000)).host()
     expect(f.cpu).toBeNull()
     expect(f.memory).toBeNull()
     expect(f.problems.join('; ')).toMatch(/CPU unavailable.*memory unavailable.*load average unavailable/)
@@ -119,8 +178,8 @@ describe('/proc probes', () => {
         error: null,
       }),
     }
-    await expect(createProcProbes(hung, { timeoutMs: 1000 }).host()).rejects.toThrow(/did not answer within 1 s/)
-    await expect(createProcProbes(hung, { timeoutMs: 1000 }).storage()).rejects.toThrow(/did not answer/)
+    await expect(createProcProbes(accessSource(hung, 1000)).host()).rejects.toThrow(/did not answer within 1 s/)
+    await expect(createProcProbes(accessSource(hung, 1000)).storage()).rejects.toThrow(/did not answer/)
     const mac: HostAccess = {
       ...access,
       run: async () => ({
@@ -134,6 +193,6 @@ describe('/proc probes', () => {
         error: null,
       }),
     }
-    await expect(createProcProbes(mac, { timeoutMs: 1000 }).host()).rejects.toThrow(/runs Darwin, not Linux/)
+    await expect(createProcProbes(accessSource(mac, 1000)).host()).rejects.toThrow(/runs Darwin, not Linux/)
   })
 })

@@ -25,6 +25,7 @@ import { createFleet, type Connector, type Fleet } from './hosts/fleet'
 import { hostsHandlers } from './hosts/handlers'
 import { createHostServices } from './hosts/host-services'
 import { createHostsStore } from './hosts/hosts-store'
+import type { HostAccess } from './hosts/access'
 import { createLocalAccess } from './hosts/local-access'
 import { createSshConnector } from './hosts/ssh/connector'
 import { createLifecycle, type Service } from './lifecycle'
@@ -37,7 +38,8 @@ import { servingHandlers } from './serving/handlers'
 import { servingPoints } from './serving/points'
 import { telemetryHandlers } from './telemetry/handlers'
 import { probeHost, systemHostDeps, type HostProbeDeps } from './telemetry/host'
-import { createProcProbes } from './telemetry/proc-probes'
+import { createProcProbes, localSource } from './telemetry/proc-probes'
+import { createStreamSource } from './telemetry/proc-stream'
 import { probeStorage, systemStorageDeps, type StorageProbeDeps } from './telemetry/storage'
 import { createTimeSeriesStore, type TimeSeriesStore } from './telemetry/timeseries'
 import { createEventBus, type EventBus } from './util/events'
@@ -153,6 +155,27 @@ export function createGantry(options: GantryOptions = {}): Gantry {
           readyTimeoutMs: options.sshReadyTimeoutMs,
         })
       : options.connector
+  // An SSH host: one long-lived reading loop on one channel (proc-stream.ts), not a command per probe.
+  const remoteProbes = (access: HostAccess) => {
+    const every = config.hostIntervalMs || config.storageIntervalMs || 1000
+    const source = createStreamSource(access, {
+      intervalMs: every,
+      storageEvery:
+        config.hostIntervalMs && config.storageIntervalMs ? Math.round(config.storageIntervalMs / every) : 1,
+      timeoutMs: Math.max(config.pollTimeoutMs, every + 5000),
+      now,
+    })
+    return { ...createProcProbes(source, { now }), stop: () => source.stop() }
+  }
+  // This machine: /proc and statfs read directly on Linux (no process per probe), systeminformation
+  // elsewhere (a macOS or Windows workstation) and where a test gives its own sources.
+  const linux = process.platform === 'linux'
+  const procLocal = createProcProbes(localSource(), { now })
+  const localProbes = {
+    host: () => (options.hostDeps || !linux ? probeHost(options.hostDeps ?? systemHostDeps) : procLocal.host()),
+    storage: () =>
+      options.storageDeps || !linux ? probeStorage(options.storageDeps ?? systemStorageDeps) : procLocal.storage(),
+  }
   const servicesOf = (row: { id: number; name: string }, access = localAccess, remote = false) =>
     createHostServices({
       id: row.id,
@@ -161,12 +184,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       config,
       now,
       store,
-      probes: remote
-        ? createProcProbes(access, { timeoutMs: config.pollTimeoutMs, now })
-        : {
-            host: () => probeHost(options.hostDeps ?? systemHostDeps),
-            storage: () => probeStorage(options.storageDeps ?? systemStorageDeps),
-          },
+      probes: remote ? remoteProbes(access) : localProbes,
       emitHost: (s) => emit('host.sample', s),
       emitStorage: (s) => emit('storage.sample', s),
       emitGpu: (s) => emit('gpu.sample', s),

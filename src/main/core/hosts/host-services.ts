@@ -34,7 +34,7 @@ export interface HostServicesOptions {
   now: () => number
   store: TimeSeriesStore
   /** Where the host's facts come from: systeminformation here, /proc over SSH (proc-probes.ts). */
-  probes: { host(): Promise<HostFacts>; storage(): Promise<StorageFacts> }
+  probes: { host(): Promise<HostFacts>; storage(): Promise<StorageFacts>; stop?(): void }
   emitHost(s: HostSnapshot): void
   emitStorage(s: StorageSnapshot): void
   emitGpu(s: GpuSnapshot): void
@@ -142,6 +142,7 @@ export function createHostServices(o: HostServicesOptions): HostServices {
     async stop() {
       host.stop()
       storage.stop()
+      o.probes.stop?.()
       await gpu.stop()
     },
     statuses: () => [host.status(), storage.status(), { ...gpu.status(), name: named('gpu') }],

@@ -1,8 +1,12 @@
-// Host and storage facts of a Linux host read through its HostAccess — one short command per
-// probe (cat of /proc files, df), nothing installed there. Used for SSH hosts; this machine keeps
-// systeminformation (which also knows macOS and Windows workstations). CPU and disk rates are
+// Host and storage facts of a Linux host from /proc: on an SSH host one short command per probe
+// (cat of /proc files, df) through its access, nothing installed there; on this machine the same
+// files read directly and statfs(2) per filesystem, so the local probe starts no process (a
+// workstation on macOS or Windows keeps systeminformation). CPU and disk rates are
 // deltas between two readings: the previous probe's, or for the first probe two readings 0.2 s
 // apart, so no rate is ever an average since boot.
+import { readFileSync } from 'node:fs'
+import { readdir, statfs } from 'node:fs/promises'
+import { machine } from 'node:os'
 import type { HostAccess } from '../hosts/access'
 import type { HostFacts } from './host'
 import type { RawFilesystem, StorageFacts } from './storage'
@@ -143,7 +147,7 @@ export function parseDiskstats(text: string, disks: Set<string>, at: number): Di
 }
 
 /** Splits a script's output into its `@@name` sections. */
-function sections(text: string): Map<string, string> {
+export function sections(text: string): Map<string, string> {
   const out = new Map<string, string>()
   for (const part of text.split(/^@@/m).slice(1)) {
     const nl = part.indexOf('\n')
@@ -152,7 +156,7 @@ function sections(text: string): Map<string, string> {
   return out
 }
 
-const HOST_SCRIPT = [
+export const HOST_SCRIPT = [
   'echo @@os; uname -s',
   'echo @@stat; cat /proc/stat',
   'echo @@mem; cat /proc/meminfo',
@@ -164,7 +168,7 @@ const HOST_SCRIPT = [
 ].join('; ')
 
 // df -l keeps network filesystems (a dead NFS server would hang df) out where df knows -l.
-const STORAGE_SCRIPT = [
+export const STORAGE_SCRIPT = [
   'echo @@os; uname -s',
   'echo @@df; df -P -k -l 2>/dev/null || df -P -k',
   'echo @@mounts; cat /proc/mounts',
@@ -182,36 +186,137 @@ function notLinux(s: Map<string, string>): void {
     throw new Error(`the host runs ${os}, not Linux: its health is read from /proc, which it lacks`)
 }
 
+/** Where the /proc texts come from: a host's access (one shell command per probe), or this
+ *  machine's own files read directly (no process started at all). */
+export interface ProcSource {
+  /** Sections os, stat, mem, load, uptime, hostname, release, machine. */
+  host(): Promise<Map<string, string>>
+  /** Sections os, mounts, disks, diskstats; the filesystems with their sizes (df, or statfs). */
+  storage(): Promise<{ sections: Map<string, string>; filesystems: RawFilesystem[] }>
+}
+
+/** The /proc texts of a host through its access: `sh -c` with cat, uname and df there. */
+export function accessSource(access: HostAccess, timeoutMs: number): ProcSource {
+  async function sh(script: string, what: string): Promise<Map<string, string>> {
+    const r = await access.run(['sh', '-c', script], { timeoutMs, maxBytes: 4 * 1024 * 1024 })
+    if (r.error) throw new Error(r.error)
+    if (r.timedOut) throw new Error(`${what} did not answer within ${timeoutMs / 1000} s`)
+    if (r.truncated) throw new Error(`${what}: more output than expected`)
+    return sections(r.stdout)
+  }
+  return {
+    host: () => sh(HOST_SCRIPT, 'reading /proc'),
+    async storage() {
+      const s = await sh(STORAGE_SCRIPT, 'df')
+      return { sections: s, filesystems: parseDf(s.get('df') ?? '', parseMounts(s.get('mounts') ?? '')) }
+    },
+  }
+}
+
+/** Network and automounted filesystems: not asked for their size (a dead server would hang statfs). */
+const REMOTE_FS =
+  /^(nfs4?|cifs|smb3?|smbfs|ncpfs|afs|ceph|glusterfs|lustre|gpfs|9p|autofs|fuse\.(sshfs|s3fs|rclone|glusterfs|ceph.*))$/
+
+/** This machine's /proc and statfs(2), read directly: the local probe starts no process. */
+export function localSource(o: { statfsTimeoutMs?: number } = {}): ProcSource {
+  // /proc files are generated in memory when read: a synchronous read takes microseconds and never
+  // waits on a disk, where an async one costs four thread-pool round trips per file.
+  const read = (p: string): string => {
+    try {
+      return readFileSync(p, 'utf8')
+    } catch {
+      return ''
+    }
+  }
+  const wait = o.statfsTimeoutMs ?? 2000
+  async function sizeOf(mount: string): Promise<{ size: number; used: number; available: number } | null> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), wait)))
+    try {
+      const st = await Promise.race([statfs(mount).catch(() => null), late])
+      if (!st) return null
+      return { size: st.blocks * st.bsize, used: (st.blocks - st.bfree) * st.bsize, available: st.bavail * st.bsize }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  return {
+    async host() {
+      const [stat, mem, load, up, name, rel] = [
+        '/proc/stat',
+        '/proc/meminfo',
+        '/proc/loadavg',
+        '/proc/uptime',
+        '/proc/sys/kernel/hostname',
+        '/proc/sys/kernel/osrelease',
+      ].map(read)
+
+      return new Map([
+        ['os', 'Linux'],
+        ['stat', stat],
+        ['mem', mem],
+        ['load', load],
+        ['uptime', up],
+        ['hostname', name],
+        ['release', rel],
+        ['machine', machine()],
+      ])
+    },
+    async storage() {
+      const mountsText = read('/proc/mounts')
+      const diskstats = read('/proc/diskstats')
+      const disks = await readdir('/sys/block').catch(() => [] as string[])
+      const mounts = parseMounts(mountsText)
+      const devices = new Map<string, string>()
+      for (const line of mountsText.split('\n')) {
+        const f = line.split(' ')
+        if (f.length > 2)
+          devices.set(
+            f[1].replace(/\\([0-7]{3})/g, (_, x: string) => String.fromCharCode(parseInt(x, 8))),
+            f[0],
+          )
+      }
+      const wanted = [...mounts.entries()].filter(([, m]) => !PSEUDO.has(m.type) && !REMOTE_FS.test(m.type))
+      const sized = await Promise.all(wanted.map(([mount]) => sizeOf(mount)))
+      const filesystems: RawFilesystem[] = []
+      wanted.forEach(([mount, m], i) => {
+        const z = sized[i]
+        if (z)
+          filesystems.push({ mount, device: devices.get(mount) ?? 'unknown', type: m.type, readOnly: m.readOnly, ...z })
+      })
+      return {
+        sections: new Map([
+          ['os', 'Linux'],
+          ['mounts', mountsText],
+          ['disks', disks.join('\n')],
+          ['diskstats', diskstats],
+        ]),
+        filesystems,
+      }
+    },
+  }
+}
+
 export interface ProcProbes {
   host(signal?: AbortSignal): Promise<HostFacts>
   storage(signal?: AbortSignal): Promise<StorageFacts>
 }
 
-export function createProcProbes(access: HostAccess, o: { timeoutMs: number; now?: () => number }): ProcProbes {
+export function createProcProbes(source: ProcSource, o: { now?: () => number } = {}): ProcProbes {
   const now = o.now ?? Date.now
   let prevCpu: { at: number; times: CpuTimes[] } | null = null
   let prevDisk: DiskTotals | null = null
 
-  async function sh(script: string, what: string): Promise<string> {
-    const r = await access.run(['sh', '-c', script], { timeoutMs: o.timeoutMs, maxBytes: 4 * 1024 * 1024 })
-    if (r.error) throw new Error(r.error)
-    if (r.timedOut) throw new Error(`${what} did not answer within ${o.timeoutMs / 1000} s`)
-    if (r.truncated) throw new Error(`${what}: more output than expected`)
-    return r.stdout
-  }
-
   return {
     async host() {
-      let text = await sh(HOST_SCRIPT, 'reading /proc')
-      let s = sections(text)
+      let s = await source.host()
       notLinux(s)
       let times = parseProcStat(s.get('stat') ?? '')
       // Without a recent reading the first rate comes from two readings 0.2 s apart.
       if (times.length && (!prevCpu || now() - prevCpu.at > 5 * 60_000 || prevCpu.times.length !== times.length)) {
         prevCpu = { at: now(), times }
         await new Promise((r) => setTimeout(r, 200))
-        text = await sh(HOST_SCRIPT, 'reading /proc')
-        s = sections(text)
+        s = await source.host()
         times = parseProcStat(s.get('stat') ?? '')
       }
       const problems: string[] = []
@@ -240,12 +345,11 @@ export function createProcProbes(access: HostAccess, o: { timeoutMs: number; now
 
     async storage() {
       const at = now()
-      const s = sections(await sh(STORAGE_SCRIPT, 'df'))
+      const { sections: s, filesystems: listed } = await source.storage()
       notLinux(s)
       const problems: string[] = []
-      const mounts = parseMounts(s.get('mounts') ?? '')
       const seen = new Set<string>()
-      const filesystems = parseDf(s.get('df') ?? '', mounts)
+      const filesystems = listed
         .filter((f) => f.size > 0 && !PSEUDO.has(f.type) && !seen.has(f.mount) && seen.add(f.mount))
         .sort((a, b) => a.mount.localeCompare(b.mount))
       if (!filesystems.length) problems.push('filesystems unavailable: df listed none')
