@@ -14,6 +14,7 @@ import { benchProbeFleet } from './probe-fleet.mjs'
 import { benchRegistry } from './registry.mjs'
 import { benchRollback } from './rollback.mjs'
 import { benchDrift } from './drift.mjs'
+import { benchSshFleet } from './ssh-fleet.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
@@ -25,6 +26,7 @@ const benches = {
   registry: benchRegistry,
   rollback: benchRollback,
   drift: benchDrift,
+  'ssh-fleet': benchSshFleet,
 }
 const only = process.argv.slice(2)
 const lines = []

@@ -1,6 +1,7 @@
 // bench/ssh-fleet: `gantry serve` watching HOSTS SSH hosts (default 50) on a local sshd, each a
 // stand-in 8-GPU host streaming at 1 Hz, plus its host probe (1 Hz) and storage probe (10 s), for
-// BENCH_SECONDS (default 60). Reported: Gantry's CPU (% of one core, the process and anything it
+// BENCH_SECONDS (default 60); the stand-in is bench/standin/nvidia-smi (the recording's answers,
+// replayed from a cache by a shell loop). Reported: Gantry's CPU (% of one core, the process and anything it
 // reaps), peak RSS, CPU per GPU sample, and database growth per hour and per day (SQLite's page
 // count). Baseline, same run, same sshd: the usual script — per host per tick one
 // `ssh -o ControlMaster=auto -o ControlPersist … nvidia-smi --query-gpu=… --format=csv`; its CPU is
@@ -8,7 +9,7 @@
 // sides (sshd and the stand-in run on the same 2 cores, so both sides compete with them alike).
 // Needs root (sshd, useradd) and openssh-server; says so and skips otherwise.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,12 +37,20 @@ function ticks(pid, withChildren = true) {
 const peakRssMiB = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+/** Bytes in use (pages not on the free list), and the time-series tables' share of them. */
 function dbBytes(path) {
   const db = new Database(path, { readonly: true, fileMustExist: true })
   try {
     const pages = db.pragma('page_count', { simple: true })
     const free = db.pragma('freelist_count', { simple: true })
-    return (pages - free) * db.pragma('page_size', { simple: true })
+    const table = (name) => db.prepare('SELECT coalesce(sum(pgsize), 0) AS b FROM dbstat WHERE name = ?').get(name).b
+    return {
+      total: (pages - free) * db.pragma('page_size', { simple: true }),
+      chunk: table('ts_chunk'),
+      rollup: table('ts_rollup'),
+      rollupRows: db.prepare('SELECT count(*) AS n FROM ts_rollup').get().n,
+      series: db.prepare('SELECT count(*) AS n FROM ts_series').get().n,
+    }
   } finally {
     db.close()
   }
@@ -70,7 +79,12 @@ async function gantrySide(login, sshd, env) {
     'gantry-bench-fleet-',
   )
   try {
+    const t0add = Date.now()
     for (let i = 0; i < HOSTS; i++) {
+      if (i % 10 === 0)
+        process.stderr.write(
+          `ssh-fleet: adding host ${i + 1}/${HOSTS} (${Math.round((Date.now() - t0add) / 1000)} s)\n`,
+        )
       // The stand-ins already streaming load this same VM: a handshake may miss its deadline.
       for (let attempt = 1; ; attempt++) {
         try {
@@ -81,19 +95,26 @@ async function gantrySide(login, sshd, env) {
           })
           break
         } catch (err) {
-          if (attempt >= 3) throw err
-          await sleep(2000)
+          if (attempt >= 5) throw err
+          process.stderr.write(`ssh-fleet: host ${i + 1}: ${err.message}; again\n`)
+          await sleep(3000)
         }
       }
     }
-    // Every host up and streaming before anything is counted, then a settling period.
-    const until = Date.now() + 120_000
+    // Every host up and streaming before anything is counted (or, after 5 minutes on a machine
+    // that also runs all the simulated servers, at least 90 % of them: samples are counted, not
+    // assumed), then a settling period.
+    const until = Date.now() + 300_000
+    let streaming = 0
     for (;;) {
       const list = await api(c, 'hosts.list')
-      const ready = list.filter((h) => h.kind === 'ssh' && h.connection.state === 'up' && h.gpus.count === 8)
-      if (ready.length === HOSTS) break
-      if (Date.now() > until) throw new Error(`only ${ready.length}/${HOSTS} hosts streaming after 120 s`)
-      await sleep(500)
+      streaming = list.filter((h) => h.kind === 'ssh' && h.connection.state === 'up' && h.gpus.count === 8).length
+      if (streaming === HOSTS) break
+      if (Date.now() > until) {
+        if (streaming < HOSTS * 0.9) throw new Error(`only ${streaming}/${HOSTS} hosts streaming after 300 s`)
+        break
+      }
+      await sleep(1000)
     }
     await sleep(10_000)
     const dbPath = join(c.dataDir, 'gantry.db')
@@ -114,7 +135,7 @@ async function gantrySide(login, sshd, env) {
         key: `gpu.util:${firstGpu}`,
         rangeMs: Date.now() - t0 + 1000,
         maxPoints: 5000,
-      })
+      }).catch(() => ({ points: [] })) // a host that never streamed has no series
       samples += q.points.filter((p) => p[0] >= t0 && p[0] < t0 + wall * 1000).length * 8
     }
     const rss = peakRssMiB(c.child.pid)
@@ -124,7 +145,13 @@ async function gantrySide(login, sshd, env) {
       rss,
       wall,
       samples,
-      dbPerHour: ((d1 - d0) / (wall + 11)) * 3600,
+      dbPerHour: ((d1.total - d0.total) / (wall + 11)) * 3600,
+      rawPerHour: ((d1.chunk - d0.chunk) / (wall + 11)) * 3600,
+      // A series adds one 1-minute and (each hour) one 1-hour rollup row: 1,464 rows a day, each
+      // the size rows of the table have now. Raw chunks are held 3 hours, then pruned.
+      rollupPerDay: d1.series * 1464 * (d1.rollup / Math.max(1, d1.rollupRows)),
+      series: d1.series,
+      streaming,
     }
   } finally {
     c.child.kill('SIGTERM')
@@ -207,9 +234,14 @@ export async function benchSshFleet() {
   const why = sshdUnavailable()
   if (why) return `ssh-fleet: skipped (${why})`
   const login = createLogin()
+  // The light stand-in (bench/standin/nvidia-smi): the test stand-in's answers cached per command
+  // line, so that 50 simulated servers do not start Node on these 2 cores for every query.
+  const cache = mkdtempSync(join(tmpdir(), 'gantry-standin-'))
+  chmodSync(cache, 0o1777)
   const env = {
-    PATH: `${login.bin}:/usr/local/bin:/usr/bin:/bin`,
+    PATH: `${join(root, 'bench', 'standin')}:/usr/local/bin:/usr/bin:/bin`,
     STANDIN_XML: join(root, 'test/fixtures/gpu/datakit__gtx-8card-v100s.xml'),
+    STANDIN_CACHE: cache,
   }
   const sshd = await startSshd({ users: [login.user], env })
   try {
@@ -227,7 +259,14 @@ export async function benchSshFleet() {
     const gPer = (g.cpuSec * 1e6) / g.samples
     const bPer = (b.cpuSec * 1e6) / Math.max(1, b.samples)
     const ratio = bPer / gPer
-    const perDayMB = (g.dbPerHour * 24) / 1e6
+    // Steady state: raw chunks are pruned after 3 hours, so a day adds the rollups only; the first
+    // day also fills the 3-hour raw window. Both are counted against the target.
+    // On this VM the simulated servers share Gantry's 2 cores, and at 50 hosts their loops fall
+    // behind (fewer ticks than 1 Hz arrive): the raw write rate is scaled to the full 1 Hz rate.
+    const expected = g.streaming * 8 * g.wall
+    const full = expected / Math.max(1, g.samples)
+    const rawHeldMB = (g.rawPerHour * Math.max(1, full) * 3) / 1e6
+    const perDayMB = g.rollupPerDay / 1e6 + rawHeldMB
     const met = [
       ratio >= 20 ? 'CPU per sample ≥ 20× less: met' : `CPU per sample ≥ 20× less: NOT met`,
       g.cpuPct < 10 ? 'under 10 % of a core: met' : 'under 10 % of a core: NOT met',
@@ -235,15 +274,17 @@ export async function benchSshFleet() {
       perDayMB < 300 ? 'under 300 MB/day: met' : 'under 300 MB/day: NOT met',
     ]
     return (
-      `ssh-fleet: ${HOSTS} SSH hosts × 8 stand-in GPUs at 1 Hz (+ host probe 1 Hz, storage 10 s) for ${Math.round(g.wall)} s — ` +
+      `ssh-fleet: ${HOSTS} SSH hosts (${g.streaming} streaming when measured) × 8 stand-in GPUs at 1 Hz (+ host probe 1 Hz, storage 10 s) for ${Math.round(g.wall)} s — ` +
       `Gantry CPU ${g.cpuPct.toFixed(2)} % of one core, ${gPer.toFixed(1)} µs per GPU sample (${g.samples} samples), ` +
-      `peak RSS ${g.rss.toFixed(0)} MiB, database +${(g.dbPerHour / 1e6).toFixed(1)} MB/h (${perDayMB.toFixed(0)} MB/day); ` +
+      `peak RSS ${g.rss.toFixed(0)} MiB, database written at ${(g.dbPerHour / 1e6).toFixed(1)} MB/h (raw chunks ${(g.rawPerHour / 1e6).toFixed(1)} MB/h, ` +
+      `held 3 h at the full 1 Hz rate (${((100 * g.samples) / expected).toFixed(0)} % of the ticks arrived): ${rawHeldMB.toFixed(0)} MB; rollups of ${g.series} series ${(g.rollupPerDay / 1e6).toFixed(0)} MB/day) — first day +${perDayMB.toFixed(0)} MB, later days +${(g.rollupPerDay / 1e6).toFixed(0)} MB; ` +
       `baseline ssh ControlMaster per host per tick: CPU ${b.cpuPct.toFixed(1)} % of one core, ${bPer.toFixed(1)} µs per GPU sample ` +
       `(${b.samples} samples in ${Math.round(b.wall)} s); ratio ${ratio.toFixed(1)}× less CPU per sample; ${met.join(', ')}`
     )
   } finally {
     await sshd.stop()
     login.remove()
+    rmSync(cache, { recursive: true, force: true })
   }
 }
 

@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'host/unavailable',
   'hosts/unknown-host',
   'hosts/duplicate-host',
+  'hosts/in-use',
   'hosts/unreachable',
   'hosts/auth-failed',
   'hosts/host-key-unknown',

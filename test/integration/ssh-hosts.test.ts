@@ -154,6 +154,16 @@ describe.skipIf(skip)('SSH hosts', () => {
     expect(snap.host).toBe('gpu-a')
     expect(snap.gpus).toHaveLength(8)
     expect(snap.gpus[0].name).toMatch(/V100S/)
+    // Owners and cgroups of processes there, in one command for many (ended ones absent).
+    const streamPid = Number(remoteProcesses('[-]lms')[0]?.split(' ')[0])
+    expect(streamPid).toBeGreaterThan(0)
+    const procs = await g.fleet.get('gpu-a').access.processes([streamPid, 1, streamPid, 2 ** 22 + 7])
+    expect(procs.get(streamPid)).toEqual({
+      user: login.user,
+      cgroup: readFileSync(`/proc/${streamPid}/cgroup`, 'utf8'),
+    })
+    expect(procs.get(1)?.user).toBe('root')
+    expect(procs.has(2 ** 22 + 7)).toBe(false)
     // The local host has no GPUs: the remote ones are the remote host's alone.
     const local = await ok(g.client['gpu.snapshot']({}))
     expect(local.gpus.map((x) => x.uuid)).not.toContain(snap.gpus[0].uuid)

@@ -87,6 +87,37 @@ describe('the time-series store', () => {
     expect(s.query({ key: 'z', rangeMs: 6 * HOUR }).points.length).toBeGreaterThan(0)
   })
 
+  it('extends the last chunk across flushes (one row for minutes of samples), never past its size or span', () => {
+    const s = store()
+    const db = opened!.db
+    const rows = (): { t0: number; n: number }[] =>
+      db.prepare('SELECT t0, n FROM ts_chunk ORDER BY t0').all() as { t0: number; n: number }[]
+    const t0 = NOW - 20 * MIN
+    for (let i = 0; i < 400; i++) {
+      s.write(t0 + i * 1000, [['z', i % 7]])
+      if (i % 10 === 9) s.flush()
+    }
+    // 400 samples flushed 40 times: rows of OPEN_CHUNK_MAX (180), 180, then the 40 left.
+    expect(rows().map((r) => r.n)).toEqual([180, 180, 40])
+    const q = s.query({ key: 'z', rangeMs: 30 * MIN, maxPoints: 5000 })
+    expect(q.points.map((p) => p[1])).toEqual(Array.from({ length: 400 }, (_, i) => i % 7))
+    // A gap longer than a chunk may span starts a new row; a sample older than the open chunk's
+    // last one (a clock step back) too, and both are read back.
+    s.write(t0 + 400_000 + 6 * MIN, [['z', 9]])
+    s.flush()
+    s.write(t0 + 1000, [['z', 8]])
+    s.flush()
+    expect(rows().map((r) => r.n)).toEqual([180, 1, 180, 40, 1])
+    const all = s.query({ key: 'z', rangeMs: 30 * MIN, maxPoints: 5000 })
+    expect(all.points[all.points.length - 1][1]).toBe(9)
+    expect(all.points.find((p) => p[0] <= t0 + 1000 && p[0] + all.stepMs > t0 + 1000)?.[1]).toBe((1 + 8) / 2)
+    // A new store on the same database (a restart) starts a new row rather than guessing.
+    const again = createTimeSeriesStore(db, () => NOW)
+    again.write(NOW - 1000, [['z', 3]])
+    again.flush()
+    expect(rows().length).toBe(6)
+  })
+
   it('says which series is unknown instead of returning an empty chart', () => {
     const s = store()
     expect(() => s.query({ key: 'nope', rangeMs: HOUR })).toThrowError(GantryError)
@@ -143,22 +174,54 @@ describe('the time-series store', () => {
     expect(() => s.query({ key: 'host.cpu.load', rangeMs: 60_000, hostId: 2 })).toThrowError(GantryError)
   })
 
-  it('stores a steady 1 Hz series in about 3 bytes a sample, exactly', async () => {
+  it('stores a steady 1 Hz series in 1 byte a sample and small changes in 2, and reads back every double exactly', async () => {
     const { encodeChunk, decodeChunk } = await import('../../src/main/core/telemetry/timeseries')
+    const decode = (t0: number, buf: Buffer): [number, number][] => {
+      const out: [number, number][] = []
+      decodeChunk(t0, buf, (t, v) => out.push([t, v]))
+      return out
+    }
     const times = Array.from({ length: 600 }, (_, i) => NOW + i * 1000)
-    const values = times.map((_, i) => (i % 60 === 0 ? i / 7 : Math.floor(i / 60) / 7))
-    const buf = encodeChunk(times[0], times, values)
-    // The version byte; deltas (0 first: 1 byte, then 1000 ms: 2 bytes each); a tag per sample;
-    // 8 bytes for each of the 19 changes of value (the first, then two per minute for nine minutes).
-    expect(buf.length).toBe(1 + (1 + 599 * 2) + 600 + 19 * 8)
-    const back: [number, number][] = []
-    decodeChunk(times[0], buf, (t, v) => back.push([t, v]))
-    expect(back).toEqual(times.map((t, i) => [t, values[i]]))
-    // Out-of-order and negative deltas, huge values, negative zero.
-    const odd = [NOW, NOW - 5, NOW + 2 ** 40]
-    const oddV = [-0, 1e300, -123.25]
-    const back2: [number, number][] = []
-    decodeChunk(NOW, encodeChunk(NOW, odd, oddV), (t, v) => back2.push([t, v]))
-    expect(back2).toEqual(odd.map((t, i) => [t, oddV[i]]))
+    // Steady: the version byte; the first sample's header and its value as a change in whole units
+    // (42: 1 byte); the second's header carries the 1000 ms step (2 bytes); then 1 byte each.
+    const steady = encodeChunk(
+      times[0],
+      times,
+      times.map(() => 42),
+    )
+    expect(steady.length).toBe(1 + (1 + 1) + 2 + 598)
+    expect(decode(times[0], steady)).toEqual(times.map((t) => [t, 42]))
+    // A utilization moving by a few points every second: 2 bytes a sample after the first two.
+    const util = times.map((_, i) => 50 + ((i * 7) % 5) - 2)
+    const u = encodeChunk(times[0], times, util)
+    expect(u.length).toBeLessThanOrEqual(1 + 3 + 4 + 598 * 2)
+    expect(decode(times[0], u)).toEqual(times.map((t, i) => [t, util[i]]))
+    // Watts with two decimals, thirds (never hundredths: float64), and a mix.
+    const watts = times.map((_, i) => Math.round((68 + Math.sin(i) * 20) * 100) / 100)
+    expect(decode(times[0], encodeChunk(times[0], times, watts))).toEqual(times.map((t, i) => [t, watts[i]]))
+    expect(encodeChunk(times[0], times, watts).length).toBeLessThan(600 * 4)
+    const thirds = times.map((_, i) => i / 3)
+    const th = encodeChunk(times[0], times, thirds)
+    expect(decode(times[0], th)).toEqual(times.map((t, i) => [t, thirds[i]]))
+    const mixed = [0.1, 0.2, 0.30000000000000004, 1 / 3, 5, 5.01, -0, 0, -0.001, 2 ** 60, 7.5, 7.5, 1e-7, -42.42]
+    const mt = mixed.map((_, i) => NOW + i * 1000)
+    const back = decode(NOW, encodeChunk(NOW, mt, mixed))
+    expect(back.length).toBe(mixed.length)
+    back.forEach(([t, v], i) => {
+      expect(t).toBe(mt[i])
+      expect(Object.is(v, mixed[i])).toBe(true)
+    })
+    // Out-of-order and negative deltas, irregular steps, huge values, negative zero.
+    const odd = [NOW, NOW - 5, NOW + 2 ** 40, NOW + 2 ** 40 + 3, NOW + 2 ** 40 + 1003]
+    const oddV = [-0, 1e300, -123.25, -123.25, 17]
+    expect(decode(NOW, encodeChunk(NOW, odd, oddV))).toEqual(odd.map((t, i) => [t, oddV[i]]))
+    // Chunks written by the previous encoding (version 1) still read: 2 samples, same value.
+    const v1 = Buffer.from([1, 0, 1, 0, 0, 0, 0, 0, 0, 0x45, 0x40, 0xd0, 0x0f, 0])
+    expect(decode(NOW, v1)).toEqual([
+      [NOW, 42],
+      [NOW + 1000, 42],
+    ])
+    expect(() => decode(NOW, Buffer.from([3, 0]))).toThrow(/unknown chunk version 3/)
+    expect(() => decode(NOW, Buffer.from([2, 0x81]))).toThrow(/ends inside a number/)
   })
 })

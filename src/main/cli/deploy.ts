@@ -63,6 +63,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
     .requiredOption('--kind <kind>', TARGET_KINDS.join(', '))
     .option('--folder <dir>', 'model-folder: the folder holding the link the server loads from')
     .option('--link <name>', 'model-folder: the link name', 'current')
+    .option('--host <name>', 'model-folder: the host the folder and server are on (default this machine)')
     .option(
       '--reload-command <command>',
       "model-folder: run after the switch, split on spaces, no shell: 'systemctl restart vllm@m'",
@@ -82,6 +83,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
         o: {
           kind: string
           folder?: string
+          host?: string
           link: string
           reloadCommand?: string
           reloadUrl?: string
@@ -103,6 +105,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
             o.kind === 'model-folder'
               ? {
                   kind: o.kind,
+                  ...(o.host ? { host: o.host } : {}),
                   folder: o.folder,
                   link: o.link,
                   reloadCommand: o.reloadCommand?.trim().split(/\s+/),

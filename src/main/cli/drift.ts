@@ -72,6 +72,7 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
       "watch a model's inference-log folder (JSONL / CSV / Parquet): windows compared with the production reference",
     )
     .option('--folder <dir>', 'the folder the serving stack writes logs into')
+    .option('--host <name>', 'the host the folder is on (a host of `gantry hosts`; default this machine)')
     .option('--rows <n>', 'rows per window', Number)
     .option('--by <period>', 'window by hour, day or week of --timestamp instead of by rows')
     .option('--timestamp <column>', 'the time column for --by')
@@ -89,6 +90,7 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
         model: string,
         o: {
           folder?: string
+          host?: string
           rows?: number
           by?: string
           timestamp?: string
@@ -118,6 +120,7 @@ export function addDriftCommands(program: Command, withCore: WithCore): void {
             const set = (await call('drift.setMonitor', {
               model,
               config: {
+                ...(o.host ? { host: o.host } : {}),
                 folder: o.folder,
                 windowBy: o.by ?? 'rows',
                 ...(o.rows ? { windowRows: o.rows } : {}),

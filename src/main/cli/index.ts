@@ -159,26 +159,30 @@ export function buildProgram(): Command {
     .option('--kind <kind>', `skip detection: ${SERVING_KINDS.join(', ')}`)
     .option('--timeout <ms>', 'per-request deadline in ms', ms, 5000)
     .option('--window <ms>', 'scrape /metrics twice this far apart for rates and percentiles (0: once)', ms, 2000)
+    .option('--host <name>', 'probe from this host of `gantry hosts` (through its connection)')
     .option('--json', 'print the normalized result as JSON')
-    .action(async (url: string, o: { kind?: string; timeout: number; window: number; json?: boolean }) => {
-      const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0 })
-      try {
-        const r = await gantry.api.call('serving.probe', {
-          url,
-          kind: o.kind,
-          timeoutMs: o.timeout,
-          metricsWindowMs: o.window,
-        })
-        if (!r.ok) throw new GantryError(r.error.code, r.error.message)
-        const p = r.data as ProbeResult
-        process.stdout.write(o.json ? `${JSON.stringify(p, null, 2)}\n` : formatProbe(p))
-        if (!p.live) process.exitCode = 1
-      } catch (err) {
-        fatal(err)
-      } finally {
-        await gantry.stop()
-      }
-    })
+    .action(
+      async (url: string, o: { kind?: string; timeout: number; window: number; host?: string; json?: boolean }) => {
+        const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0 })
+        try {
+          const r = await gantry.api.call('serving.probe', {
+            url,
+            kind: o.kind,
+            ...(o.host ? { host: o.host } : {}),
+            timeoutMs: o.timeout,
+            metricsWindowMs: o.window,
+          })
+          if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+          const p = r.data as ProbeResult
+          process.stdout.write(o.json ? `${JSON.stringify(p, null, 2)}\n` : formatProbe(p))
+          if (!p.live) process.exitCode = 1
+        } catch (err) {
+          fatal(err)
+        } finally {
+          await gantry.stop()
+        }
+      },
+    )
   const endpoint = program.command('endpoint').description('model-server endpoints Gantry polls')
   const configOptions = (c: Command): Command =>
     c
@@ -202,10 +206,20 @@ export function buildProgram(): Command {
       .command('add <url>')
       .description('save an endpoint; a running console polls it')
       .option('--name <name>', 'a name (default: host:port)')
+      .option(
+        '--host <name>',
+        'reach it from this host of `gantry hosts` (through its connection; default this machine)',
+      )
       .option('--kind <kind>', `runtime, else detected on each poll: ${SERVING_KINDS.join(', ')}`),
-  ).action(async (url: string, o: EndpointCliOptions & { name?: string; kind?: string }) => {
+  ).action(async (url: string, o: EndpointCliOptions & { name?: string; kind?: string; host?: string }) => {
     await withCore(program.opts(), async (g) => {
-      const r = await g.api.call('serving.addEndpoint', { url, name: o.name, kind: o.kind, ...endpointConfig(o, true) })
+      const r = await g.api.call('serving.addEndpoint', {
+        url,
+        name: o.name,
+        kind: o.kind,
+        ...(o.host ? { host: o.host } : {}),
+        ...endpointConfig(o, true),
+      })
       if (!r.ok) throw new GantryError(r.error.code, r.error.message)
       const e = r.data as ServingEndpoint
       process.stdout.write(o.json ? `${JSON.stringify(e, null, 2)}\n` : `added endpoint ${e.id}: ${e.name} ${e.url}\n`)

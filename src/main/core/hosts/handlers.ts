@@ -162,7 +162,7 @@ export function hostsHandlers(d: {
       const users = usedBy(row.id)
       if (users.length) {
         throw new GantryError(
-          'contract/invalid-input',
+          'hosts/in-use',
           `host ${input.name} is still used by ${users.join(', ')}: remove or move those first`,
         )
       }

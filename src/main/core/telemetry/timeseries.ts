@@ -1,7 +1,7 @@
 // The time-series store, sized for a fleet: a few hosts or fifty, thousands of points a second.
 // A write costs no SQL: samples are buffered per series in memory, with their 1-minute and 1-hour
 // rollups aggregated as they come; flush() writes everything buffered in ONE transaction — per
-// series one compact chunk of raw samples (varint time deltas, a value only where it changed) and
+// series one compact chunk of raw samples (delta-of-delta times, changes in hundredths where exact) and
 // one additive upsert per open rollup bucket. The flusher runs every few seconds, and stop() flushes
 // last, so no acknowledged sample is lost on a clean stop. Queries read the database and what is
 // still buffered, and are downsampled so a chart never receives more than `maxPoints` points: raw
@@ -59,12 +59,23 @@ interface SeriesState {
   values: number[]
   /** Per rollup resolution: the part of each bucket not yet flushed (closed buckets first). */
   pending: Bucket[][]
+  /** The chunk the last flush wrote, still open: the next flushes extend it (one row for a few
+   *  minutes of samples instead of one per flush) until it holds OPEN_CHUNK_MAX samples. */
+  open: { t0: number; times: number[]; values: number[] } | null
 }
 
+/** Samples in one chunk row at most (3 minutes at 1 Hz), and the time it may span (so that
+ *  pruning by a chunk's last sample keeps nothing much past its retention). */
+export const OPEN_CHUNK_MAX = 180
+export const OPEN_CHUNK_SPAN_MS = 5 * 60_000
+
 // --- the chunk encoding ----------------------------------------------------------------------
-// Version byte 1, then per sample: the time delta from the previous sample (the first from the
-// chunk's t0) as a zigzag varint, then a tag byte — 0: the same value as the previous sample,
-// 1: a float64 follows. A steady 1 Hz series costs 3 bytes a sample; a changing one 11.
+// Version 2 (written now): per sample one varint header = zigzag(delta-of-delta of the time) × 4 +
+// a tag — 0: the same value as before; 1: a float64 follows; 2 / 3: a zigzag varint follows, the
+// change in whole units / in hundredths (used only where value × 100 is an integer and decoding
+// gives back exactly the same double). A steady 1 Hz series costs 1 byte a sample; a utilization or
+// temperature that moves a little, 2; watts with two decimals, about 3. Version 1 (chunks written before):
+// per sample a zigzag varint time delta and a tag (0 same, 1 float64). Both are read.
 
 function putVarint(out: number[], v: number): void {
   // zigzag over the safe-integer range without 32-bit bit operations
@@ -76,22 +87,61 @@ function putVarint(out: number[], v: number): void {
   out.push(z)
 }
 
+/** An unsigned varint (the header: already non-negative). */
+function putUvarint(out: number[], z: number): void {
+  while (z >= 128) {
+    out.push((z % 128) | 128)
+    z = Math.floor(z / 128)
+  }
+  out.push(z)
+}
+
+const zigzag = (v: number): number => (v >= 0 ? v * 2 : -v * 2 - 1)
+const unzigzag = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2)
+/** Hundredths past this are written as float64 (their sums could leave the exact-integer range). */
+const CENTI_MAX = 2 ** 45
+
 export function encodeChunk(t0: number, times: readonly number[], values: readonly number[]): Buffer {
-  const bytes: number[] = [1]
+  const bytes: number[] = [2]
   const f = Buffer.allocUnsafe(8)
   let prevT = t0
+  let prevDelta = 0
   let prevV = NaN
+  /** The previous value in hundredths, where it was one exactly (the base of a tag-2 change). */
+  let prevK = 0
+  let prevCenti = true
   for (let i = 0; i < times.length; i++) {
-    putVarint(bytes, times[i] - prevT)
+    const delta = times[i] - prevT
+    const dod = zigzag(delta - prevDelta)
     prevT = times[i]
+    prevDelta = delta
     const v = values[i]
-    if (Object.is(v, prevV)) bytes.push(0)
-    else {
-      bytes.push(1)
-      f.writeDoubleLE(v, 0)
-      for (let k = 0; k < 8; k++) bytes.push(f[k])
-      prevV = v
+    if (Object.is(v, prevV)) {
+      putUvarint(bytes, dod * 4)
+      continue
     }
+    const k = Math.round(v * 100)
+    if (prevCenti && Math.abs(k) < CENTI_MAX && Object.is(k / 100, v) && !Object.is(k, -0)) {
+      const d = k - prevK
+      if (d % 100 === 0) {
+        putUvarint(bytes, dod * 4 + 2)
+        putVarint(bytes, d / 100)
+      } else {
+        putUvarint(bytes, dod * 4 + 3)
+        putVarint(bytes, d)
+      }
+      prevK = k
+      prevCenti = true
+    } else {
+      putUvarint(bytes, dod * 4 + 1)
+      f.writeDoubleLE(v, 0)
+      for (let b = 0; b < 8; b++) bytes.push(f[b])
+      if (Math.abs(k) < CENTI_MAX && Object.is(k / 100, v) && !Object.is(k, -0)) {
+        prevK = k
+        prevCenti = true
+      } else prevCenti = false
+    }
+    prevV = v
   }
   return Buffer.from(bytes)
 }
@@ -102,23 +152,51 @@ export function decodeChunk(t0: number, data: Buffer | string, each: (t: number,
     for (const [t, v] of JSON.parse(data) as [number, number][]) each(t, v)
     return
   }
-  if (data[0] !== 1) throw new Error(`unknown chunk version ${data[0]}`)
+  const version = data[0]
+  if (version !== 1 && version !== 2) throw new Error(`unknown chunk version ${version}`)
   let i = 1
-  let t = t0
-  let v = NaN
-  while (i < data.length) {
+  const uvarint = (): number => {
     let z = 0
     let mul = 1
     for (;;) {
+      if (i >= data.length) throw new Error('chunk ends inside a number')
       const b = data[i++]
       z += (b & 127) * mul
-      if (b < 128) break
+      if (b < 128) return z
       mul *= 128
     }
-    t += z % 2 === 0 ? z / 2 : -(z + 1) / 2
-    if (data[i++] === 1) {
+  }
+  let t = t0
+  let v = NaN
+  if (version === 1) {
+    while (i < data.length) {
+      t += unzigzag(uvarint())
+      if (data[i++] === 1) {
+        v = data.readDoubleLE(i)
+        i += 8
+      }
+      each(t, v)
+    }
+    return
+  }
+  let delta = 0
+  let k = 0
+  while (i < data.length) {
+    const h = uvarint()
+    const tag = h % 4
+    delta += unzigzag((h - tag) / 4)
+    t += delta
+    if (tag === 1) {
       v = data.readDoubleLE(i)
       i += 8
+      const kk = Math.round(v * 100)
+      if (Math.abs(kk) < CENTI_MAX && Object.is(kk / 100, v) && !Object.is(kk, -0)) k = kk
+    } else if (tag === 2) {
+      k += unzigzag(uvarint()) * 100
+      v = k / 100
+    } else if (tag === 3) {
+      k += unzigzag(uvarint())
+      v = k / 100
     }
     each(t, v)
   }
@@ -169,6 +247,7 @@ export function createTimeSeriesStore(db: Db, now: () => number = Date.now): Tim
         times: [],
         values: [],
         pending: ROLLUPS.map(() => []),
+        open: null,
       }
       states.set(k, s)
     }
@@ -237,9 +316,25 @@ export function createTimeSeriesStore(db: Db, now: () => number = Date.now): Tim
         }
         const t0 = times[0]
         const t1 = times[times.length - 1]
-        if (insertChunk.run(s.id, t0, t1, times.length, encodeChunk(t0, times, values)).changes === 0) {
+        const open = s.open
+        if (
+          open &&
+          t0 > open.times[open.times.length - 1] &&
+          t1 - open.t0 <= OPEN_CHUNK_SPAN_MS &&
+          open.times.length + times.length <= OPEN_CHUNK_MAX
+        ) {
+          for (let i = 0; i < times.length; i++) {
+            open.times.push(times[i])
+            open.values.push(values[i])
+          }
+          replaceChunk.run(t1, open.times.length, encodeChunk(open.t0, open.times, open.values), s.id, open.t0)
+        } else if (insertChunk.run(s.id, t0, t1, times.length, encodeChunk(t0, times, values)).changes === 0) {
           mergeChunk(s.id, t0, times, values)
+          s.open = null
+        } else {
+          s.open = { t0, times: times.slice(), values: values.slice() }
         }
+        if (s.open && s.open.times.length >= OPEN_CHUNK_MAX) s.open = null
         written += times.length
         s.times = []
         s.values = []

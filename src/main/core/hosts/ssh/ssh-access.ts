@@ -14,7 +14,8 @@ export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 }
 
-/** The command line an exec channel runs: the watcher wrapper around `env LC_ALL=C argv…`. */
+/** The command line an exec channel runs (through the login's shell): the watcher wrapper around
+ *  `env LC_ALL=C argv…`. */
 export function remoteCommand(argv: string[], env: Record<string, string | undefined> = {}): string {
   const vars = Object.entries({ LC_ALL: 'C', ...env })
     .filter((kv): kv is [string, string] => kv[1] !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(kv[0]))
@@ -23,7 +24,8 @@ export function remoteCommand(argv: string[], env: Record<string, string | undef
   // closes, cat sees EOF and the command is killed; sh exits with the command's status.
   const script =
     'exec 3<&0; "$@" 3<&- </dev/null & p=$!; (cat <&3 >/dev/null 2>&1; kill -9 "$p" 2>/dev/null) >/dev/null 2>&1 & exec 3<&-; wait "$p"'
-  return ['sh', '-c', script, 'sh', 'env', ...vars, ...argv].map(shellQuote).join(' ')
+  // `exec`: the login shell sshd starts becomes the wrapper instead of waiting on it.
+  return `exec ${['sh', '-c', script, 'sh', 'env', ...vars, ...argv].map(shellQuote).join(' ')}`
 }
 
 const DEFAULT_MAX = 16 * 1024 * 1024
@@ -208,19 +210,31 @@ export function createSshAccess(o: { name: string; connection: SshConnection; po
         ),
     async processes(pids) {
       const out = new Map<number, { user: string | null; cgroup: string | null }>()
-      const safe = pids.filter((p) => Number.isInteger(p) && p > 0).slice(0, 500)
+      const safe = [...new Set(pids.filter((p) => Number.isInteger(p) && p > 0))].slice(0, 500)
       if (!safe.length) return out
+      // Two programs for any number of processes (not two per process): stat names the owners,
+      // grep -H prefixes every cgroup line with its file. Ended processes are simply absent.
       const script =
-        'for p in "$@"; do printf "@@ %s " "$p"; stat -c %U "/proc/$p" 2>/dev/null || echo; cat "/proc/$p/cgroup" 2>/dev/null; done'
+        'cd /proc || exit 1; stat -c "%n %U" -- "$@" 2>/dev/null; echo @@cgroups; grep -H "" -- $(printf "%s/cgroup " "$@") 2>/dev/null; exit 0'
       const r = await run(['sh', '-c', script, 'sh', ...safe.map(String)], {
         timeoutMs: 10_000,
         maxBytes: 4 * 1024 * 1024,
       })
-      for (const block of r.stdout.split('@@ ').slice(1)) {
-        const nl = block.indexOf('\n')
-        const [pid, user] = block.slice(0, nl).trim().split(' ')
-        const cgroup = block.slice(nl + 1)
-        if (Number(pid)) out.set(Number(pid), { user: user || null, cgroup: cgroup.trim() ? cgroup : null })
+      const at = r.stdout.indexOf('@@cgroups\n')
+      if (at < 0) return out
+      const users = new Map<number, string>()
+      for (const line of r.stdout.slice(0, at).split('\n')) {
+        const [pid, user] = line.trim().split(' ')
+        if (Number(pid) > 0) users.set(Number(pid), user ?? '')
+      }
+      const cgroups = new Map<number, string>()
+      for (const line of r.stdout.slice(at + 10).split('\n')) {
+        const m = /^(\d+)\/cgroup:(.*)$/.exec(line)
+        if (m) cgroups.set(Number(m[1]), (cgroups.get(Number(m[1])) ?? '') + m[2] + '\n')
+      }
+      for (const pid of safe) {
+        if (!users.has(pid) && !cgroups.has(pid)) continue
+        out.set(pid, { user: users.get(pid) || null, cgroup: cgroups.get(pid) ?? null })
       }
       return out
     },
