@@ -75,6 +75,8 @@ async function gantrySide(login, sshd, env) {
       GANTRY_STORAGE_INTERVAL_MS: '10000',
       GANTRY_GPU_INTERVAL_MS: '1000',
       GANTRY_SERVING_INTERVAL_MS: '0',
+      // The simulated servers load the 2 cores Gantry runs on: handshakes get slow as hosts add up.
+      GANTRY_SSH_TIMEOUT_MS: '30000',
     },
     'gantry-bench-fleet-',
   )

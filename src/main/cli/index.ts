@@ -7,7 +7,14 @@ import { SERVING_KINDS } from '../../shared/serving'
 import { appVersion, createGantry, resolveConfig, type Gantry } from '../core'
 import { GantryError } from '../core/errors'
 import { startServer } from '../server/server'
-import { consoleLink, loadOrCreateToken, readServerFile, removeServerFile, writeServerFile } from '../server/token'
+import {
+  METRICS_TOKEN_FILE,
+  consoleLink,
+  loadOrCreateToken,
+  readServerFile,
+  removeServerFile,
+  writeServerFile,
+} from '../server/token'
 import { formatHostReport } from './format'
 import { addRegistryCommands } from './registry'
 import { addDeployCommands } from './deploy'
@@ -84,6 +91,17 @@ export function buildProgram(): Command {
         process.exit(1)
       }
       process.stdout.write(`${consoleLink(info.url, loadOrCreateToken(dataDir).token)}\n`)
+    })
+  program
+    .command('scrape-token')
+    .description(
+      "print the read-only token for GET /metrics (it opens nothing else), for Prometheus's credentials_file",
+    )
+    .option('--path', 'print the file that holds it instead')
+    .action((o: { path?: boolean }) => {
+      const dataDir = resolveConfig({ dataDir: program.opts().dataDir }).dataDir
+      const t = loadOrCreateToken(dataDir, METRICS_TOKEN_FILE)
+      process.stdout.write(`${o.path ? t.path : t.token}\n`)
     })
   program
     .command('host')

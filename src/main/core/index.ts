@@ -12,6 +12,7 @@ import { appHandlers } from './app-handlers'
 import { resolveConfig, type GantryConfig } from './config'
 import { openDatabase, storageError, type Db } from './db/database'
 import { createDeployer, type Deployer } from './deploy/deployer'
+import { createMetricsExposition, type MetricsExposition } from './metrics/exposition'
 import { createGuard, type Guard } from './deploy/guard'
 import { deployHandlers } from './deploy/handlers'
 import { driftHandlers } from './drift/handlers'
@@ -67,6 +68,8 @@ export interface Gantry {
   recovered(): Promise<void>
   /** Every host's services (this machine's always). */
   fleet: Fleet
+  /** What Gantry knows in the Prometheus text format (the headless server's /metrics). */
+  metrics: MetricsExposition
 }
 
 export interface GantryOptions extends Partial<GantryConfig> {
@@ -91,6 +94,12 @@ export interface GantryOptions extends Partial<GantryConfig> {
   sshReadyTimeoutMs?: number
   /** How often buffered samples are written (default 10 s; stop() writes the rest). */
   flushIntervalMs?: number
+}
+
+/** GANTRY_SSH_TIMEOUT_MS: how long a connect plus handshake may take (slow links; default 10 s). */
+function sshTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const v = Number(env.GANTRY_SSH_TIMEOUT_MS)
+  return Number.isInteger(v) && v >= 1000 && v <= 300_000 ? v : undefined
 }
 
 export function appVersion(): string {
@@ -152,7 +161,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
           now,
           log,
           env: options.sshEnv,
-          readyTimeoutMs: options.sshReadyTimeoutMs,
+          readyTimeoutMs: options.sshReadyTimeoutMs ?? sshTimeoutFromEnv(options.sshEnv ?? process.env),
         })
       : options.connector
   // An SSH host: one long-lived reading loop on one channel (proc-stream.ts), not a command per probe.
@@ -381,9 +390,24 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     }),
   )
 
+  const metrics = createMetricsExposition({
+    hosts: () => fleet.summaries(),
+    gpus: (host) => {
+      try {
+        return fleet.get(host).gpu.snapshot()
+      } catch {
+        return null // removed between the two reads
+      }
+    },
+    endpoints: () => endpoints.list(),
+    models: () => registry.listModels({}),
+    deployOutcomes: () => deployer.outcomes(),
+  })
+
   let stopping: Promise<void> | null = null
   let starting: Promise<void> | null = null
   return {
+    metrics,
     api,
     client: typedClient(api),
     events,

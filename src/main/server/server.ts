@@ -17,7 +17,7 @@ import { fail } from '../../shared/result'
 import type { Gantry } from '../core'
 import type { Caller } from '../core/caller'
 import { peerUser } from './peer'
-import { isLoopbackHost, loadOrCreateToken, tokenMatches } from './token'
+import { METRICS_TOKEN_FILE, isLoopbackHost, loadOrCreateToken, tokenMatches } from './token'
 
 export interface ServeOptions {
   gantry: Gantry
@@ -60,6 +60,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const loopback = isLoopbackHost(host)
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`))
   const tok = loadOrCreateToken(opts.gantry.config.dataDir)
+  const scrapeTok = loadOrCreateToken(opts.gantry.config.dataDir, METRICS_TOKEN_FILE)
   const { api, events } = opts.gantry
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, routerOptions: { maxParamLength: 200 } })
@@ -120,7 +121,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     // Only the static UI and the health check are open; everything else needs the token.
     const route = req.routeOptions.url
     const open = route === '/healthz' || route === '/' || route === '/*'
-    if (!open && !authorized(req)) {
+    // /metrics also takes the scrape token, which opens nothing else.
+    const scrape = route === '/metrics' && tokenMatches(scrapeTok.token, presented(req))
+    if (!open && !scrape && !authorized(req)) {
       return refuse(
         reply,
         'this console needs its access token: open the URL `gantry serve` printed, or run `gantry url`',
@@ -136,6 +139,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   })
 
   app.get('/healthz', async () => ({ ok: true }))
+
+  // What Gantry knows, for Prometheus (docs/features.md lists the metrics).
+  app.get('/metrics', async (_req, reply) => {
+    const body = await opts.gantry.metrics.render()
+    return reply
+      .code(200)
+      .header('content-type', opts.gantry.metrics.contentType)
+      .header('cache-control', 'no-store')
+      .send(body)
+  })
 
   app.post('/api/:method', async (req, reply) => {
     const { method } = req.params as { method: string }

@@ -6,9 +6,15 @@ import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path'
 
 export const TOKEN_FILE = 'server-token'
+/** The read-only scrape token: it opens GET /metrics and nothing else (Prometheus's
+ *  `authorization.credentials_file` can hold a copy without giving the console away). */
+export const METRICS_TOKEN_FILE = 'metrics-token'
 
-export function loadOrCreateToken(dataDir: string): { token: string; path: string; created: boolean } {
-  const path = join(dataDir, TOKEN_FILE)
+export function loadOrCreateToken(
+  dataDir: string,
+  file: string = TOKEN_FILE,
+): { token: string; path: string; created: boolean } {
+  const path = join(dataDir, file)
   if (existsSync(path)) {
     // Tighten permissions a user or a copy may have loosened.
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600)

@@ -88,6 +88,8 @@ export interface Deployer {
   rollback(model: string, targetId?: number, cause?: string): Promise<Deployment>
   rollbackPlan(model: string, targetId?: number): RollbackPlan
   list(q?: { model?: string; targetId?: number; limit?: number }): Deployment[]
+  /** How many deployments and rollbacks of each model ended in each terminal state. */
+  outcomes(): { model: string; kind: 'deploy' | 'rollback'; state: string; count: number }[]
   /** Re-applies what targets forget (TorchServe's default after a restart); says what it did. */
   reconcile(): Promise<string[]>
   /** Finishes or reverts deployments a stopped Gantry left in flight; says what it did. */
@@ -617,6 +619,15 @@ export function createDeployer(o: DeployerOptions): Deployer {
       }
       const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
       return (db.prepare(sql).all(...args, q.limit ?? 100) as Row[]).map(toDeployment)
+    },
+
+    outcomes() {
+      return db
+        .prepare(
+          `SELECT model, kind, state, count(*) AS count FROM deployments
+           WHERE state IN (${TERMINAL.map(() => '?').join(',')}) GROUP BY model, kind, state ORDER BY model, kind, state`,
+        )
+        .all(...TERMINAL) as { model: string; kind: 'deploy' | 'rollback'; state: string; count: number }[]
     },
 
     /** TorchServe forgets set-default when it restarts (pytorch/serve#2744): where a TorchServe
