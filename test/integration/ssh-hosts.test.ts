@@ -164,6 +164,15 @@ describe.skipIf(skip)('SSH hosts', () => {
     })
     expect(procs.get(1)?.user).toBe('root')
     expect(procs.has(2 ** 22 + 7)).toBe(false)
+    // Commands there are bounded as here: the deadline kills the remote program, the cap too.
+    const remote = g.fleet.get('gpu-a').access
+    const slow = await remote.run(['sh', '-c', 'echo started; exec sleep 31.4159'], { timeoutMs: 500 })
+    expect(slow).toMatchObject({ timedOut: true, stdout: 'started\n' })
+    await until(() => remoteProcesses('sleep 31.4159').length === 0, 'the remote sleep killed', 10_000)
+    const loud = await remote.run(['sh', '-c', 'exec yes gantry'], { maxBytes: 4096 })
+    expect(loud).toMatchObject({ truncated: true, timedOut: false })
+    expect(loud.stdout.length).toBe(4096)
+    expect(await remote.run(['gantry-no-such-program'])).toMatchObject({ notFound: true, code: 127 })
     // The local host has no GPUs: the remote ones are the remote host's alone.
     const local = await ok(g.client['gpu.snapshot']({}))
     expect(local.gpus.map((x) => x.uuid)).not.toContain(snap.gpus[0].uuid)

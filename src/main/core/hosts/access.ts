@@ -72,6 +72,64 @@ export interface HostAccess {
   processes(pids: number[]): Promise<Map<number, { user: string | null; cgroup: string | null }>>
 }
 
+/** The bounded part of running a command, the same on every host: the deadline and the abort
+ *  signal kill it, stdout past `maxBytes` kills it (`truncated`), stderr is kept up to the cap.
+ *  `kill` ends it the transport's way; `finish` settles the result once, given what the transport
+ *  knows at its end (and the stderr, for telling "not found" by the shell's words). */
+export function boundedRun(
+  o: RunOptions,
+  defaultMax: number,
+  kill: () => void,
+  resolve: (r: RunResult) => void,
+): {
+  stdout(d: Buffer): void
+  stderr(d: Buffer): void
+  finish(end: (stderr: string) => Omit<RunResult, 'stdout' | 'stderr' | 'timedOut' | 'truncated'>): void
+} {
+  const max = o.maxBytes ?? defaultMax
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  let outBytes = 0
+  let errBytes = 0
+  let timedOut = false
+  let truncated = false
+  let settled = false
+  const timer = o.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true
+        kill()
+      }, o.timeoutMs)
+    : null
+  const onAbort = (): void => kill()
+  if (o.signal?.aborted) kill()
+  else o.signal?.addEventListener('abort', onAbort, { once: true })
+  return {
+    stdout(d) {
+      const room = max - outBytes
+      outBytes += d.length
+      if (outBytes > max) {
+        if (!truncated) {
+          if (room > 0) out.push(d.subarray(0, room)) // what fit under the cap
+          kill()
+        }
+        truncated = true
+      } else out.push(d)
+    },
+    stderr(d) {
+      errBytes += d.length
+      if (errBytes <= max) err.push(d)
+    },
+    finish(end) {
+      if (settled) return
+      settled = true
+      if (timer) clearTimeout(timer)
+      o.signal?.removeEventListener('abort', onAbort)
+      const stderr = Buffer.concat(err).toString('utf8')
+      resolve({ ...end(stderr), stdout: Buffer.concat(out).toString('utf8'), stderr, timedOut, truncated })
+    },
+  }
+}
+
 /** "a: not found"-style result of a command that could not be started. */
 export function notRun(error: string, notFound = false): RunResult {
   return { code: null, signal: null, stdout: '', stderr: '', notFound, timedOut: false, truncated: false, error }

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { lstat, mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { userName } from '../util/users'
 import type { FileAccess } from '../files/local-files'
-import type { HostAccess, HostProcess, LinkStat, RunOptions, RunResult } from './access'
+import { boundedRun, type HostAccess, type HostProcess, type LinkStat, type RunOptions, type RunResult } from './access'
 
 const DEFAULT_MAX = 16 * 1024 * 1024
 
@@ -24,63 +24,22 @@ export function createLocalAccess(
 
   function run(argv: string[], o: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      const max = o.maxBytes ?? DEFAULT_MAX
-      const out: Buffer[] = []
-      const err: Buffer[] = []
-      let outBytes = 0
-      let errBytes = 0
-      let timedOut = false
-      let truncated = false
-      let settled = false
       const child = spawn(argv[0], argv.slice(1), { env: envOf(o.env), stdio: ['ignore', 'pipe', 'pipe'] })
-      const kill = (): void => {
-        child.kill('SIGKILL')
-      }
-      const timer = o.timeoutMs
-        ? setTimeout(() => {
-            timedOut = true
-            kill()
-          }, o.timeoutMs)
-        : null
-      const onAbort = (): void => kill()
-      if (o.signal?.aborted) kill()
-      else o.signal?.addEventListener('abort', onAbort, { once: true })
-      const done = (r: Omit<RunResult, 'stdout' | 'stderr' | 'timedOut' | 'truncated'>): void => {
-        if (settled) return
-        settled = true
-        if (timer) clearTimeout(timer)
-        o.signal?.removeEventListener('abort', onAbort)
-        resolve({
-          ...r,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-          timedOut,
-          truncated,
-        })
-      }
-      child.stdout.on('data', (d: Buffer) => {
-        outBytes += d.length
-        if (outBytes > max) {
-          truncated = true
-          kill()
-        } else out.push(d)
-      })
-      child.stderr.on('data', (d: Buffer) => {
-        errBytes += d.length
-        if (errBytes <= max) err.push(d)
-      })
+      const r = boundedRun(o, DEFAULT_MAX, () => child.kill('SIGKILL'), resolve)
+      child.stdout.on('data', r.stdout)
+      child.stderr.on('data', r.stderr)
       child.on('error', (e: NodeJS.ErrnoException) => {
         // A spawn that failed (ENOENT, EACCES, EMFILE) never runs: no 'close' is guaranteed.
         if (child.pid === undefined) {
-          done({
+          r.finish(() => ({
             code: null,
             signal: null,
             notFound: e.code === 'ENOENT',
             error: `cannot run ${argv[0]}: ${e.message}`,
-          })
+          }))
         }
       })
-      child.on('close', (code, signal) => done({ code, signal, notFound: false, error: null }))
+      child.on('close', (code, signal) => r.finish(() => ({ code, signal, notFound: false, error: null })))
     })
   }
 

@@ -4,7 +4,7 @@
 // and links through SFTP, process owners and cgroups through one small script. Nothing is installed
 // on the host: only sh, cat, kill and the tools asked for.
 import type { ClientChannel, SFTPWrapper } from 'ssh2'
-import { notRun, type HostAccess, type HostProcess, type RunOptions, type RunResult } from '../access'
+import { boundedRun, notRun, type HostAccess, type HostProcess, type RunOptions, type RunResult } from '../access'
 import type { PathPolicy } from '../../files/policy'
 import type { SshConnection } from './connection'
 import { createSftpFiles } from './sftp-files'
@@ -67,53 +67,26 @@ export function createSshAccess(o: { name: string; connection: SshConnection; po
       return notRun(`cannot run ${argv[0]} on ${o.name}: ${(err as Error).message}`)
     }
     return new Promise((resolve) => {
-      const max = ro.maxBytes ?? DEFAULT_MAX
-      const out: Buffer[] = []
-      const err: Buffer[] = []
-      let outBytes = 0
-      let errBytes = 0
-      let timedOut = false
-      let truncated = false
-      const stop = (): void => {
-        ch.signal?.('KILL')
-        ch.close()
-      }
-      const timer = ro.timeoutMs
-        ? setTimeout(() => {
-            timedOut = true
-            stop()
-          }, ro.timeoutMs)
-        : null
-      const onAbort = (): void => stop()
-      if (ro.signal?.aborted) stop()
-      else ro.signal?.addEventListener('abort', onAbort, { once: true })
-      ch.on('data', (d: Buffer) => {
-        outBytes += d.length
-        if (outBytes > max) {
-          truncated = true
-          stop()
-        } else out.push(d)
-      })
-      ch.stderr.on('data', (d: Buffer) => {
-        errBytes += d.length
-        if (errBytes <= max) err.push(d)
-      })
-      ch.once('close', (code: number | null, signal?: string) => {
-        if (timer) clearTimeout(timer)
-        ro.signal?.removeEventListener('abort', onAbort)
-        const stderr = Buffer.concat(err).toString('utf8')
-        resolve({
+      const r = boundedRun(
+        ro,
+        DEFAULT_MAX,
+        () => {
+          ch.signal?.('KILL')
+          ch.close()
+        },
+        resolve,
+      )
+      ch.on('data', r.stdout)
+      ch.stderr.on('data', r.stderr)
+      ch.once('close', (code: number | null, signal?: string) =>
+        r.finish((stderr) => ({
           code: typeof code === 'number' ? code : null,
           signal: signal ?? null,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr,
           // sh says "not found" and exits 127 where the program does not exist on that host.
           notFound: code === 127 && /not found|No such file/i.test(stderr),
-          timedOut,
-          truncated,
           error: null,
-        })
-      })
+        })),
+      )
     })
   }
 
