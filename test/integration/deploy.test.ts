@@ -76,6 +76,10 @@ describe('model-folder deploys', () => {
       'deploy v2 succeeded',
       'deploy v1 succeeded',
     ])
+    // /metrics counts them by how they ended.
+    const metrics = await w.g.metrics.render()
+    expect(metrics).toContain('gantry_deployments{model="m",kind="deploy",outcome="succeeded"} 2')
+    expect(metrics).toContain('gantry_deployments{model="m",kind="rollback",outcome="succeeded"} 1')
     expect(await call(w.g, 'audit.verify', {})).toMatchObject({ ok: true })
   })
 
@@ -84,6 +88,12 @@ describe('model-folder deploys', () => {
     expect(d.state).toBe('reverted')
     expect(d.reason).toMatch(expectReason)
     expect(d.steps.at(-1)?.name).toBe('revert')
+    const reverted = (await call<Deployment[]>(w.g, 'deploy.list', { model: 'm' })).filter(
+      (x) => x.kind === 'deploy' && x.state === 'reverted',
+    ).length
+    expect(await w.g.metrics.render()).toContain(
+      `gantry_deployments{model="m",kind="deploy",outcome="reverted"} ${reverted}`,
+    )
     expect(readlinkSync(join(w.serveDir, 'current'))).toBe(w.dirs[0])
     expect(await production(w.g)).toBe(1)
     const audit = await call<AuditRow[]>(w.g, 'audit.list', { model: 'm' })
