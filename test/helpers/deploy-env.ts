@@ -9,13 +9,17 @@ import { tmpDir } from './tmp'
 
 export const MODEL_SERVER = join(__dirname, '..', 'fixtures', 'bin', 'model-server.cjs')
 
+/** The model server; as another OS account with `asUser` (runuser: a remote login's reload
+ *  command may then signal it). */
 export async function startModelServer(
   folder: string,
   name = 'm',
+  asUser?: string,
 ): Promise<{ url: string; pid: number; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [MODEL_SERVER, '--folder', folder, '--name', name], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const argv = [process.execPath, MODEL_SERVER, '--folder', folder, '--name', name]
+  const child = asUser
+    ? spawn('runuser', ['-u', asUser, '--', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
   const [port, pid] = await new Promise<[number, number]>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (d) => {

@@ -3,7 +3,7 @@
 // (sha256sum, the registry's manifest rules) and whose reload command runs there; a rollback; an
 // endpoint probed through the host's connection (only through it); and a drift monitor reading a
 // folder there, window for window the same as the same rows read locally.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { appendFileSync, chmodSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -11,7 +11,7 @@ import type { Gantry } from '../../src/main/core'
 import type { Deployment } from '../../src/shared/deploy'
 import type { DriftWindow, MonitorStatus } from '../../src/shared/drift'
 import type { ProbeResult } from '../../src/shared/serving'
-import { call, makeCore, MODEL_SERVER } from '../helpers/deploy-env'
+import { call, makeCore, startModelServer } from '../helpers/deploy-env'
 import { analysisLines, productionHousing } from '../helpers/drift-env'
 import { createLogin, sshdUnavailable, startSshd, type Login, type Sshd } from '../helpers/sshd'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
@@ -76,24 +76,9 @@ function hostFolder(name: string): string {
 
 /** The model server, run as the login (so the host's reload command may signal it). */
 async function serverAsLogin(folder: string): Promise<{ url: string; pid: number }> {
-  const child = spawn(
-    'runuser',
-    ['-u', login.user, '--', process.execPath, MODEL_SERVER, '--folder', folder, '--name', 'm'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  )
-  children.push(child)
-  const [port, pid] = await new Promise<[number, number]>((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (d) => {
-      out += d
-      const m = /listening (\d+) (\d+)/.exec(out)
-      if (m) resolve([Number(m[1]), Number(m[2])])
-    })
-    child.on('exit', (c) => reject(new Error(`model server exited ${c}`)))
-  })
-  return { url: `http://127.0.0.1:${port}/`, pid }
+  const server = await startModelServer(folder, 'm', login.user)
+  children.push(server.child)
+  return server
 }
 
 describe.skipIf(skip)('on an SSH host', () => {
