@@ -35,6 +35,17 @@ import {
   MonitorStatus,
 } from './drift'
 import { HostName, HostProbe, HostSummary } from './hosts'
+import {
+  HeaderName,
+  HeaderValue,
+  Kpi,
+  KpiInput,
+  PromAuthInput,
+  PromSourceInput,
+  PromSourceName,
+  PromSourceStatus,
+  PromTestResult,
+} from './prometheus'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -181,7 +192,7 @@ export const Series = z.object({
   /** Bucket width in ms actually used. */
   stepMs: z.number(),
   /** Which store answered: raw samples or a rollup of the given resolution. */
-  source: z.enum(['raw', 'rollup-1m', 'rollup-1h']),
+  source: z.enum(['raw', 'rollup-1m', 'rollup-1h', 'prometheus']),
   points: z.array(SeriesPoint),
 })
 export type Series = z.infer<typeof Series>
@@ -594,6 +605,53 @@ export const methods = {
     output: HostSummary,
   },
   'hosts.remove': { input: z.object({ name: HostName }).strict(), output: z.object({}) },
+  /** Every Prometheus source with its last poll: state, exporters found, what is missing. */
+  'prometheus.list': { input: Empty, output: z.array(PromSourceStatus) },
+  /** Saves a source (tested first unless `force`); its credential goes to the secrets service. */
+  'prometheus.add': { input: PromSourceInput, output: PromSourceStatus },
+  /** Asks a saved source (by name) or a URL not saved: version, exporters, what is missing. */
+  'prometheus.test': {
+    input: z
+      .object({
+        name: PromSourceName.optional(),
+        url: z.string().min(1).max(2048).optional(),
+        headers: z.record(HeaderName, HeaderValue).optional(),
+        auth: PromAuthInput.optional(),
+        caFile: z.string().min(1).max(4096).optional(),
+        timeoutMs: z.number().int().min(200).max(120_000).optional(),
+      })
+      .strict(),
+    output: PromTestResult,
+  },
+  'prometheus.remove': { input: z.object({ name: PromSourceName }).strict(), output: z.object({}) },
+  /** Acknowledges the latched XIDs of a GPU (dcgm-exporter keeps only the last one; Gantry keeps each). */
+  'prometheus.ackXid': {
+    input: z
+      .object({
+        host: HostName,
+        uuid: z.string().min(1).max(200),
+        code: z.number().int().positive().optional(),
+        note: z.string().max(2000).optional(),
+      })
+      .strict(),
+    output: z.object({ acknowledged: z.number().int() }),
+  },
+  /** A model's business KPIs, each with its value now and its history (query_range). */
+  'kpi.list': {
+    input: z
+      .object({
+        model: z.string().min(1).max(200),
+        rangeMs: z.number().int().positive().max(MAX_RANGE_MS).optional(),
+        maxPoints: z.number().int().min(2).max(2000).optional(),
+      })
+      .strict(),
+    output: z.array(Kpi),
+  },
+  'kpi.set': { input: KpiInput, output: Kpi },
+  'kpi.remove': {
+    input: z.object({ model: z.string().min(1).max(200), name: z.string().min(1).max(80) }).strict(),
+    output: z.object({}),
+  },
 } as const satisfies Record<MethodName, MethodSpec>
 
 /** Every event the core pushes to subscribers. */
@@ -622,6 +680,8 @@ export const events = {
   'registry.changed': z.object({ name: z.string() }),
   /** A host's connection, health or settings changed (or '*': the list itself changed). */
   'hosts.changed': z.object({ name: z.string() }),
+  /** A Prometheus source was polled: screens showing one of its hosts reload it. */
+  'prometheus.polled': z.object({ source: z.string(), at: z.number() }),
 } as const satisfies Record<EventName, z.ZodType>
 
 export type Methods = typeof methods

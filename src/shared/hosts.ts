@@ -12,7 +12,8 @@ export const HostName = z
   .max(100)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit')
 
-export const HostKind = z.enum(['local', 'ssh'])
+/** prometheus: known from a Prometheus source's exporters only (read, never reached). */
+export const HostKind = z.enum(['local', 'ssh', 'prometheus'])
 export type HostKind = z.infer<typeof HostKind>
 
 /** How an SSH host is reached, as resolved from what the operator gave (and ~/.ssh/config). */
@@ -40,6 +41,8 @@ export const ConnectionState = z.enum([
   'host-key-changed',
   'unreachable',
   'disabled',
+  /** Not connected to: read from a Prometheus source. */
+  'external',
 ])
 export type ConnectionState = z.infer<typeof ConnectionState>
 
@@ -74,6 +77,8 @@ export const HostSummary = z.object({
   cpuPct: z.number().nullable(),
   memPct: z.number().nullable(),
   lastUpdate: z.number().nullable(),
+  /** Where Gantry knows it from: "local", "ssh", "prometheus:<source>" (a host seen both ways has both). */
+  sources: z.array(z.string()),
 })
 export type HostSummary = z.infer<typeof HostSummary>
 

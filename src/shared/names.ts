@@ -56,6 +56,14 @@ export const METHOD_NAMES = [
   'hosts.update',
   'hosts.acceptKey',
   'hosts.remove',
+  'prometheus.list',
+  'prometheus.add',
+  'prometheus.test',
+  'prometheus.remove',
+  'prometheus.ackXid',
+  'kpi.list',
+  'kpi.set',
+  'kpi.remove',
 ] as const
 
 export const EVENT_NAMES = [
@@ -67,6 +75,7 @@ export const EVENT_NAMES = [
   'registry.progress',
   'registry.changed',
   'hosts.changed',
+  'prometheus.polled',
   'deploy.progress',
   'deploy.guard',
   'drift.window',

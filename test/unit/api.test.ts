@@ -75,6 +75,14 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'hosts.update': notUsed,
     'hosts.acceptKey': notUsed,
     'hosts.remove': notUsed,
+    'prometheus.list': () => [],
+    'prometheus.add': notUsed,
+    'prometheus.test': notUsed,
+    'prometheus.remove': notUsed,
+    'prometheus.ackXid': notUsed,
+    'kpi.list': () => [],
+    'kpi.set': notUsed,
+    'kpi.remove': notUsed,
     ...over,
   }
 }

@@ -21,6 +21,8 @@ export interface GantryConfig {
   nvidiaSmi: string
   /** How often each saved model-server endpoint is probed; 0 disables polling. */
   servingIntervalMs: number
+  /** How often each Prometheus source is asked about its fleet (GANTRY_PROM_INTERVAL_MS). */
+  promIntervalMs: number
   /** How often watched inference-log folders are read; 0 disables. */
   driftIntervalMs: number
   /** A poll that takes longer than this is reported degraded. */
@@ -74,6 +76,7 @@ export function resolveConfig(
     gpuProcessIntervalMs: opts.gpuProcessIntervalMs ?? num(env.GANTRY_GPU_PROCESS_INTERVAL_MS, 10_000),
     nvidiaSmi: opts.nvidiaSmi ?? (env.GANTRY_NVIDIA_SMI || 'nvidia-smi'),
     servingIntervalMs: opts.servingIntervalMs ?? num(env.GANTRY_SERVING_INTERVAL_MS, 15_000),
+    promIntervalMs: opts.promIntervalMs ?? num(env.GANTRY_PROM_INTERVAL_MS, 5000),
     pollTimeoutMs: opts.pollTimeoutMs ?? num(env.GANTRY_POLL_TIMEOUT_MS, 5000),
     driftIntervalMs: opts.driftIntervalMs ?? num(env.GANTRY_DRIFT_INTERVAL_MS, 30_000),
     stopTimeoutMs: opts.stopTimeoutMs ?? 3000,

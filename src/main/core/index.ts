@@ -33,6 +33,10 @@ import { createLifecycle, type Service } from './lifecycle'
 import { registryHandlers } from './registry/handlers'
 import { createRegistry, type Registry } from './registry/registry'
 import { createSecretStore, type SecretStore } from './secrets'
+import { prometheusHandlers } from './prometheus/handlers'
+import { createPromService, type PromService } from './prometheus/service'
+import { createPromStore } from './prometheus/store'
+import type { ExternalHosts } from './hosts/fleet'
 import { createEndpointService } from './serving/endpoints'
 import type { Tunnel } from './serving/http'
 import { servingHandlers } from './serving/handlers'
@@ -202,7 +206,39 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       readGpuXml: remote ? undefined : options.readGpuXml,
       gpuDetailTimeoutMs: options.gpuDetailTimeoutMs,
     })
+  // Prometheus sources: their exporters' hosts stand in the fleet beside the rows (read, not reached).
+  const promStore = createPromStore(db, now)
+  const prom: PromService = createPromService({
+    store: promStore,
+    secrets,
+    intervalMs: config.promIntervalMs,
+    now,
+    polled: (source) => emit('prometheus.polled', { source, at: now() }),
+    log,
+  })
+  const external: ExternalHosts = {
+    list: () =>
+      prom.hosts().map((h) => ({
+        name: h.name,
+        aliases: [...(h.hostname ? [h.hostname, h.hostname.split('.')[0]] : []), ...h.addresses],
+        source: `prometheus:${h.source}`,
+        address: h.instances.join(', '),
+        health: h.health,
+        host: h.host,
+        storage: h.storage,
+        gpu: h.gpu,
+        at: h.at,
+        history: (q) => prom.history(h, q),
+      })),
+    ready: async () => {
+      prom.sync()
+      await Promise.all(
+        prom.sources().filter((s) => s.lastPollAt === null).map((s) => prom.source(s.name).poll()),
+      )
+    },
+  }
   const fleet: Fleet = createFleet({
+    external,
     hosts: hostRows,
     now,
     local: (row) => servicesOf(row),
@@ -294,6 +330,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     ...registryHandlers({ registry, files, jobs }),
     ...deployHandlers({ deployer, guard }),
     ...driftHandlers({ drift, files, jobs }),
+    ...prometheusHandlers({ prom, store: promStore, secrets, files, registry, now, actor: config.actor }),
   }
   const inner = createApi(handlers, {
     onInternalError: (err) =>
@@ -343,6 +380,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   })
   lifecycle.add({ name: 'file jobs', start: () => {}, stop: () => jobs.stop() })
   lifecycle.add(fleet)
+  lifecycle.add(prom)
   lifecycle.add(endpoints)
   // Deployments a stopped Gantry left half-way are finished or reverted, then the guard picks up
   // the watches and suggestions it left open.
@@ -376,7 +414,10 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     createExternalChanges(
       db,
       () => emit('registry.changed', { name: '*' }),
-      () => fleet.sync(),
+      () => {
+        fleet.sync()
+        prom.sync()
+      },
       log,
     ),
   )

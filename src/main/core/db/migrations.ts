@@ -362,4 +362,50 @@ DROP TABLE serving_endpoints;
 ALTER TABLE serving_endpoints_by_host RENAME TO serving_endpoints;
 `,
   },
+  {
+    id: 12,
+    name: 'prometheus sources, latched XIDs, model KPIs',
+    sql: `
+-- A Prometheus-compatible API Gantry asks questions of. Its credential (bearer token or basic
+-- password) is in the secrets service (secret_ref); headers are non-secret (X-Scope-OrgID).
+CREATE TABLE prometheus_sources (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  url          TEXT NOT NULL,
+  headers_json TEXT NOT NULL DEFAULT '{}',
+  auth_type    TEXT CHECK (auth_type IN ('bearer','basic')),
+  auth_user    TEXT,
+  secret_ref   TEXT,
+  ca_file      TEXT,
+  timeout_ms   INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+);
+-- dcgm-exporter keeps only the last XID of a GPU (a gauge): Gantry latches each one it sees until
+-- someone acknowledges it, so an XID that needs a reset is not lost when the exporter restarts.
+CREATE TABLE gpu_xid_latches (
+  host       TEXT NOT NULL,
+  uuid       TEXT NOT NULL,
+  code       INTEGER NOT NULL,
+  source     TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  acked_at   INTEGER,
+  acked_by   TEXT,
+  note       TEXT,
+  PRIMARY KEY (host, uuid, code)
+);
+-- A model's business KPIs: PromQL against a source, which way is good, the line not to cross.
+CREATE TABLE model_kpis (
+  model      TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  source     TEXT NOT NULL,
+  query      TEXT NOT NULL,
+  direction  TEXT NOT NULL CHECK (direction IN ('higher-is-better','lower-is-better')),
+  threshold  REAL,
+  unit       TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (model, name)
+);
+`,
+  },
 ]

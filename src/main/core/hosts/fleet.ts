@@ -2,6 +2,11 @@
 // machine always, and each enabled SSH host through its one connection. A host's services start
 // and stop with it; a dead or slow host never delays another (each has its own pollers and
 // stream). Rows added, changed or removed by another process (the CLI) are picked up by sync().
+// Hosts read from elsewhere (a Prometheus source's exporters) stand beside the rows: one that is a
+// row's machine (same hostname or address) is that host with both sources, the others are hosts of
+// their own that can be read (view) but not reached (get).
+import type { HostSnapshot, Series, StorageSnapshot } from '../../../shared/contract'
+import type { GpuDetail, GpuSnapshot } from '../../../shared/gpu'
 import type { HostSummary, HostConnection, HostProbe, SshSettings } from '../../../shared/hosts'
 import { LOCAL_HOST } from '../../../shared/hosts'
 import type { Health, HealthLevel } from '../../../shared/contract-base'
@@ -32,9 +37,46 @@ export interface Connector {
   test(settings: SshSettings, passphrase: string | null, trust?: string | null): Promise<HostProbe>
 }
 
+/** A host Gantry reads from another system (a Prometheus source), never connects to. */
+export interface ExternalHost {
+  name: string
+  /** Lowercased hostnames and addresses it is known by: a row host with one of them is this machine. */
+  aliases: string[]
+  /** Where it comes from, as `prometheus:<source>`. */
+  source: string
+  /** Its scrape instances, for the address column. */
+  address: string
+  health: Health
+  host: HostSnapshot | null
+  storage: StorageSnapshot | null
+  gpu: GpuSnapshot
+  at: number
+  /** A stored-series key answered by the source itself (query_range). */
+  history(q: { key: string; rangeMs: number; to?: number; maxPoints?: number }): Promise<Series>
+}
+
+export interface ExternalHosts {
+  list(): ExternalHost[]
+  /** Reads every source once if none has answered yet (a CLI command that starts no poller). */
+  ready(): Promise<void>
+}
+
+/** What can be read of any host, row or external: the telemetry methods' view. */
+export interface HostView {
+  name: string
+  host(fresh?: boolean): Promise<HostSnapshot | null>
+  storage(fresh?: boolean): Promise<StorageSnapshot | null>
+  gpu(): GpuSnapshot
+  detail(): Promise<GpuDetail>
+  /** null: the series store answers (under idOf(name)). */
+  history: ExternalHost['history'] | null
+}
+
 export interface Fleet extends Service {
   /** The services of a host (default this machine); hosts/unknown-host if there is none. */
   get(name?: string): HostServices
+  /** What can be read of a host, whichever way Gantry knows it (external hosts too). */
+  view(name?: string): Promise<HostView>
   /** The host row's id (series, endpoints and monitors are stored under it). */
   idOf(name?: string): number
   nameOf(id: number): string
@@ -59,6 +101,8 @@ export interface FleetOptions {
   /** A host's connection or health changed: the doors are told. */
   changed(name: string): void
   log(line: string): void
+  /** Hosts from Prometheus sources (none by default). */
+  external?: ExternalHosts
 }
 
 const RANK: Record<HealthLevel, number> = { ok: 0, unknown: 1, warning: 2, critical: 3 }
@@ -154,7 +198,66 @@ export function createFleet(o: FleetOptions): Fleet {
     }
   }
 
-  function summaryOf(row: HostRow): HostSummary {
+  const externals = (): ExternalHost[] => o.external?.list() ?? []
+  /** Names and addresses a row host is known by (lowercased), to find its external twin. */
+  function aliasesOf(row: HostRow): string[] {
+    const e = entries.get(row.name)
+    const reported = e?.services.host.latest()?.hostname
+    return [row.name, row.ssh?.hostname, row.ssh?.alias, reported, reported?.split('.')[0]]
+      .filter((x): x is string => !!x)
+      .map((x) => x.toLowerCase())
+  }
+  /** Each external host that is a row's machine, by the row's name. */
+  function twins(rows: HostRow[], ext: ExternalHost[]): Map<string, ExternalHost[]> {
+    const out = new Map<string, ExternalHost[]>()
+    if (!ext.length) return out
+    for (const row of rows) {
+      const mine = new Set(aliasesOf(row))
+      const found = ext.filter((x) => x.aliases.some((a) => mine.has(a)))
+      if (found.length) out.set(row.name, found)
+    }
+    return out
+  }
+  /** External hosts that are no row's machine, named so they collide with no row. */
+  function loneExternals(rows: HostRow[], ext: ExternalHost[], tw: Map<string, ExternalHost[]>): ExternalHost[] {
+    const paired = new Set([...tw.values()].flat())
+    const names = new Set(rows.map((r) => r.name.toLowerCase()))
+    return ext
+      .filter((x) => !paired.has(x))
+      .map((x) =>
+        names.has(x.name.toLowerCase()) ? { ...x, name: `${x.name}-${x.source.replace(/^prometheus:/, '')}` } : x,
+      )
+  }
+  function externalSummary(x: ExternalHost): HostSummary {
+    const g = x.gpu
+    const utils = g.gpus.map((u) => u.utilization.gpuPct).filter((v): v is number => v !== null)
+    const fullest = x.storage?.filesystems.reduce<{ mount: string; usedPct: number } | null>(
+      (a, f) => (!a || f.usedPct > a.usedPct ? { mount: f.mount, usedPct: f.usedPct } : a),
+      null,
+    )
+    return {
+      name: x.name,
+      kind: 'prometheus',
+      address: x.address,
+      owner: null,
+      enabled: true,
+      connection: { state: 'external', since: x.at, lastError: null, attempts: 0, fingerprint: null, pinned: null },
+      health: x.health,
+      hostname: x.host?.hostname ?? x.aliases[0] ?? null,
+      gpus: {
+        count: g.gpus.length,
+        avgUtilPct: utils.length ? Math.round((utils.reduce((a, b) => a + b, 0) / utils.length) * 10) / 10 : null,
+        state: g.state,
+      },
+      storage: fullest ?? null,
+      cpuPct: x.host?.cpu?.loadPct ?? null,
+      memPct: x.host?.memory?.usedPct ?? null,
+      lastUpdate: x.at,
+      sources: [x.source],
+    }
+  }
+
+  function summaryOf(row: HostRow, tw: ExternalHost[] = []): HostSummary {
     const e = entries.get(row.name)
     const conn = connection(row.name)
     const h = e?.services.host.latest() ?? null
@@ -192,6 +295,8 @@ export function createFleet(o: FleetOptions): Fleet {
         stale ? undefined : h?.health,
         stale ? undefined : st?.health,
         stale ? undefined : gpuHealth,
+        // What its exporters say that the direct reading does not (a latched XID, an exporter down).
+        ...tw.map((x) => ({ ...x.health, reasons: x.health.reasons.map((r) => `${x.source}: ${r}`) })),
       ]),
       hostname: h?.hostname ?? null,
       gpus: {
@@ -203,7 +308,30 @@ export function createFleet(o: FleetOptions): Fleet {
       cpuPct: h?.cpu?.loadPct ?? null,
       memPct: h?.memory?.usedPct ?? null,
       lastUpdate: Math.max(h?.at ?? 0, st?.at ?? 0, g?.state === 'ok' ? g.at : 0) || null,
+      sources: [row.kind, ...tw.map((x) => x.source)],
     }
+  }
+
+  function externalView(x: ExternalHost): HostView {
+    return {
+      name: x.name,
+      host: async () => x.host,
+      storage: async () => x.storage,
+      gpu: () => x.gpu,
+      detail: () =>
+        Promise.reject(
+          new GantryError(
+            'hosts/unsupported',
+            `${x.name} is known from ${x.source} only: the full nvidia-smi reading needs the host itself (gantry hosts add user@${x.aliases[0] ?? x.name})`,
+          ),
+        ),
+      history: (q) => x.history(q),
+    }
+  }
+  function findExternal(name: string): ExternalHost | null {
+    const rows = o.hosts.list()
+    const ext = externals()
+    return loneExternals(rows, ext, twins(rows, ext)).find((x) => x.name === name) ?? null
   }
 
   return {
@@ -218,7 +346,34 @@ export function createFleet(o: FleetOptions): Fleet {
       started = false
       await Promise.all([...entries.values()].map((e) => drop(e)))
     },
-    get: (name) => entry(name).services,
+    get(name) {
+      if (name && !o.hosts.get(name) && findExternal(name)) {
+        throw new GantryError(
+          'hosts/unsupported',
+          `${name} is known from Prometheus only: Gantry reads its metrics there but cannot run anything on it (add it over SSH: gantry hosts add user@${name})`,
+        )
+      }
+      return entry(name).services
+    },
+    async view(name = LOCAL_HOST) {
+      if (!o.hosts.get(name) && o.external) {
+        let x = findExternal(name)
+        if (!x) {
+          await o.external.ready()
+          x = findExternal(name)
+        }
+        if (x) return externalView(x)
+      }
+      const s = entry(name).services
+      return {
+        name,
+        host: async (fresh) => (fresh ? s.host.sampleNow() : s.host.latest()),
+        storage: async (fresh) => (fresh ? s.storage.sampleNow() : s.storage.latest()),
+        gpu: () => s.gpu.snapshot(),
+        detail: () => s.gpu.detail(),
+        history: null,
+      }
+    },
     idOf(name = LOCAL_HOST) {
       const e = entries.get(name)
       if (e) return e.row.id
@@ -232,7 +387,13 @@ export function createFleet(o: FleetOptions): Fleet {
     },
     all: () => [...entries.values()].map((e) => e.services),
     summaries() {
-      const list = o.hosts.list().map(summaryOf)
+      const rows = o.hosts.list()
+      const ext = externals()
+      const tw = twins(rows, ext)
+      const list = [
+        ...rows.map((r) => summaryOf(r, tw.get(r.name))),
+        ...loneExternals(rows, ext, tw).map(externalSummary),
+      ]
       return list.sort(
         (a, b) =>
           RANK[b.health.level] - RANK[a.health.level] ||
@@ -241,8 +402,12 @@ export function createFleet(o: FleetOptions): Fleet {
     },
     summary(name) {
       const row = o.hosts.get(name)
-      if (!row) throw new GantryError('hosts/unknown-host', `no host named "${name}"`)
-      return summaryOf(row)
+      if (!row) {
+        const x = findExternal(name)
+        if (x) return externalSummary(x)
+        throw new GantryError('hosts/unknown-host', `no host named "${name}"`)
+      }
+      return summaryOf(row, twins([row], externals()).get(row.name))
     },
     connection,
     sync() {

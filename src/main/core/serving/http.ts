@@ -40,7 +40,14 @@ interface Reply {
 /** One request on node:http(s); over `via` when given (TLS on top of the tunnel for https). */
 function request(
   url: URL,
-  o: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal; via?: Tunnel },
+  o: {
+    method: string
+    headers: Record<string, string>
+    body?: string
+    signal: AbortSignal
+    via?: Tunnel
+    ca?: string
+  },
 ): Promise<Reply> {
   const https = url.protocol === 'https:'
   const port = Number(url.port) || (https ? 443 : 80)
@@ -68,11 +75,16 @@ function request(
         },
         signal: o.signal,
         agent: false,
+        ...(https && o.ca ? { ca: o.ca } : {}),
         ...(stream
           ? {
               createConnection: () =>
                 (https
-                  ? tlsConnect({ socket: stream as Socket, servername: isIP(host) ? undefined : host })
+                  ? tlsConnect({
+                      socket: stream as Socket,
+                      servername: isIP(host) ? undefined : host,
+                      ...(o.ca ? { ca: o.ca } : {}),
+                    })
                   : stream) as Socket,
             }
           : {}),
@@ -98,7 +110,16 @@ function request(
 export async function boundedFetch(
   base: string,
   path: string,
-  opts: { method?: string; body?: unknown; headers?: Record<string, string>; via?: Tunnel } & Partial<HttpLimits> = {},
+  opts: {
+    method?: string
+    body?: unknown
+    /** A form body (application/x-www-form-urlencoded) instead of JSON: long PromQL queries. */
+    form?: Record<string, string>
+    headers?: Record<string, string>
+    via?: Tunnel
+    /** PEM CA certificates trusted for https (a site's own CA), instead of Node's bundle. */
+    ca?: string
+  } & Partial<HttpLimits> = {},
 ): Promise<HttpAnswer> {
   const limits = { ...DEFAULT_LIMITS, ...opts }
   const method = opts.method ?? 'GET'
@@ -121,12 +142,18 @@ export async function boundedFetch(
         method,
         signal: controller.signal,
         via: opts.via,
+        ca: opts.ca,
         headers: {
           accept: 'application/json, text/plain;q=0.9, */*;q=0.1',
           ...(opts.body ? { 'content-type': 'application/json' } : {}),
+          ...(opts.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
           ...(sameOrigin ? opts.headers : withoutCredentials(opts.headers)),
         },
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        body: opts.form
+          ? new URLSearchParams(opts.form).toString()
+          : opts.body === undefined
+            ? undefined
+            : JSON.stringify(opts.body),
       })
       current = res.body
       if (res.status >= 300 && res.status < 400 && res.location) {

@@ -1,5 +1,5 @@
 // The telemetry area's methods: a host's latest (or a fresh) host and storage sample, its GPUs,
-// and the stored series of any host.
+// and the series of any host — from the store, or asked of Prometheus for a host known from there.
 import type { Handlers } from '../api'
 import type { Fleet } from '../hosts/fleet'
 import type { TimeSeriesStore } from './timeseries'
@@ -10,18 +10,14 @@ export type TelemetryMethods =
 export function telemetryHandlers(d: { fleet: Fleet; store: TimeSeriesStore }): Pick<Handlers, TelemetryMethods> {
   const { fleet, store } = d
   return {
-    'host.snapshot': async (input) => {
-      const h = fleet.get(input.host).host
-      return input.fresh ? h.sampleNow() : h.latest()
-    },
-    'storage.list': async (input) => {
-      const s = fleet.get(input.host).storage
-      return input.fresh ? s.sampleNow() : s.latest()
-    },
-    'gpu.snapshot': (input) => fleet.get(input.host).gpu.snapshot(),
-    'gpu.detail': (input) => fleet.get(input.host).gpu.detail(),
-    'telemetry.query': (input) => {
+    'host.snapshot': async (input) => (await fleet.view(input.host)).host(input.fresh),
+    'storage.list': async (input) => (await fleet.view(input.host)).storage(input.fresh),
+    'gpu.snapshot': async (input) => (await fleet.view(input.host)).gpu(),
+    'gpu.detail': async (input) => (await fleet.view(input.host)).detail(),
+    'telemetry.query': async (input) => {
       const { host, ...q } = input
+      const view = await fleet.view(host)
+      if (view.history) return view.history(q)
       return store.query({ ...q, hostId: fleet.idOf(host) })
     },
     'telemetry.listSeries': (input) => store.listSeries(input.prefix, fleet.idOf(input.host)),

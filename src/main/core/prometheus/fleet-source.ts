@@ -1,0 +1,765 @@
+// One Prometheus source as hosts of the fleet: a poll asks its aggregated questions (queries.ts) in
+// a few parallel requests, and turns the answers into the same snapshots an SSH host produces —
+// GpuSnapshot, HostSnapshot, StorageSnapshot — so every screen, the CLI and /metrics read them
+// alike. A host is named by dcgm-exporter's Hostname label, else node_exporter's nodename, else
+// the instance's address; a node_exporter and a dcgm-exporter of one machine are one host. XIDs
+// are latched in SQLite until acknowledged (dcgm-exporter keeps only the last one). Nothing here
+// writes to the series store: history is asked of Prometheus (query_range) when a chart wants it.
+import type { Filesystem, HostSnapshot, StorageSnapshot } from '../../../shared/contract'
+import type { Health } from '../../../shared/contract-base'
+import type { Gpu, GpuSnapshot } from '../../../shared/gpu'
+import type { PromExporters, PromSourceStatus } from '../../../shared/prometheus'
+import { HealthBuilder, filesystemHealth, hostHealth } from '../telemetry/health'
+import { diagnoseGpu } from '../telemetry/gpu/diagnose'
+import { clockReasonsFromMask } from '../telemetry/gpu/fields'
+import { XID_MEANINGS } from '../telemetry/gpu/xid'
+import { PromError, type PromClient, type VectorSample } from './client'
+import { DCGM, FLEET_QUERIES, LEGACY, NODE, type DcgmField, type LegacyField } from './queries'
+import type { PromStore } from './store'
+
+export interface PromHost {
+  /** Gantry's name of the host (a valid host name, unique within the source). */
+  name: string
+  /** What the exporters call the machine (Hostname / nodename), lowercased; null if only an address. */
+  hostname: string | null
+  /** The scrape instances it was seen through, and their addresses (host part, lowercased). */
+  instances: string[]
+  addresses: string[]
+  source: string
+  exporters: { dcgm: ExporterState; nvidiaGpuExporter: ExporterState; node: ExporterState }
+  gpu: GpuSnapshot
+  host: HostSnapshot | null
+  storage: StorageSnapshot | null
+  /** Per GPU uuid: which exporter's names its history is asked with. */
+  gpuFlavor: Record<string, 'dcgm' | 'legacy'>
+  /** The node_exporter instance (host and storage history). */
+  nodeInstance: string | null
+  health: Health
+  at: number
+}
+
+export type ExporterState = 'up' | 'down' | 'absent'
+
+export interface FleetSource {
+  readonly name: string
+  readonly client: PromClient
+  hosts(): PromHost[]
+  status(): PromSourceStatus
+  /** Polls now (or joins the poll in flight). */
+  poll(): Promise<void>
+  start(): void
+  stop(): void
+}
+
+export interface FleetSourceOptions {
+  name: string
+  client: PromClient
+  describe: Pick<PromSourceStatus, 'url' | 'headers' | 'auth' | 'caFile' | 'timeoutMs'>
+  store: PromStore
+  intervalMs: number
+  now: () => number
+  /** A poll finished: the doors are told (one small event, not a snapshot per host). */
+  polled(source: string): void
+  log(line: string): void
+}
+
+/** The host part of an instance label (`10.0.0.5:9400` → `10.0.0.5`, `[::1]:9100` → `::1`). */
+export function addressOf(instance: string): string {
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(instance)
+  if (v6) return v6[1].toLowerCase()
+  return instance.replace(/:\d+$/, '').toLowerCase()
+}
+
+/** A valid Gantry host name from whatever an exporter calls the machine. */
+export function hostNameFrom(s: string): string {
+  const cleaned = s
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 100)
+  return cleaned || 'host'
+}
+
+const finite = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v)
+const round1 = (v: number): number => Math.round(v * 10) / 10
+
+interface GpuFacts {
+  flavor: 'dcgm' | 'legacy'
+  instance: string
+  uuid: string
+  index: number
+  name: string
+  hostname: string | null
+  values: Partial<Record<string, number>>
+}
+
+interface NodeFacts {
+  instance: string
+  nodename: string | null
+  sysname: string
+  release: string
+  values: Partial<Record<string, number>>
+  cpu: Partial<Record<string, number>>
+  cores: number | null
+  fs: Map<string, { device: string; fstype: string; v: Partial<Record<string, number>>; trend: number | null }>
+}
+
+export function createFleetSource(o: FleetSourceOptions): FleetSource {
+  let hosts: PromHost[] = []
+  let timer: ReturnType<typeof setTimeout> | null = null
+  let running = false
+  let inflight: Promise<void> | null = null
+  /** The GPUs last seen on each instance: a host whose exporter went down keeps showing them (stale). */
+  const lastGpus = new Map<string, GpuFacts[]>()
+  const downSince = new Map<string, number>()
+  let status: PromSourceStatus = {
+    name: o.name,
+    ...o.describe,
+    state: 'starting',
+    error: null,
+    warnings: [],
+    missing: [],
+    version: null,
+    exporters: { dcgm: 0, nvidiaGpuExporter: 0, node: 0 },
+    hosts: 0,
+    gpus: 0,
+    lastPollAt: null,
+    lastPollMs: null,
+    lastOkAt: null,
+  }
+
+  async function pollOnce(): Promise<void> {
+    const started = o.now()
+    const errors: string[] = []
+    const warnings = new Set<string>()
+    const ask = async (q: string): Promise<VectorSample[] | null> => {
+      try {
+        const a = await o.client.query(q)
+        for (const w of a.warnings) warnings.add(w)
+        return a.data
+      } catch (err) {
+        errors.push(err instanceof PromError || err instanceof Error ? err.message : String(err))
+        return null
+      }
+    }
+    const Q = FLEET_QUERIES
+    const [up, dcgmGpus, legacyGpus, uname, nodeFields, nodeCpu, nodeCores, fs, fsTrend, ...fields] = await Promise.all(
+      [
+        ask(Q.up),
+        ask(Q.dcgmGpus),
+        ask(Q.legacyGpus),
+        ask(Q.nodeUname),
+        ask(Q.nodeFields),
+        ask(Q.nodeCpu),
+        ask(Q.nodeCores),
+        ask(Q.fs),
+        ask(Q.fsTrend),
+        ...Q.dcgmFields.map(ask),
+        ...Q.legacyFields.map(ask),
+      ],
+    )
+    const at = o.now()
+    const answered = [up, dcgmGpus, legacyGpus, uname, nodeFields, nodeCpu, nodeCores, fs, fsTrend, ...fields]
+    if (answered.every((a) => a === null)) {
+      // Nothing answered: the hosts stay as last seen, marked with why they are not current.
+      status = {
+        ...status,
+        state: 'error',
+        error: [...new Set(errors)].slice(0, 3).join('; '),
+        warnings: [...warnings],
+        lastPollAt: at,
+        lastPollMs: at - started,
+      }
+      hosts = hosts.map((h) => staleHost(h, `Prometheus ${o.name} is not answering: ${status.error}`))
+      return
+    }
+
+    // --- facts per instance -----------------------------------------------------------------
+    const upOf = new Map<string, boolean>()
+    for (const s of up ?? [])
+      if (s.metric.instance) upOf.set(s.metric.instance, (upOf.get(s.metric.instance) ?? false) || s.value === 1)
+
+    const gpus = new Map<string, GpuFacts>() // by instance + uuid
+    const dcgmByName = Object.fromEntries(Object.entries(DCGM).map(([k, v]) => [v, k])) as Record<string, DcgmField>
+    const legacyByName = Object.fromEntries(Object.entries(LEGACY).map(([k, v]) => [v, k])) as Record<
+      string,
+      LegacyField
+    >
+    for (const s of dcgmGpus ?? []) {
+      const { instance = '', UUID, gpu, modelName, Hostname } = s.metric
+      if (!UUID) continue
+      gpus.set(`${instance}\u0000${UUID}`, {
+        flavor: 'dcgm',
+        instance,
+        uuid: UUID,
+        index: Number.isInteger(Number(gpu)) ? Number(gpu) : 0,
+        name: modelName || 'NVIDIA GPU',
+        hostname: Hostname ? Hostname : null,
+        values: {},
+      })
+    }
+    for (const s of legacyGpus ?? []) {
+      const { instance = '', uuid, name } = s.metric
+      if (!uuid) continue
+      const key = `${instance}\u0000${uuid}`
+      const known = gpus.get(key)
+      if (known) {
+        if (name && known.name === 'NVIDIA GPU') known.name = name
+        continue
+      }
+      gpus.set(key, {
+        flavor: 'legacy',
+        instance,
+        uuid,
+        index: 0,
+        name: name || 'NVIDIA GPU',
+        hostname: null,
+        values: {},
+      })
+    }
+    for (const answer of fields) {
+      for (const s of answer ?? []) {
+        const n = s.metric.__name__
+        const uuid = s.metric.UUID ?? s.metric.uuid
+        const g = gpus.get(`${s.metric.instance ?? ''}\u0000${uuid}`)
+        if (!g || !n) continue
+        const f = g.flavor === 'dcgm' ? dcgmByName[n] : legacyByName[n]
+        if (f) g.values[f] = s.value
+      }
+    }
+    // Legacy exporters number GPUs by their order on the instance.
+    const perInstance = new Map<string, GpuFacts[]>()
+    for (const g of gpus.values()) perInstance.set(g.instance, [...(perInstance.get(g.instance) ?? []), g])
+    for (const list of perInstance.values()) {
+      list
+        .filter((g) => g.flavor === 'legacy')
+        .sort((a, b) => a.uuid.localeCompare(b.uuid))
+        .forEach((g, i) => (g.index = i))
+    }
+    // An instance that was exporting GPUs and is down now keeps its last GPUs (values unknown).
+    for (const [instance, list] of lastGpus) {
+      if (perInstance.has(instance) || upOf.get(instance) !== false) continue
+      for (const g of list) gpus.set(`${instance}\u0000${g.uuid}`, { ...g, values: {} })
+      perInstance.set(instance, list)
+    }
+    for (const [instance, list] of perInstance) lastGpus.set(instance, list)
+
+    const nodes = new Map<string, NodeFacts>()
+    const node = (instance: string): NodeFacts => {
+      let n = nodes.get(instance)
+      if (!n) {
+        n = { instance, nodename: null, sysname: 'Linux', release: '', values: {}, cpu: {}, cores: null, fs: new Map() }
+        nodes.set(instance, n)
+      }
+      return n
+    }
+    for (const s of uname ?? []) {
+      const n = node(s.metric.instance ?? '')
+      n.nodename = s.metric.nodename || null
+      n.sysname = s.metric.sysname || 'Linux'
+      n.release = s.metric.release || ''
+    }
+    for (const s of nodeFields ?? []) {
+      const name = s.metric.__name__
+      const key = Object.entries(NODE).find(([, v]) => v === name)?.[0]
+      if (key) node(s.metric.instance ?? '').values[key] = s.value
+    }
+    for (const s of nodeCpu ?? []) if (s.metric.mode) node(s.metric.instance ?? '').cpu[s.metric.mode] = s.value
+    for (const s of nodeCores ?? []) node(s.metric.instance ?? '').cores = finite(s.value)
+    for (const s of fs ?? []) {
+      const { instance = '', mountpoint, device = '', fstype = '', __name__: name } = s.metric
+      if (!mountpoint || !name) continue
+      const n = node(instance)
+      const f = n.fs.get(mountpoint) ?? { device, fstype, v: {}, trend: null }
+      f.v[name.replace(/^node_filesystem_/, '')] = s.value
+      n.fs.set(mountpoint, f)
+    }
+    for (const s of fsTrend ?? []) {
+      const f = nodes.get(s.metric.instance ?? '')?.fs.get(s.metric.mountpoint ?? '')
+      if (f) f.trend = finite(s.value)
+    }
+
+    // --- instances into hosts ------------------------------------------------------------------
+    interface Group {
+      key: string
+      hostname: string | null
+      instances: Set<string>
+      gpus: GpuFacts[]
+      node: NodeFacts | null
+    }
+    const groups = new Map<string, Group>()
+    const group = (key: string, hostname: string | null): Group => {
+      let g = groups.get(key)
+      if (!g) {
+        g = { key, hostname, instances: new Set(), gpus: [], node: null }
+        groups.set(key, g)
+      }
+      return g
+    }
+    for (const g of gpus.values()) {
+      const key = (g.hostname ?? addressOf(g.instance)).toLowerCase()
+      const grp = group(key, g.hostname?.toLowerCase() ?? null)
+      grp.instances.add(g.instance)
+      grp.gpus.push(g)
+    }
+    for (const n of nodes.values()) {
+      if (!n.instance) continue
+      const byName = n.nodename ? groups.get(n.nodename.toLowerCase()) : undefined
+      // A dcgm-exporter without a Hostname label is matched by the machine's address.
+      const byAddress = byName ? undefined : groups.get(addressOf(n.instance))
+      const grp =
+        byName ??
+        (byAddress && !byAddress.node ? byAddress : group((n.nodename ?? addressOf(n.instance)).toLowerCase(), null))
+      if (n.nodename && !grp.hostname) grp.hostname = n.nodename.toLowerCase()
+      grp.instances.add(n.instance)
+      grp.node = n
+    }
+
+    const latches = o.store.latches()
+    const built: PromHost[] = []
+    const taken = new Set<string>()
+    for (const grp of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
+      let name = hostNameFrom(grp.hostname ?? grp.key)
+      if (taken.has(name.toLowerCase())) name = `${name}-${taken.size}`
+      taken.add(name.toLowerCase())
+      built.push(buildHost(name, grp, upOf, latches, at))
+    }
+    hosts = built
+
+    const instancesOf = (pred: (g: GpuFacts) => boolean): number =>
+      new Set([...gpus.values()].filter(pred).map((g) => g.instance)).size
+    const exporters: PromExporters = {
+      dcgm: instancesOf((g) => g.flavor === 'dcgm'),
+      nvidiaGpuExporter: instancesOf((g) => g.flavor === 'legacy'),
+      node: [...nodes.values()].filter((n) => n.nodename !== null || Object.keys(n.values).length > 0).length,
+    }
+    status = {
+      ...status,
+      state: errors.length ? 'partial' : 'ok',
+      error: errors.length ? [...new Set(errors)].slice(0, 3).join('; ') : null,
+      warnings: [...warnings].slice(0, 20),
+      missing: missingOf(exporters, [...gpus.values()]),
+      exporters,
+      hosts: built.length,
+      gpus: built.reduce((a, h) => a + h.gpu.gpus.length, 0),
+      lastPollAt: at,
+      lastPollMs: at - started,
+      lastOkAt: at,
+    }
+    if (!status.version) {
+      try {
+        status = { ...status, version: (await o.client.buildinfo()).version }
+      } catch {
+        // the version is a nicety: a Thanos without buildinfo still serves the fleet
+      }
+    }
+  }
+
+  function buildHost(
+    name: string,
+    grp: { hostname: string | null; instances: Set<string>; gpus: GpuFacts[]; node: NodeFacts | null },
+    upOf: Map<string, boolean>,
+    latches: ReturnType<PromStore['latches']>,
+    at: number,
+  ): PromHost {
+    const stateOf = (instances: string[]): ExporterState => {
+      if (!instances.length) return 'absent'
+      return instances.every((i) => upOf.get(i) !== false) ? 'up' : 'down'
+    }
+    const dcgmInstances = [...new Set(grp.gpus.filter((g) => g.flavor === 'dcgm').map((g) => g.instance))]
+    const legacyInstances = [...new Set(grp.gpus.filter((g) => g.flavor === 'legacy').map((g) => g.instance))]
+    const exporters = {
+      dcgm: stateOf(dcgmInstances),
+      nvidiaGpuExporter: stateOf(legacyInstances),
+      node: stateOf(grp.node ? [grp.node.instance] : []),
+    }
+    for (const i of grp.instances) {
+      if (upOf.get(i) === false) {
+        if (!downSince.has(i)) downSince.set(i, at)
+      } else downSince.delete(i)
+    }
+    const gpuDown = exporters.dcgm === 'down' || exporters.nvidiaGpuExporter === 'down'
+    const gpusSorted = [...grp.gpus].sort((a, b) => a.index - b.index || a.uuid.localeCompare(b.uuid))
+    const list: Gpu[] = []
+    const health: GpuSnapshot['health'] = []
+    for (const g of gpusSorted) {
+      const gpu = gpuOf(g)
+      list.push(gpu)
+      const code = g.flavor === 'dcgm' ? finite(g.values.xid) : null
+      if (code !== null && code > 0) {
+        if (o.store.latch({ host: name, uuid: g.uuid, code, source: o.name, at })) {
+          o.log(`gantry: ${name} GPU ${g.index} (${g.uuid}) reported XID ${code} (latched until acknowledged)`)
+          latches.push({
+            host: name,
+            uuid: g.uuid,
+            code,
+            source: o.name,
+            firstSeen: at,
+            ackedAt: null,
+            ackedBy: null,
+            note: null,
+          })
+        }
+      }
+      const h = new HealthBuilder()
+      const base = diagnoseGpu(gpu)
+      for (const r of base.reasons) h.add(base.level, r)
+      for (const l of latches) {
+        if (l.host !== name || l.uuid !== g.uuid || l.ackedAt !== null) continue
+        const m = XID_MEANINGS[l.code]
+        h.add(
+          m?.severity ?? 'warning',
+          `XID ${l.code}${m ? `: ${m.meaning}` : ''} (seen ${new Date(l.firstSeen).toISOString().slice(0, 16).replace('T', ' ')} UTC; latched until acknowledged)`,
+        )
+      }
+      if (gpuDown) h.add('unknown', 'GPU exporter down: values unknown')
+      health.push({ uuid: g.uuid, health: h.build() })
+    }
+    const gpuInstance = dcgmInstances[0] ?? legacyInstances[0]
+    const gpuReason = !grp.gpus.length
+      ? 'no GPU exporter (dcgm-exporter or nvidia_gpu_exporter) for this host in Prometheus'
+      : gpuDown
+        ? `GPU exporter ${gpuInstance} down since ${time(downSince.get(gpuInstance) ?? at)} (Prometheus up == 0)`
+        : null
+    const gpu: GpuSnapshot = {
+      host: name,
+      at,
+      state: !grp.gpus.length ? 'no-driver' : gpuDown ? 'not-responding' : 'ok',
+      reason: gpuReason,
+      driverVersion: null,
+      gpus: list,
+      health,
+      processes: [],
+      processesAt: null,
+      xids: null,
+    }
+    const n = grp.node
+    const host = n ? hostOf(name, n, exporters.node === 'down', at) : null
+    const storage = n ? storageOf(name, n, exporters.node === 'down', at) : null
+    const hb = new HealthBuilder()
+    for (const d of health)
+      for (const r of d.health.reasons)
+        hb.add(d.health.level, `GPU ${list.find((x) => x.uuid === d.uuid)?.index ?? '?'}: ${r}`)
+    if (host) for (const r of host.health.reasons) hb.add(host.health.level, r)
+    if (storage) for (const r of storage.health.reasons) hb.add(storage.health.level, r)
+    if (exporters.node === 'down')
+      hb.add('critical', `node_exporter ${n?.instance} down since ${time(downSince.get(n?.instance ?? '') ?? at)}`)
+    if (gpuDown) hb.add('critical', gpuReason ?? 'GPU exporter down')
+    return {
+      name,
+      hostname: grp.hostname,
+      instances: [...grp.instances].sort(),
+      addresses: [...new Set([...grp.instances].map(addressOf))],
+      source: o.name,
+      exporters,
+      gpu,
+      host,
+      storage,
+      gpuFlavor: Object.fromEntries(grp.gpus.map((g) => [g.uuid, g.flavor])),
+      nodeInstance: n?.instance ?? null,
+      health: hb.build(),
+      at,
+    }
+  }
+
+  function staleHost(h: PromHost, why: string): PromHost {
+    const unknown: Health = { level: 'unknown', reasons: [why] }
+    return {
+      ...h,
+      gpu: { ...h.gpu, state: h.gpu.gpus.length ? 'not-responding' : h.gpu.state, reason: why },
+      health: unknown,
+    }
+  }
+
+  const schedule = (): void => {
+    if (!running) return
+    timer = setTimeout(() => {
+      timer = null
+      void api.poll().finally(schedule)
+    }, o.intervalMs)
+    timer.unref?.()
+  }
+
+  const api: FleetSource = {
+    name: o.name,
+    client: o.client,
+    hosts: () => hosts,
+    status: () => status,
+    poll() {
+      if (inflight) return inflight
+      inflight = pollOnce()
+        .catch((err) => o.log(`gantry: Prometheus ${o.name} poll failed: ${String(err)}`))
+        .finally(() => {
+          inflight = null
+          o.polled(o.name)
+        })
+      return inflight
+    },
+    start() {
+      if (running) return
+      running = true
+      void api.poll().finally(schedule)
+    },
+    stop() {
+      running = false
+      if (timer) clearTimeout(timer)
+      timer = null
+    },
+  }
+  return api
+}
+
+function time(at: number): string {
+  return `${new Date(at).toISOString().slice(11, 19)} UTC`
+}
+
+const MIB = 1024 * 1024
+
+/** A GPU as the rest of Gantry knows it; what the exporter does not export is null, with why. */
+export function gpuOf(g: GpuFacts): Gpu {
+  const v = g.values
+  const unavailable: Record<string, string> = {}
+  const read = (field: string, key: string, metric: string): number | null => {
+    const x = v[key]
+    if (x === undefined) {
+      unavailable[field] = `not exported (${metric})`
+      return null
+    }
+    if (!Number.isFinite(x)) {
+      unavailable[field] = `${String(x)} from ${metric}`
+      return null
+    }
+    return x
+  }
+  if (g.flavor === 'legacy') {
+    const L = LEGACY
+    const util = read('utilization.gpuPct', 'util', L.util)
+    const memUtil = read('utilization.memoryPct', 'memUtil', L.memUtil)
+    const used = read('memory.usedMiB', 'memUsed', L.memUsed)
+    const total = read('memory.totalMiB', 'memTotal', L.memTotal)
+    const free = read('memory.freeMiB', 'memFree', L.memFree)
+    const clock = read('clocks.smMHz', 'smClock', L.smClock)
+    const fan = read('fanPct', 'fan', L.fan)
+    return {
+      ...emptyGpu(g, unavailable),
+      utilization: {
+        gpuPct: util === null ? null : round1(util * 100),
+        memoryPct: memUtil === null ? null : round1(memUtil * 100),
+      },
+      memory: {
+        totalMiB: total === null ? null : Math.round(total / MIB),
+        usedMiB: used === null ? null : Math.round(used / MIB),
+        freeMiB: free === null ? null : Math.round(free / MIB),
+      },
+      temperature: { gpuC: read('temperature.gpuC', 'temp', L.temp), memoryC: null, slowdownC: null, shutdownC: null },
+      power: { drawW: read('power.drawW', 'power', L.power), limitW: read('power.limitW', 'powerLimit', L.powerLimit) },
+      clocks: { smMHz: clock === null ? null : Math.round(clock / 1e6), memoryMHz: null, maxSmMHz: null },
+      fanPct: fan === null ? null : round1(fan * 100),
+    }
+  }
+  const D = DCGM
+  const used = read('memory.usedMiB', 'fbUsed', D.fbUsed)
+  const free = read('memory.freeMiB', 'fbFree', D.fbFree)
+  const reserved = finite(v.fbReserved)
+  const totalRead = finite(v.fbTotal)
+  const total = totalRead ?? (used !== null && free !== null ? used + free + (reserved ?? 0) : null)
+  if (total !== null) delete unavailable['memory.totalMiB']
+  else unavailable['memory.totalMiB'] = `not exported (${D.fbTotal}, or ${D.fbUsed} + ${D.fbFree})`
+  const throttle = finite(v.throttle)
+  const pstate = finite(v.pstate)
+  const uncorrectable = read('remappedRows.uncorrectable', 'remapUncorrectable', D.remapUncorrectable)
+  const failure = finite(v.remapFailure)
+  return {
+    ...emptyGpu(g, unavailable),
+    pstate: pstate === null ? null : `P${pstate}`,
+    utilization: {
+      gpuPct: read('utilization.gpuPct', 'util', D.util),
+      memoryPct: read('utilization.memoryPct', 'memCopyUtil', D.memCopyUtil),
+    },
+    memory: { totalMiB: total, usedMiB: used, freeMiB: free },
+    temperature: {
+      gpuC: read('temperature.gpuC', 'temp', D.temp),
+      memoryC: read('temperature.memoryC', 'memTemp', D.memTemp),
+      slowdownC: read('temperature.slowdownC', 'slowdownTemp', D.slowdownTemp),
+      shutdownC: read('temperature.shutdownC', 'shutdownTemp', D.shutdownTemp),
+    },
+    power: { drawW: read('power.drawW', 'power', D.power), limitW: read('power.limitW', 'powerLimit', D.powerLimit) },
+    clocks: {
+      smMHz: read('clocks.smMHz', 'smClock', D.smClock),
+      memoryMHz: read('clocks.memoryMHz', 'memClock', D.memClock),
+      maxSmMHz: null,
+    },
+    clockEventReasons: throttle === null ? null : clockReasonsFromMask(throttle),
+    fanPct: read('fanPct', 'fan', D.fan),
+    ecc: {
+      mode: null,
+      correctedVolatile: read('ecc.correctedVolatile', 'eccSbeVolatile', D.eccSbeVolatile),
+      uncorrectedVolatile: read('ecc.uncorrectedVolatile', 'eccDbeVolatile', D.eccDbeVolatile),
+      uncorrectedAggregate: null,
+    },
+    remappedRows: {
+      correctable: read('remappedRows.correctable', 'remapCorrectable', D.remapCorrectable),
+      uncorrectable,
+      pending: null,
+      failure: failure === null ? null : failure > 0,
+    },
+  }
+}
+
+function emptyGpu(g: GpuFacts, unavailable: Record<string, string>): Gpu {
+  return {
+    index: g.index,
+    uuid: g.uuid,
+    name: g.name,
+    busId: null,
+    driverVersion: null,
+    pstate: null,
+    utilization: { gpuPct: null, memoryPct: null },
+    memory: { totalMiB: null, usedMiB: null, freeMiB: null },
+    temperature: { gpuC: null, memoryC: null, slowdownC: null, shutdownC: null },
+    power: { drawW: null, limitW: null },
+    clocks: { smMHz: null, memoryMHz: null, maxSmMHz: null },
+    clockEventReasons: null,
+    fanPct: null,
+    ecc: { mode: null, correctedVolatile: null, uncorrectedVolatile: null, uncorrectedAggregate: null },
+    retiredPages: { singleBit: null, doubleBit: null, pending: null },
+    remappedRows: { correctable: null, uncorrectable: null, pending: null, failure: null },
+    pcie: { genCurrent: null, genMax: null, widthCurrent: null, widthMax: null },
+    mig: { mode: null, devices: [] },
+    unavailable,
+  }
+}
+
+function hostOf(name: string, n: NodeFacts, down: boolean, at: number): HostSnapshot {
+  const problems: string[] = []
+  if (down)
+    problems.push(`node_exporter ${n.instance} is down (Prometheus up == 0): values are the last known or missing`)
+  const v = n.values
+  const idle = finite(n.cpu.idle)
+  const cpu =
+    idle === null
+      ? null
+      : {
+          loadPct: round1(Math.max(0, 100 - idle)),
+          userPct: round1(finite(n.cpu.user) ?? 0),
+          systemPct: round1(finite(n.cpu.system) ?? 0),
+          iowaitPct: finite(n.cpu.iowait) === null ? null : round1(n.cpu.iowait as number),
+          cores: n.cores ?? 0,
+          perCorePct: [],
+        }
+  if (!cpu) problems.push('CPU: no rate of node_cpu_seconds_total yet (needs two scrapes)')
+  const total = finite(v.memTotal)
+  const avail = finite(v.memAvailable)
+  const memory =
+    total !== null && avail !== null && total > 0
+      ? {
+          total,
+          available: avail,
+          used: total - avail,
+          usedPct: round1(((total - avail) / total) * 100),
+          swapTotal: finite(v.swapTotal) ?? 0,
+          swapUsed: Math.max(0, (finite(v.swapTotal) ?? 0) - (finite(v.swapFree) ?? 0)),
+        }
+      : null
+  if (!memory) problems.push('memory: node_memory_MemTotal_bytes / MemAvailable_bytes not exported')
+  const l1 = finite(v.load1)
+  const load = l1 === null ? null : { one: l1, five: finite(v.load5) ?? 0, fifteen: finite(v.load15) ?? 0 }
+  const boot = finite(v.bootTime)
+  const facts = { problems, cpu, memory, load }
+  return {
+    host: name,
+    at,
+    status: problems.length ? 'degraded' : 'ok',
+    problems,
+    durationMs: 0,
+    hostname: n.nodename ?? addressOf(n.instance),
+    platform: n.sysname.toLowerCase(),
+    kernel: n.release,
+    uptimeSec: boot === null ? 0 : Math.max(0, Math.round(at / 1000 - boot)),
+    cpu,
+    load,
+    memory,
+    health: hostHealth(facts),
+  }
+}
+
+const DAY_MS = 24 * 3600_000
+
+function storageOf(name: string, n: NodeFacts, down: boolean, at: number): StorageSnapshot {
+  const problems = down ? [`node_exporter ${n.instance} is down: filesystems as last known`] : []
+  const filesystems: Filesystem[] = []
+  for (const [mount, f] of [...n.fs].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const size = finite(f.v.size_bytes)
+    const avail = finite(f.v.avail_bytes)
+    const free = finite(f.v.free_bytes)
+    if (size === null || avail === null || free === null || size <= 0) continue
+    const used = Math.max(0, size - free)
+    const usable = used + avail
+    const usedPct = usable > 0 ? Math.round((used / usable) * 100 * 100) / 100 : 0
+    const perDay = f.trend === null ? null : avail - f.trend
+    const forecast =
+      perDay === null
+        ? {
+            state: 'insufficient-history' as const,
+            fullAt: null,
+            bytesPerDay: null,
+            basisMs: 6 * 3600_000,
+            points: 0,
+            r2: null,
+          }
+        : {
+            state: perDay > 0 ? ('filling' as const) : perDay < 0 ? ('shrinking' as const) : ('stable' as const),
+            fullAt: perDay > 0 ? Math.round(at + (avail / perDay) * DAY_MS) : null,
+            bytesPerDay: perDay,
+            basisMs: 6 * 3600_000,
+            points: 0,
+            r2: null,
+          }
+    const readOnly = f.v.readonly === undefined ? null : f.v.readonly === 1
+    const fsFacts = { mount, usedPct, readOnly }
+    filesystems.push({
+      mount,
+      device: f.device,
+      type: f.fstype,
+      size,
+      used,
+      available: avail,
+      usedPct,
+      readOnly,
+      forecast,
+      health: filesystemHealth(fsFacts, forecast, at),
+    })
+  }
+  const h = new HealthBuilder()
+  for (const p of problems) h.add('unknown', p)
+  for (const f of filesystems) for (const r of f.health.reasons) h.add(f.health.level, r)
+  return {
+    host: name,
+    at,
+    status: problems.length ? 'degraded' : 'ok',
+    problems,
+    durationMs: 0,
+    filesystems,
+    io: null,
+    health: h.build(),
+  }
+}
+
+function missingOf(e: PromExporters, gpus: GpuFacts[]): string[] {
+  const out: string[] = []
+  if (!e.dcgm && !e.nvidiaGpuExporter) {
+    out.push('no dcgm-exporter (DCGM_FI_*) or nvidia_gpu_exporter (nvidia_smi_*) series: no GPUs from this source')
+  }
+  if (!e.node) out.push('no node_exporter series (node_uname_info): no CPU, memory or filesystems for its hosts')
+  const dcgm = gpus.filter((g) => g.flavor === 'dcgm' && Object.keys(g.values).length)
+  if (dcgm.length) {
+    const lacking = (f: DcgmField): boolean => dcgm.every((g) => g.values[f] === undefined)
+    if (lacking('slowdownTemp')) {
+      out.push(
+        `no ${DCGM.slowdownTemp} (not in dcgm-exporter's default counters): temperature margin judged from 85 °C`,
+      )
+    }
+    if (lacking('powerLimit')) out.push(`no ${DCGM.powerLimit}: power is shown without its limit`)
+    if (lacking('xid')) out.push(`no ${DCGM.xid}: XID errors cannot be seen`)
+  }
+  return out
+}
