@@ -170,6 +170,8 @@ export const RollbackRule = z
     driftShare: z.number().min(0).max(1).optional(),
     /** Down, hung (smoke failing) or not ready counts as a breach. */
     readiness: z.boolean().default(true),
+    /** A business KPI of the model (kpi.set) on the wrong side of its threshold counts as a breach. */
+    kpis: z.boolean().default(false),
     forMinutes: z
       .number()
       .min(0)

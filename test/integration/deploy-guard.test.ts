@@ -202,4 +202,57 @@ describe('drift share as a trigger', () => {
     guard.onDriftWindow({ model: 'm', share: 0.9, at: 970, rows: 1000 })
     expect(rollbacks).toHaveLength(1)
   })
+
+  it('a business KPI past its threshold for forMinutes rolls back, when the rule names KPIs', async () => {
+    const { createGuard } = await import('../../src/main/core/deploy/guard')
+    const { openDatabase } = await import('../../src/main/core/db/database')
+    const { tmpDir } = await import('../helpers/tmp')
+    const { db } = openDatabase(tmpDir())
+    cleanup.push(() => {
+      db.close()
+    })
+    let t = 1000
+    const rollbacks: string[] = []
+    const guard = createGuard({
+      db,
+      actor: 'ops',
+      now: () => t,
+      rollback: async (model, _t, why) => {
+        rollbacks.push(`${model}: ${why}`)
+        return {} as Deployment
+      },
+      endpointsOf: () => [],
+      publish: () => {},
+      log: () => {},
+    })
+    guard.setRule('m', RollbackRule.parse({ enabled: true, readiness: false, forMinutes: 1 }))
+    guard.onDeployment({
+      id: 8,
+      model: 'm',
+      targetId: 1,
+      kind: 'deploy',
+      state: 'succeeded',
+      finishedAt: 900,
+    } as Deployment)
+    // Without `kpis` in the rule, KPIs are not asked about and not judged.
+    expect(guard.kpiWatched()).toEqual([])
+    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    t += 120_000
+    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    expect(rollbacks).toEqual([])
+    guard.setRule('m', RollbackRule.parse({ enabled: true, readiness: false, kpis: true, forMinutes: 1 }))
+    expect(guard.kpiWatched()).toEqual(['m'])
+    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    t += 30_000
+    guard.onKpis('m', []) // back above: the clock restarts
+    t += 30_000
+    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    t += 59_000
+    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    expect(rollbacks).toEqual([])
+    t += 2000
+    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    expect(rollbacks).toEqual(['m: KPI conversion 0.01 < 0.02 for 1.0 min after deploy #8'])
+    expect(guard.kpiWatched()).toEqual([])
+  })
 })

@@ -233,7 +233,10 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     ready: async () => {
       prom.sync()
       await Promise.all(
-        prom.sources().filter((s) => s.lastPollAt === null).map((s) => prom.source(s.name).poll()),
+        prom
+          .sources()
+          .filter((s) => s.lastPollAt === null)
+          .map((s) => prom.source(s.name).poll()),
       )
     },
   }
@@ -404,6 +407,28 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       name: 'target reconcile',
       everyMs: config.servingIntervalMs > 0 ? Math.max(config.servingIntervalMs, 5000) : 0,
       run: () => deployer.reconcile(),
+      log,
+    }),
+  )
+  // A watched deploy whose rule names KPIs: they are asked of Prometheus every 15 s.
+  lifecycle.add(
+    createPeriodic({
+      name: 'KPI guard',
+      everyMs: config.servingIntervalMs > 0 ? 15_000 : 0,
+      run: async () => {
+        for (const model of guard.kpiWatched()) {
+          const kpis = await Promise.all(promStore.kpis(model).map((k) => prom.kpi(k, 10 * 60_000, 10)))
+          guard.onKpis(
+            model,
+            kpis
+              .filter((k) => k.breached)
+              .map(
+                (k) =>
+                  `KPI ${k.name} ${k.value} ${k.unit} ${k.direction === 'higher-is-better' ? '<' : '>'} ${k.threshold}`,
+              ),
+          )
+        }
+      },
       log,
     }),
   )

@@ -36,6 +36,8 @@ interface Watch {
   until: number
   breachSince: number | null
   lastBreach: string | null
+  /** Since when a KPI has been on the wrong side of its threshold (apart from endpoint breaches). */
+  kpiSince?: number | null
   fired: boolean
 }
 
@@ -49,6 +51,10 @@ export interface Guard {
   onDeployment(d: Deployment): void
   onSample(s: EndpointStatus): void
   onDriftWindow(d: { model: string; share: number; at: number; rows: number }): void
+  /** Models whose watched deploy is judged on its business KPIs too (rule.kpis). */
+  kpiWatched(): string[]
+  /** The KPIs of a watched model, evaluated: the breached ones, in words (none: fine). */
+  onKpis(model: string, breached: string[]): void
 }
 
 export function createGuard(o: {
@@ -231,6 +237,34 @@ export function createGuard(o: {
         }
         fire(model, w, rule, `${why} for ${(lasted / 60_000).toFixed(1)} min after deploy #${w.deploymentId}`, t)
       }
+    },
+    kpiWatched() {
+      const t = o.now()
+      return [...watches]
+        .filter(([m, w]) => !w.fired && t <= w.until && ruleOf(m)?.enabled && ruleOf(m)?.kpis)
+        .map(([m]) => m)
+    },
+    /** A KPI past its threshold for the rule's `forMinutes` is a breach, like an endpoint's. */
+    onKpis(model, breached) {
+      const w = watches.get(model)
+      const rule = ruleOf(model)
+      const t = o.now()
+      if (!w || w.fired || !rule?.enabled || !rule.kpis || t > w.until) return
+      if (!breached.length) {
+        if (w.kpiSince) {
+          w.kpiSince = null
+          o.publish(status(model))
+        }
+        return
+      }
+      w.kpiSince ??= t
+      w.lastBreach = breached.join('; ')
+      const lasted = t - w.kpiSince
+      if (lasted < rule.forMinutes * 60_000) {
+        o.publish(status(model))
+        return
+      }
+      fire(model, w, rule, `${w.lastBreach} for ${(lasted / 60_000).toFixed(1)} min after deploy #${w.deploymentId}`, t)
     },
     /** A drift window closed: a share of drifted features at or past the rule's is a breach at once. */
     onDriftWindow(d: { model: string; share: number; at: number; rows: number }): void {

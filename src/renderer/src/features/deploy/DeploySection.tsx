@@ -382,6 +382,7 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
     errorRatePct: '',
     p95Ms: '',
     readiness: true,
+    kpis: false,
     forMinutes: '5',
     watchMinutes: '60',
     action: 'rollback',
@@ -404,6 +405,7 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
           driftSharePct: rule.driftShare === undefined ? '' : String(Math.round(rule.driftShare * 100)),
           p95Ms: rule.p95Ms === undefined ? '' : String(rule.p95Ms),
           readiness: rule.readiness,
+          kpis: rule.kpis,
           forMinutes: String(rule.forMinutes),
           watchMinutes: String(rule.watchMinutes),
           action: rule.action,
@@ -422,6 +424,7 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
     const rule: RollbackRule = {
       enabled: form.enabled,
       readiness: form.readiness,
+      kpis: form.kpis,
       forMinutes: Number(form.forMinutes) || 0,
       watchMinutes: Number(form.watchMinutes) || 60,
       action: form.action as RollbackRule['action'],
@@ -500,6 +503,10 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
               onChange={(e) => setForm({ ...form, readiness: e.target.checked })}
             />{' '}
             Down, hung or not ready
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={form.kpis} onChange={(e) => setForm({ ...form, kpis: e.target.checked })} />{' '}
+            A business KPI past its threshold
           </label>
           <label>
             For (minutes)
