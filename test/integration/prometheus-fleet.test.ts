@@ -5,6 +5,7 @@
 // both sources; history comes from query_range; nothing is written to Gantry's series store.
 // A Prometheus that is slow, answers with an error envelope or a 10 MB body stays within its
 // timeout and size cap and does not delay this machine's own readings.
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
@@ -198,4 +199,61 @@ describe.skipIf(!havePrometheus)('hosts from a real Prometheus', () => {
     const rows = other.db.prepare('SELECT COUNT(*) AS n FROM ts_series WHERE host_id != 1').get() as { n: number }
     expect(rows.n).toBe(0)
   })
+
+  it('the CLI: prometheus add/list/test/remove, hosts list --json, gpu --host and host --host read Prometheus hosts', async () => {
+    const dataDir = tmpDir()
+    // Asynchronously: the recorded dcgm endpoint is served by this test process and must keep answering.
+    const cli = (...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          [join(__dirname, '..', '..', 'bin', 'gantry.js'), '--data-dir', dataDir, ...args],
+          { encoding: 'utf8', env: { ...process.env, GANTRY_PROM_TOKEN: 'tok-123' }, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+        )
+      })
+    const add = await cli(
+      'prometheus',
+      'add',
+      prom.url,
+      '--name',
+      'site',
+      '--header',
+      'X-Scope-OrgID: tenant-1',
+      '--auth',
+      'bearer',
+    )
+    expect(add.stderr).toBe('')
+    expect(add.stdout).toMatch(/^added Prometheus source site\nsite {2}OK /)
+    const list = JSON.parse((await cli('prometheus', 'list', '--json')).stdout) as {
+      name: string
+      auth: string
+      headers: object
+    }[]
+    expect(list.map((s) => [s.name, s.auth, Object.keys(s.headers)])).toEqual([['site', 'bearer', ['X-Scope-OrgID']]])
+    // The token is in the secrets file (0600), not in the database.
+    const secrets = readFileSync(join(dataDir, 'secrets.json'), 'utf8')
+    expect(secrets).toContain('tok-123')
+    expect(readFileSync(join(dataDir, 'gantry.db')).includes('tok-123')).toBe(false)
+    const hosts = JSON.parse((await cli('hosts', 'list', '--json', '--wait', '0')).stdout) as HostSummary[]
+    expect(
+      hosts
+        .filter((h) => h.kind === 'prometheus')
+        .map((h) => h.name)
+        .sort(),
+    ).toEqual(['424773df46e0', '551bdf382151', 'ip-11111'])
+    const gpu = await cli('gpu', '--host', '424773df46e0', '--json')
+    expect(gpu.status).toBe(0)
+    expect(JSON.parse(gpu.stdout).gpus[0].uuid).toBe(T4_UUID)
+    const noNode = await cli('host', '--host', '424773df46e0', '--json')
+    expect(noNode.status).not.toBe(0)
+    expect(noNode.stderr).toMatch(/needs node_exporter/)
+    const t = await cli('prometheus', 'test', 'site')
+    expect(t.stdout).toMatch(/answers \(Prometheus 2\.\d+\.\d+/)
+    const unknown = await cli('prometheus', 'test', 'http://127.0.0.1:9/')
+    expect(unknown.status).toBe(1)
+    expect(unknown.stdout).toMatch(/DOES NOT ANSWER/)
+    expect((await cli('prometheus', 'remove', 'site')).stdout).toBe('removed Prometheus source site\n')
+    expect(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).not.toContain('tok-123')
+  }, 120_000)
 })

@@ -77,10 +77,12 @@ async function connectAll(g: Gantry, waitMs: number, only?: string): Promise<voi
     (h) => h.kind === 'ssh' && h.enabled && (!only || h.name === only),
   )
   for (const h of rows) g.fleet.get(h.name) // opens its connection
+  const sources = g.fleet.externalReady() // each Prometheus source asked once, meanwhile
   const end = Date.now() + waitMs
   while (Date.now() < end && rows.some((h) => g.fleet.connection(h.name).state === 'connecting')) {
     await new Promise((r) => setTimeout(r, 100))
   }
+  await sources
   // A fresh host and storage sample of each host that is up, so its health is today's.
   await Promise.all(
     [{ name: 'local' }, ...rows]

@@ -21,6 +21,7 @@ import { addDeployCommands } from './deploy'
 import { addDriftCommands } from './drift'
 import { addRootsCommands } from './roots'
 import { addHostsCommands } from './hosts'
+import { addPrometheusCommands } from './prometheus'
 import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
@@ -121,6 +122,12 @@ export function buildProgram(): Command {
         ])
         if (!h.ok) throw new GantryError(h.error.code, h.error.message)
         if (!s.ok) throw new GantryError(s.error.code, s.error.message)
+        if (!h.data) {
+          throw new GantryError(
+            'host/unavailable',
+            `no host facts for ${o.host ?? 'this machine'} yet (a host known from Prometheus needs node_exporter)`,
+          )
+        }
         const host = h.data as HostSnapshot
         const storage = s.data as StorageSnapshot
         process.stdout.write(
@@ -158,9 +165,15 @@ export function buildProgram(): Command {
         try {
           // Only the host asked for: a fleet of fifty is not connected for one command.
           const host = o.host ?? 'local'
-          const done = waitForGpus(gantry, o.wait, host)
-          gantry.fleet.get(host).start()
-          const snap = await done
+          const view = await gantry.fleet.view(host)
+          let snap
+          if (view.history)
+            snap = view.gpu() // a host known from Prometheus: its last poll
+          else {
+            const done = waitForGpus(gantry, o.wait, host)
+            gantry.fleet.get(host).start()
+            snap = await done
+          }
           const report = gpuReportFromSnapshot(snap)
           process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatGpuReport(report))
           if (snap.state !== 'ok') process.exitCode = 1
@@ -289,6 +302,7 @@ export function buildProgram(): Command {
   addDriftCommands(program, core)
   addRootsCommands(program, core)
   addHostsCommands(program, core)
+  addPrometheusCommands(program, core)
   return program
 }
 

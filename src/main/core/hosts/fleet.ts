@@ -77,6 +77,8 @@ export interface Fleet extends Service {
   get(name?: string): HostServices
   /** What can be read of a host, whichever way Gantry knows it (external hosts too). */
   view(name?: string): Promise<HostView>
+  /** Waits for every external source to have answered once (a CLI command runs no pollers). */
+  externalReady(): Promise<void>
   /** The host row's id (series, endpoints and monitors are stored under it). */
   idOf(name?: string): number
   nameOf(id: number): string
@@ -355,6 +357,7 @@ export function createFleet(o: FleetOptions): Fleet {
       }
       return entry(name).services
     },
+    externalReady: () => o.external?.ready() ?? Promise.resolve(),
     async view(name = LOCAL_HOST) {
       if (!o.hosts.get(name) && o.external) {
         let x = findExternal(name)
