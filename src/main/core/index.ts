@@ -224,6 +224,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         source: `prometheus:${h.source}`,
         address: h.instances.join(', '),
         health: h.health,
+        findings: h.findings,
         host: h.host,
         storage: h.storage,
         gpu: h.gpu,

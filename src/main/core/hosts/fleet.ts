@@ -47,6 +47,8 @@ export interface ExternalHost {
   /** Its scrape instances, for the address column. */
   address: string
   health: Health
+  /** What only this source knows, merged into a row host it is the twin of (latched XIDs, exporters down). */
+  findings: Health
   host: HostSnapshot | null
   storage: StorageSnapshot | null
   gpu: GpuSnapshot
@@ -298,7 +300,7 @@ export function createFleet(o: FleetOptions): Fleet {
         stale ? undefined : st?.health,
         stale ? undefined : gpuHealth,
         // What its exporters say that the direct reading does not (a latched XID, an exporter down).
-        ...tw.map((x) => ({ ...x.health, reasons: x.health.reasons.map((r) => `${x.source}: ${r}`) })),
+        ...tw.map((x) => ({ ...x.findings, reasons: x.findings.reasons.map((r) => `${x.source}: ${r}`) })),
       ]),
       hostname: h?.hostname ?? null,
       gpus: {

@@ -35,6 +35,8 @@ export interface PromHost {
   /** The node_exporter instance (host and storage history). */
   nodeInstance: string | null
   health: Health
+  /** What only the exporters know, for a host Gantry also reads directly: latched XIDs, an exporter down. */
+  findings: Health
   at: number
 }
 
@@ -435,6 +437,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     const n = grp.node
     const host = n ? hostOf(name, n, exporters.node === 'down', at) : null
     const storage = n ? storageOf(name, n, exporters.node === 'down', at) : null
+    const own = new HealthBuilder()
     const hb = new HealthBuilder()
     for (const d of health)
       for (const r of d.health.reasons)
@@ -457,6 +460,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
       gpuFlavor: Object.fromEntries(grp.gpus.map((g) => [g.uuid, g.flavor])),
       nodeInstance: n?.instance ?? null,
       health: hb.build(),
+      findings: own.build(),
       at,
     }
   }
@@ -467,6 +471,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
       ...h,
       gpu: { ...h.gpu, state: h.gpu.gpus.length ? 'not-responding' : h.gpu.state, reason: why },
       health: unknown,
+      findings: { level: 'ok', reasons: [] },
     }
   }
 

@@ -100,8 +100,11 @@ export const FLEET_QUERIES = {
     'instance, mountpoint, device, fstype',
     FS_FILTER,
   ),
-  /** Available bytes a day from now at the last 6 h's trend (least squares, as predict_linear fits). */
-  fsTrend: `max by (instance, mountpoint) (predict_linear(node_filesystem_avail_bytes{${FS_FILTER}}[6h], 86400))`,
+  /** Available bytes a day from now at the last 6 h's trend (least squares, as predict_linear fits),
+   *  only for filesystems with at least an hour of history (a few minutes' noise is no trend). */
+  fsTrend:
+    `max by (instance, mountpoint) (predict_linear(node_filesystem_avail_bytes{${FS_FILTER}}[6h], 86400)` +
+    ` and on (instance, mountpoint) (node_filesystem_avail_bytes{${FS_FILTER}} offset 1h))`,
 } as const
 
 /** PromQL for one stored-series key of a Prometheus host (the charts' history, via query_range). */

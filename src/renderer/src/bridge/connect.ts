@@ -130,6 +130,19 @@ export function connectStore(
     bridge.on('serving.sample', (p) => s().applyServingSample(p.status)),
     bridge.on('service.status', () => void loadInfo()),
     bridge.on('hosts.changed', () => void loadHosts()),
+    // A Prometheus host pushes no samples: its last poll is read when its source was asked again.
+    bridge.on('prometheus.polled', () => {
+      void loadHosts()
+      const shown = s().hosts.find((h) => h.name === s().hostName)
+      if (shown?.kind !== 'prometheus') return
+      void loadHost()
+      void loadStorage()
+      void loadGpu()
+      if (Date.now() - lastGpuHistoryAt > 5000) {
+        lastGpuHistoryAt = Date.now()
+        void loadGpuHistory()
+      }
+    }),
     store.subscribe((now, prev) => {
       if (now.hostName !== prev.hostName) {
         void loadHost()

@@ -1,5 +1,7 @@
 // One GPU: health with every reason, history charts (15 min … 7 days), who is using it (user and
 // container), clock event reasons, ECC / remapped rows, PCIe, and the MIG layout from `-q -x`.
+import { useState } from 'react'
+import { useBridge } from '../../bridge/context'
 import { useShallow } from 'zustand/react/shallow'
 import type { Gpu } from '../../../../shared/contract'
 import { useResolvedTheme } from '../../app/theme'
@@ -63,6 +65,9 @@ export function GpuDetailScreen({ uuid }: { uuid: string }) {
               <HealthBadge level={health.level} />
             </div>
             <HealthReasons health={health} okText="No thermal, power, ECC, remap, PCIe or XID findings." />
+            {health.reasons.some((r) => r.includes('latched until acknowledged')) ? (
+              <AckXid host={hostName} uuid={uuid} />
+            ) : null}
           </section>
 
           <section className="panel" data-testid="gpu-history">
@@ -223,5 +228,29 @@ export function GpuDetailScreen({ uuid }: { uuid: string }) {
         </>
       ) : null}
     </Screen>
+  )
+}
+
+/** dcgm-exporter keeps only the last XID: Gantry latches each one until someone says it was handled. */
+function AckXid({ host, uuid }: { host: string; uuid: string }) {
+  const { bridge } = useBridge()
+  const [note, setNote] = useState('')
+  const [msg, setMsg] = useState<string | null>(null)
+  async function ack(e: React.FormEvent): Promise<void> {
+    e.preventDefault()
+    const r = await bridge.call('prometheus.ackXid', { host, uuid, ...(note.trim() ? { note: note.trim() } : {}) })
+    setMsg(r.ok ? `Acknowledged (${r.data.acknowledged}).` : r.error.message)
+  }
+  return (
+    <form className="toolbar pad-y" onSubmit={ack} data-testid="ack-xid">
+      <input
+        value={note}
+        onChange={(e) => setNote(e.target.value)}
+        placeholder="what was done (reset, RMA…)"
+        aria-label="Note"
+      />
+      <button type="submit">Acknowledge XID</button>
+      {msg ? <span className="small muted">{msg}</span> : null}
+    </form>
   )
 }

@@ -2,6 +2,8 @@
 // filesystem, CPU and memory, connection and last update. Keyboard: / filters, ↑/↓ (or j/k) move,
 // Enter opens the host's Overview (its GPUs and Storage follow the host picker). SSH hosts are
 // added here with their key's fingerprint shown to confirm, edited, turned off, re-keyed, removed.
+// Hosts a Prometheus source describes stand in the same list (read there, never connected to), and
+// the sources themselves are listed, added and removed below it (PromSources.tsx).
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import type { HostProbe, HostSummary } from '../../../../shared/hosts'
@@ -12,6 +14,7 @@ import { HealthBadge } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
 import { ago } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
+import { AddPromSource, PromSources } from './PromSources'
 
 const STATE_TEXT: Record<string, string> = {
   local: 'this machine',
@@ -22,6 +25,7 @@ const STATE_TEXT: Record<string, string> = {
   'host-key-changed': 'KEY CHANGED',
   unreachable: 'unreachable',
   disabled: 'turned off',
+  external: 'from Prometheus',
 }
 
 export function matches(h: HostSummary, q: string): boolean {
@@ -41,6 +45,7 @@ export function Hosts() {
   const [filter, setFilter] = useState('')
   const [cursor, setCursor] = useState(0)
   const [adding, setAdding] = useState(false)
+  const [addingProm, setAddingProm] = useState(false)
   const [editing, setEditing] = useState<string | null>(null)
   const filterRef = useRef<HTMLInputElement>(null)
   const shown = useMemo(() => hosts.filter((h) => matches(h, filter)), [hosts, filter])
@@ -88,12 +93,18 @@ export function Hosts() {
       state={hostsError && hosts.length === 0 ? 'error' : hosts.length === 0 ? 'loading' : 'ready'}
       error={hostsError}
       actions={
-        <button type="button" className="primary" onClick={() => setAdding(true)} data-testid="add-host">
-          Add SSH host…
-        </button>
+        <>
+          <button type="button" onClick={() => setAddingProm(true)} data-testid="add-prometheus">
+            Add Prometheus…
+          </button>
+          <button type="button" className="primary" onClick={() => setAdding(true)} data-testid="add-host">
+            Add SSH host…
+          </button>
+        </>
       }
     >
       {adding ? <AddHost onDone={() => setAdding(false)} /> : null}
+      {addingProm ? <AddPromSource onDone={() => setAddingProm(false)} /> : null}
       <div className="toolbar pad-y">
         <input
           ref={filterRef}
@@ -149,6 +160,13 @@ export function Hosts() {
                   </a>
                   {h.name === hostName ? <span className="tag small">shown</span> : null}
                   <div className="muted small mono">{h.address ?? h.hostname ?? 'this machine'}</div>
+                  {h.sources.length > 1 || h.kind === 'prometheus' ? (
+                    <div className="muted small" data-testid="host-sources">
+                      {h.sources
+                        .map((x) => (x.startsWith('prometheus:') ? `Prometheus ${x.slice(11)}` : x))
+                        .join(' + ')}
+                    </div>
+                  ) : null}
                   {h.owner ? <div className="muted small">owner {h.owner}</div> : null}
                 </td>
                 <td>
@@ -198,6 +216,7 @@ export function Hosts() {
       {editing ? (
         <EditHost host={hosts.find((h) => h.name === editing) ?? null} onDone={() => setEditing(null)} />
       ) : null}
+      <PromSources />
     </Screen>
   )
 }

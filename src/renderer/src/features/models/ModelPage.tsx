@@ -9,6 +9,7 @@ import { bytes } from '../../ui/format'
 import { Screen } from '../../ui/Screen'
 import { DeploySection } from '../deploy/DeploySection'
 import { ModelDrift } from '../drift/ModelDrift'
+import { ModelKpis } from './ModelKpis'
 import { AuditTable, StageChip } from './Models'
 import { modelHref, useRegistryCall, when } from './useRegistry'
 
@@ -85,6 +86,7 @@ function ModelBody({ d, onError }: { d: ModelDetail; onError: (e: string | null)
       <Versions d={d} onError={onError} />
       <DeploySection model={m.name} versions={d.versions} />
       <ModelDrift model={m.name} />
+      <ModelKpis model={m.name} />
       <Approvals d={d} onError={onError} />
       <section className="panel" data-testid="alias-timeline">
         <h2>Alias history</h2>
