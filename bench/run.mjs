@@ -15,6 +15,7 @@ import { benchRegistry } from './registry.mjs'
 import { benchRollback } from './rollback.mjs'
 import { benchDrift } from './drift.mjs'
 import { benchSshFleet } from './ssh-fleet.mjs'
+import { benchPromFleet } from './prom-fleet.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
@@ -27,6 +28,7 @@ const benches = {
   rollback: benchRollback,
   drift: benchDrift,
   'ssh-fleet': benchSshFleet,
+  'prom-fleet': benchPromFleet,
 }
 const only = process.argv.slice(2)
 const lines = []

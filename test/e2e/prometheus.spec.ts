@@ -74,7 +74,7 @@ test.describe('Prometheus sources', () => {
     // node_exporter's nodename is this machine's: one row, two sources.
     await expect(page.locator('[data-host="local"]').getByTestId('host-sources')).toHaveText('local + Prometheus site')
     await page.screenshot({ path: 'test-results/hosts-prometheus-1280.png' })
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(1280)
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280)
 
     // A Prometheus host's GPUs, through the same GPU screens.
     await page.locator('[data-host="424773df46e0"]').getByTestId('host-gpus').click()

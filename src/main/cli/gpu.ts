@@ -59,10 +59,10 @@ export function gpuReportFromCsvFile(file: string): GpuReport {
   }
 }
 
-export function gpuReportFromSnapshot(s: GpuSnapshot): GpuReport {
+export function gpuReportFromSnapshot(s: GpuSnapshot, source = 'live nvidia-smi stream'): GpuReport {
   const health = new Map(s.health.map((h) => [h.uuid, h.health]))
   return {
-    source: 'live nvidia-smi stream',
+    source,
     state: s.state,
     reason: s.reason,
     gpus: attach(s.gpus, s.processes, (g) => health.get(g.uuid) ?? diagnoseGpu(g)),

@@ -167,14 +167,16 @@ export function buildProgram(): Command {
           const host = o.host ?? 'local'
           const view = await gantry.fleet.view(host)
           let snap
-          if (view.history)
-            snap = view.gpu() // a host known from Prometheus: its last poll
-          else {
+          let source: string | undefined
+          if (view.history) {
+            snap = await view.gpu() // a host known from Prometheus: asked of it now
+            source = 'Prometheus (dcgm-exporter or nvidia_gpu_exporter series)'
+          } else {
             const done = waitForGpus(gantry, o.wait, host)
             gantry.fleet.get(host).start()
             snap = await done
           }
-          const report = gpuReportFromSnapshot(snap)
+          const report = gpuReportFromSnapshot(snap, source)
           process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatGpuReport(report))
           if (snap.state !== 'ok') process.exitCode = 1
         } finally {

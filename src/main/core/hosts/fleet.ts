@@ -49,10 +49,14 @@ export interface ExternalHost {
   health: Health
   /** What only this source knows, merged into a row host it is the twin of (latched XIDs, exporters down). */
   findings: Health
-  host: HostSnapshot | null
-  storage: StorageSnapshot | null
-  gpu: GpuSnapshot
+  hostname: string | null
+  gpus: HostSummary['gpus']
+  cpuPct: number | null
+  memPct: number | null
+  storage: HostSummary['storage']
   at: number
+  /** Its page: GPUs, host and storage facts (asked of the source when wanted). */
+  detail(): Promise<{ host: HostSnapshot | null; storage: StorageSnapshot | null; gpu: GpuSnapshot }>
   /** A stored-series key answered by the source itself (query_range). */
   history(q: { key: string; rangeMs: number; to?: number; maxPoints?: number }): Promise<Series>
 }
@@ -68,7 +72,7 @@ export interface HostView {
   name: string
   host(fresh?: boolean): Promise<HostSnapshot | null>
   storage(fresh?: boolean): Promise<StorageSnapshot | null>
-  gpu(): GpuSnapshot
+  gpu(): GpuSnapshot | Promise<GpuSnapshot>
   detail(): Promise<GpuDetail>
   /** null: the series store answers (under idOf(name)). */
   history: ExternalHost['history'] | null
@@ -233,12 +237,6 @@ export function createFleet(o: FleetOptions): Fleet {
       )
   }
   function externalSummary(x: ExternalHost): HostSummary {
-    const g = x.gpu
-    const utils = g.gpus.map((u) => u.utilization.gpuPct).filter((v): v is number => v !== null)
-    const fullest = x.storage?.filesystems.reduce<{ mount: string; usedPct: number } | null>(
-      (a, f) => (!a || f.usedPct > a.usedPct ? { mount: f.mount, usedPct: f.usedPct } : a),
-      null,
-    )
     return {
       name: x.name,
       kind: 'prometheus',
@@ -247,15 +245,11 @@ export function createFleet(o: FleetOptions): Fleet {
       enabled: true,
       connection: { state: 'external', since: x.at, lastError: null, attempts: 0, fingerprint: null, pinned: null },
       health: x.health,
-      hostname: x.host?.hostname ?? x.aliases[0] ?? null,
-      gpus: {
-        count: g.gpus.length,
-        avgUtilPct: utils.length ? Math.round((utils.reduce((a, b) => a + b, 0) / utils.length) * 10) / 10 : null,
-        state: g.state,
-      },
-      storage: fullest ?? null,
-      cpuPct: x.host?.cpu?.loadPct ?? null,
-      memPct: x.host?.memory?.usedPct ?? null,
+      hostname: x.hostname ?? x.aliases[0] ?? null,
+      gpus: x.gpus,
+      storage: x.storage,
+      cpuPct: x.cpuPct,
+      memPct: x.memPct,
       lastUpdate: x.at,
       sources: [x.source],
     }
@@ -319,9 +313,9 @@ export function createFleet(o: FleetOptions): Fleet {
   function externalView(x: ExternalHost): HostView {
     return {
       name: x.name,
-      host: async () => x.host,
-      storage: async () => x.storage,
-      gpu: () => x.gpu,
+      host: async () => (await x.detail()).host,
+      storage: async () => (await x.detail()).storage,
+      gpu: async () => (await x.detail()).gpu,
       detail: () =>
         Promise.reject(
           new GantryError(

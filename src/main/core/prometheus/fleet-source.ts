@@ -14,10 +14,39 @@ import { diagnoseGpu } from '../telemetry/gpu/diagnose'
 import { clockReasonsFromMask } from '../telemetry/gpu/fields'
 import { XID_MEANINGS } from '../telemetry/gpu/xid'
 import { PromError, type PromClient, type VectorSample } from './client'
-import { DCGM, FLEET_QUERIES, LEGACY, NODE, type DcgmField, type LegacyField } from './queries'
-import type { PromStore } from './store'
+import {
+  DCGM,
+  LEGACY,
+  NODE,
+  SUMMARY_QUERIES,
+  detailQueries,
+  instanceMatcher,
+  type DcgmField,
+  type LegacyField,
+} from './queries'
+import type { PromStore, XidLatch } from './store'
 
+/** A host in the fleet overview: per-host aggregates, and only the problems (asked of the whole
+ *  fleet in a few small queries). Its GPUs, filesystems and history come with detail(). */
 export interface PromHost {
+  name: string
+  hostname: string | null
+  instances: string[]
+  addresses: string[]
+  source: string
+  exporters: { dcgm: ExporterState; nvidiaGpuExporter: ExporterState; node: ExporterState }
+  gpus: { count: number; avgUtilPct: number | null; state: GpuSnapshot['state'] }
+  cpuPct: number | null
+  memPct: number | null
+  fullest: { mount: string; usedPct: number } | null
+  health: Health
+  /** What only the exporters know, for a host Gantry also reads directly: latched XIDs, an exporter down. */
+  findings: Health
+  at: number
+}
+
+/** One host's full picture (its page), asked of Prometheus filtered to its instances. */
+export interface PromHostDetail {
   /** Gantry's name of the host (a valid host name, unique within the source). */
   name: string
   /** What the exporters call the machine (Hostname / nodename), lowercased; null if only an address. */
@@ -35,8 +64,6 @@ export interface PromHost {
   /** The node_exporter instance (host and storage history). */
   nodeInstance: string | null
   health: Health
-  /** What only the exporters know, for a host Gantry also reads directly: latched XIDs, an exporter down. */
-  findings: Health
   at: number
 }
 
@@ -46,6 +73,8 @@ export interface FleetSource {
   readonly name: string
   readonly client: PromClient
   hosts(): PromHost[]
+  /** A host's GPUs, host and storage facts (cached for a poll interval); null if the source has no such host. */
+  detail(name: string): Promise<PromHostDetail | null>
   status(): PromSourceStatus
   /** Polls now (or joins the poll in flight). */
   poll(): Promise<void>
@@ -107,6 +136,14 @@ interface NodeFacts {
 
 export function createFleetSource(o: FleetSourceOptions): FleetSource {
   let hosts: PromHost[] = []
+  /** Host pages asked for since the last poll (one request per page per poll interval). */
+  const details = new Map<string, Promise<PromHostDetail | null>>()
+  /** The GPU counts last seen per exporter instance (and Hostname): a host whose exporter went down stays. */
+  const lastGpuCounts = new Map<string, { metric: Record<string, string>; count: number; flavor: 'dcgm' | 'legacy' }>()
+  let presentAt: number | null = null
+  let identity: { at: number; targets: string; dcgm: VectorSample[]; legacy: VectorSample[] } | null = null
+  let targetsSeen = ''
+  let presentNames = new Set<string>()
   let timer: ReturnType<typeof setTimeout> | null = null
   let running = false
   let inflight: Promise<void> | null = null
@@ -129,8 +166,14 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     lastOkAt: null,
   }
 
-  async function pollOnce(): Promise<void> {
-    const started = o.now()
+  interface Collected {
+    hosts: PromHostDetail[]
+    errors: string[]
+    warnings: string[]
+  }
+
+  /** Everything about the instances `filter` selects ('' : all), built into per-host details. */
+  async function collect(filter: string): Promise<Collected> {
     const errors: string[] = []
     const warnings = new Set<string>()
     const ask = async (q: string): Promise<VectorSample[] | null> => {
@@ -143,7 +186,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
         return null
       }
     }
-    const Q = FLEET_QUERIES
+    const Q = detailQueries(filter)
     const [up, dcgmGpus, legacyGpus, uname, nodeFields, nodeCpu, nodeCores, fs, fsTrend, ...fields] = await Promise.all(
       [
         ask(Q.up),
@@ -161,19 +204,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     )
     const at = o.now()
     const answered = [up, dcgmGpus, legacyGpus, uname, nodeFields, nodeCpu, nodeCores, fs, fsTrend, ...fields]
-    if (answered.every((a) => a === null)) {
-      // Nothing answered: the hosts stay as last seen, marked with why they are not current.
-      status = {
-        ...status,
-        state: 'error',
-        error: [...new Set(errors)].slice(0, 3).join('; '),
-        warnings: [...warnings],
-        lastPollAt: at,
-        lastPollMs: at - started,
-      }
-      hosts = hosts.map((h) => staleHost(h, `Prometheus ${o.name} is not answering: ${status.error}`))
-      return
-    }
+    if (answered.every((a) => a === null)) return { hosts: [], errors, warnings: [...warnings] }
 
     // --- facts per instance -----------------------------------------------------------------
     const upOf = new Map<string, boolean>()
@@ -317,7 +348,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     }
 
     const latches = o.store.latches()
-    const built: PromHost[] = []
+    const built: PromHostDetail[] = []
     const taken = new Set<string>()
     for (const grp of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
       let name = hostNameFrom(grp.hostname ?? grp.key)
@@ -325,35 +356,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
       taken.add(name.toLowerCase())
       built.push(buildHost(name, grp, upOf, latches, at))
     }
-    hosts = built
-
-    const instancesOf = (pred: (g: GpuFacts) => boolean): number =>
-      new Set([...gpus.values()].filter(pred).map((g) => g.instance)).size
-    const exporters: PromExporters = {
-      dcgm: instancesOf((g) => g.flavor === 'dcgm'),
-      nvidiaGpuExporter: instancesOf((g) => g.flavor === 'legacy'),
-      node: [...nodes.values()].filter((n) => n.nodename !== null || Object.keys(n.values).length > 0).length,
-    }
-    status = {
-      ...status,
-      state: errors.length ? 'partial' : 'ok',
-      error: errors.length ? [...new Set(errors)].slice(0, 3).join('; ') : null,
-      warnings: [...warnings].slice(0, 20),
-      missing: missingOf(exporters, [...gpus.values()]),
-      exporters,
-      hosts: built.length,
-      gpus: built.reduce((a, h) => a + h.gpu.gpus.length, 0),
-      lastPollAt: at,
-      lastPollMs: at - started,
-      lastOkAt: at,
-    }
-    if (!status.version) {
-      try {
-        status = { ...status, version: (await o.client.buildinfo()).version }
-      } catch {
-        // the version is a nicety: a Thanos without buildinfo still serves the fleet
-      }
-    }
+    return { hosts: built, errors, warnings: [...warnings] }
   }
 
   function buildHost(
@@ -362,7 +365,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     upOf: Map<string, boolean>,
     latches: ReturnType<PromStore['latches']>,
     at: number,
-  ): PromHost {
+  ): PromHostDetail {
     const stateOf = (instances: string[]): ExporterState => {
       if (!instances.length) return 'absent'
       return instances.every((i) => upOf.get(i) !== false) ? 'up' : 'down'
@@ -437,16 +440,12 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     const n = grp.node
     const host = n ? hostOf(name, n, exporters.node === 'down', at) : null
     const storage = n ? storageOf(name, n, exporters.node === 'down', at) : null
-    const own = new HealthBuilder()
     const hb = new HealthBuilder()
     for (const d of health)
       for (const r of d.health.reasons)
         hb.add(d.health.level, `GPU ${list.find((x) => x.uuid === d.uuid)?.index ?? '?'}: ${r}`)
     if (host) for (const r of host.health.reasons) hb.add(host.health.level, r)
     if (storage) for (const r of storage.health.reasons) hb.add(storage.health.level, r)
-    if (exporters.node === 'down')
-      hb.add('critical', `node_exporter ${n?.instance} down since ${time(downSince.get(n?.instance ?? '') ?? at)}`)
-    if (gpuDown) hb.add('critical', gpuReason ?? 'GPU exporter down')
     return {
       name,
       hostname: grp.hostname,
@@ -460,19 +459,399 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
       gpuFlavor: Object.fromEntries(grp.gpus.map((g) => [g.uuid, g.flavor])),
       nodeInstance: n?.instance ?? null,
       health: hb.build(),
-      findings: own.build(),
       at,
     }
   }
 
+  /** Records an XID a GPU reports (once per host, GPU and code), keeping the list the caller holds current. */
+  function latchXid(
+    host: string,
+    uuid: string,
+    index: number | string,
+    code: number,
+    at: number,
+    latches: XidLatch[],
+  ): void {
+    if (!o.store.latch({ host, uuid, code, source: o.name, at })) return
+    o.log(`gantry: ${host} GPU ${index} (${uuid}) reported XID ${code} (latched until acknowledged)`)
+    latches.push({ host, uuid, code, source: o.name, firstSeen: at, ackedAt: null, ackedBy: null, note: null })
+  }
+
+  /** The fleet overview: a handful of aggregated queries, whatever the fleet's size. */
+  async function pollOnce(): Promise<void> {
+    const started = o.now()
+    const errors: string[] = []
+    const warnings = new Set<string>()
+    const ask = async (q: string): Promise<VectorSample[] | null> => {
+      try {
+        const a = await o.client.query(q)
+        for (const w of a.warnings) warnings.add(w)
+        return a.data
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err))
+        return null
+      }
+    }
+    const S = SUMMARY_QUERIES
+    const askPresent = presentAt === null || started - presentAt > 60_000
+    // Which GPUs exist changes rarely and is the costliest question: asked every 30 s, or when the
+    // set of scrape targets changed; how they are is asked every poll.
+    const askIdentity = identity === null || started - identity.at > 30_000 || identity.targets !== targetsSeen
+    const [
+      up,
+      dcgmCountNow,
+      legacyCountNow,
+      dcgmUtil,
+      legacyUtil,
+      xid,
+      hot,
+      hotSlowdown,
+      legacyHot,
+      faults,
+      uname,
+      cpu,
+      mem,
+      fullest,
+      filling,
+      present,
+    ] = await Promise.all([
+      ask(S.up),
+      askIdentity ? ask(S.dcgmCount) : Promise.resolve(identity?.dcgm ?? null),
+      askIdentity ? ask(S.legacyCount) : Promise.resolve(identity?.legacy ?? null),
+      ask(S.dcgmUtil),
+      ask(S.legacyUtil),
+      ask(S.xid),
+      ask(S.hot),
+      ask(S.hotSlowdown),
+      ask(S.legacyHot),
+      ask(S.faults),
+      ask(S.uname),
+      ask(S.cpu),
+      ask(S.mem),
+      ask(S.fullest),
+      ask(S.filling),
+      askPresent ? ask(S.present) : Promise.resolve(null),
+    ])
+    const at = o.now()
+    const targets = (up ?? [])
+      .map((x) => x.metric.instance)
+      .sort()
+      .join(',')
+    targetsSeen = targets
+    if (askIdentity && dcgmCountNow && legacyCountNow)
+      identity = { at: started, targets, dcgm: dcgmCountNow, legacy: legacyCountNow }
+    const dcgmCount = dcgmCountNow
+    const legacyCount = legacyCountNow
+    if ([up, dcgmCount, legacyCount, uname].every((a) => a === null)) {
+      // Nothing answered: the hosts stay as last seen, marked with why they are not current.
+      status = {
+        ...status,
+        state: 'error',
+        error: [...new Set(errors)].slice(0, 3).join('; '),
+        warnings: [...warnings],
+        lastPollAt: at,
+        lastPollMs: at - started,
+      }
+      hosts = hosts.map((h) => staleHost(h, `Prometheus ${o.name} is not answering: ${status.error}`))
+      return
+    }
+    if (present) {
+      presentAt = started
+      presentNames = new Set(present.map((p) => p.metric.__name__ ?? ''))
+    }
+
+    const upOf = new Map<string, boolean>()
+    for (const x of up ?? []) {
+      const i = x.metric.instance
+      if (i) upOf.set(i, (upOf.get(i) ?? false) || x.value === 1)
+    }
+    interface Group {
+      key: string
+      hostname: string | null
+      gpuInstances: Map<string, 'dcgm' | 'legacy'>
+      count: number
+      utilSum: number
+      utilN: number
+      gpuFacts: { uuid: string; index: string; gpu: Gpu }[]
+      node: string | null
+    }
+    const groups = new Map<string, Group>()
+    const group = (key: string, hostname: string | null): Group => {
+      let g = groups.get(key)
+      if (!g) {
+        g = { key, hostname, gpuInstances: new Map(), count: 0, utilSum: 0, utilN: 0, gpuFacts: [], node: null }
+        groups.set(key, g)
+      }
+      return g
+    }
+    const keyOf = (m: Record<string, string>): string => (m.Hostname || addressOf(m.instance ?? '')).toLowerCase()
+    const seenGpuKeys = new Set<string>()
+    for (const x of dcgmCount ?? []) {
+      const g = group(keyOf(x.metric), x.metric.Hostname?.toLowerCase() || null)
+      g.gpuInstances.set(x.metric.instance ?? '', 'dcgm')
+      g.count += x.value
+      seenGpuKeys.add(`${x.metric.instance}\u0000${x.metric.Hostname ?? ''}`)
+      lastGpuCounts.set(`${x.metric.instance}\u0000${x.metric.Hostname ?? ''}`, {
+        metric: x.metric,
+        count: x.value,
+        flavor: 'dcgm',
+      })
+    }
+    for (const x of legacyCount ?? []) {
+      const g = group(keyOf(x.metric), null)
+      g.gpuInstances.set(x.metric.instance ?? '', 'legacy')
+      g.count += x.value
+      seenGpuKeys.add(`${x.metric.instance}\u0000`)
+      lastGpuCounts.set(`${x.metric.instance}\u0000`, { metric: x.metric, count: x.value, flavor: 'legacy' })
+    }
+    // An exporter that was reporting GPUs and is down now: its host stays, with its last count.
+    for (const [k, last] of lastGpuCounts) {
+      if (seenGpuKeys.has(k) || upOf.get(last.metric.instance ?? '') !== false) continue
+      const g = group(keyOf(last.metric), last.metric.Hostname?.toLowerCase() || null)
+      g.gpuInstances.set(last.metric.instance ?? '', last.flavor)
+      g.count += last.count
+    }
+    for (const x of [...(dcgmUtil ?? []), ...(legacyUtil ?? [])]) {
+      const g = groups.get(keyOf(x.metric))
+      if (!g || !Number.isFinite(x.value)) continue
+      g.utilSum += x.value
+      g.utilN++
+    }
+    // The GPUs with something to say, as GPUs the diagnosis reads (the same words as a host's page).
+    const facts = new Map<string, { group: Group; gpu: Gpu }>()
+    const gpuAt = (m: Record<string, string>, uuidLabel = 'UUID'): { group: Group; gpu: Gpu } | null => {
+      const g = groups.get(keyOf(m))
+      const uuid = m[uuidLabel]
+      if (!g || !uuid) return null
+      const k = `${m.instance}\u0000${uuid}`
+      let f = facts.get(k)
+      if (!f) {
+        const gpu = emptyGpu(
+          {
+            flavor: 'dcgm',
+            instance: m.instance ?? '',
+            uuid,
+            index: Number(m.gpu) || 0,
+            name: '',
+            hostname: null,
+            values: {},
+          },
+          {},
+        )
+        f = { group: g, gpu }
+        facts.set(k, f)
+        g.gpuFacts.push({ uuid, index: m.gpu ?? '?', gpu })
+      }
+      return f
+    }
+    const slowOf = new Map((hotSlowdown ?? []).map((x) => [`${x.metric.instance}\u0000${x.metric.UUID}`, x.value]))
+    for (const x of hot ?? []) {
+      const f = gpuAt(x.metric)
+      if (!f) continue
+      f.gpu.temperature.gpuC = x.value
+      f.gpu.temperature.slowdownC = finite(slowOf.get(`${x.metric.instance}\u0000${x.metric.UUID}`))
+    }
+    for (const x of legacyHot ?? []) {
+      const f = gpuAt(x.metric, 'uuid')
+      if (f) f.gpu.temperature.gpuC = x.value
+    }
+    for (const x of faults ?? []) {
+      const f = gpuAt(x.metric)
+      if (!f) continue
+      if (x.metric.__name__ === DCGM.remapFailure) f.gpu.remappedRows.failure = true
+      else f.gpu.ecc.uncorrectedVolatile = x.value
+    }
+
+    // node_exporter instances join the host of their nodename, or of their address (a dcgm-exporter without Hostname).
+    const nodeOf = new Map<string, string | null>()
+    for (const x of uname ?? []) if (x.metric.instance) nodeOf.set(x.metric.instance, x.metric.nodename || null)
+    for (const x of [...(cpu ?? []), ...(mem ?? [])])
+      if (x.metric.instance && !nodeOf.has(x.metric.instance)) nodeOf.set(x.metric.instance, null)
+    for (const [instance, nodename] of nodeOf) {
+      const byName = nodename ? groups.get(nodename.toLowerCase()) : undefined
+      const byAddress = byName ? undefined : groups.get(addressOf(instance))
+      const g =
+        byName ??
+        (byAddress && !byAddress.node ? byAddress : group((nodename ?? addressOf(instance)).toLowerCase(), null))
+      if (nodename && !g.hostname) g.hostname = nodename.toLowerCase()
+      g.node = instance
+    }
+    const byInstance = (a: VectorSample[] | null): Map<string, VectorSample> =>
+      new Map((a ?? []).map((x) => [x.metric.instance ?? '', x]))
+    const cpuOf = byInstance(cpu)
+    const memOf = byInstance(mem)
+    const fullestOf = byInstance(fullest)
+    const fillingOf = new Map<string, VectorSample[]>()
+    for (const x of filling ?? [])
+      fillingOf.set(x.metric.instance ?? '', [...(fillingOf.get(x.metric.instance ?? '') ?? []), x])
+
+    const latches = o.store.latches()
+    const built: PromHost[] = []
+    const taken = new Set<string>()
+    for (const g of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
+      let name = hostNameFrom(g.hostname ?? g.key)
+      if (taken.has(name.toLowerCase())) name = `${name}-${taken.size}`
+      taken.add(name.toLowerCase())
+      const instances = [...new Set([...g.gpuInstances.keys(), ...(g.node ? [g.node] : [])])].sort()
+      for (const i of instances) {
+        if (upOf.get(i) === false) {
+          if (!downSince.has(i)) downSince.set(i, at)
+        } else downSince.delete(i)
+      }
+      const stateOf = (flavor: 'dcgm' | 'legacy'): ExporterState => {
+        const list = [...g.gpuInstances].filter(([, f]) => f === flavor).map(([i]) => i)
+        return !list.length ? 'absent' : list.every((i) => upOf.get(i) !== false) ? 'up' : 'down'
+      }
+      const exporters = {
+        dcgm: stateOf('dcgm'),
+        nvidiaGpuExporter: stateOf('legacy'),
+        node: !g.node ? ('absent' as const) : upOf.get(g.node) === false ? ('down' as const) : ('up' as const),
+      }
+      const h = new HealthBuilder()
+      const own = new HealthBuilder()
+      for (const x of xid ?? []) {
+        if (keyOf(x.metric) === g.key && x.metric.UUID && Number.isFinite(x.value) && x.value > 0) {
+          latchXid(name, x.metric.UUID, x.metric.gpu ?? '?', x.value, at, latches)
+        }
+      }
+      for (const f of g.gpuFacts) {
+        const d = diagnoseGpu(f.gpu)
+        for (const r of d.reasons) h.add(d.level, `GPU ${f.index}: ${r}`)
+      }
+      for (const l of latches) {
+        if (l.host !== name || l.ackedAt !== null) continue
+        const m = XID_MEANINGS[l.code]
+        const why = `GPU ${l.uuid}: XID ${l.code}${m ? `: ${m.meaning}` : ''} (latched until acknowledged)`
+        h.add(m?.severity ?? 'warning', why)
+        own.add(m?.severity ?? 'warning', why)
+      }
+      const gpuDown = exporters.dcgm === 'down' || exporters.nvidiaGpuExporter === 'down'
+      if (gpuDown) {
+        const i = [...g.gpuInstances.keys()].find((x) => upOf.get(x) === false) ?? ''
+        const why = `GPU exporter ${i} down since ${time(downSince.get(i) ?? at)} (Prometheus up == 0)`
+        h.add('critical', why)
+        own.add('warning', why)
+      }
+      if (exporters.node === 'down') {
+        const why = `node_exporter ${g.node} down since ${time(downSince.get(g.node ?? '') ?? at)}`
+        h.add('critical', why)
+        own.add('warning', why)
+      }
+      const memPct = g.node ? finite(memOf.get(g.node)?.value) : null
+      if (memPct !== null) {
+        const m = hostHealth({
+          problems: [],
+          memory: { total: 100, used: memPct, available: 100 - memPct, usedPct: memPct, swapTotal: 0, swapUsed: 0 },
+          load: null,
+          cpu: null,
+        })
+        for (const r of m.reasons) h.add(m.level, r)
+      }
+      const full = g.node ? fullestOf.get(g.node) : undefined
+      const fullestFs =
+        full && Number.isFinite(full.value)
+          ? { mount: full.metric.mountpoint ?? '?', usedPct: Math.round(full.value * 100) / 100 }
+          : null
+      if (fullestFs) {
+        const fh = filesystemHealth({ ...fullestFs, readOnly: null }, NO_TREND, at)
+        for (const r of fh.reasons) h.add(fh.level, r)
+      }
+      for (const x of (g.node ? fillingOf.get(g.node) : undefined) ?? []) {
+        const fh = filesystemHealth(
+          { mount: x.metric.mountpoint ?? '?', usedPct: 0, readOnly: null },
+          { ...NO_TREND, state: 'filling', fullAt: at + x.value * DAY_MS },
+          at,
+        )
+        for (const r of fh.reasons) h.add(fh.level, r)
+      }
+      built.push({
+        name,
+        hostname: g.hostname,
+        instances,
+        addresses: [...new Set(instances.map(addressOf))],
+        source: o.name,
+        exporters,
+        gpus: {
+          count: g.count,
+          avgUtilPct: g.utilN ? round1(g.utilSum / g.utilN) : null,
+          state: !g.count ? 'no-driver' : gpuDown ? 'not-responding' : 'ok',
+        },
+        cpuPct: g.node ? finite(cpuOf.get(g.node)?.value) : null,
+        memPct: memPct === null ? null : round1(memPct),
+        fullest: fullestFs,
+        health: h.build(),
+        findings: own.build(),
+        at,
+      })
+    }
+    hosts = built
+    details.clear()
+    const instancesOf = (flavor: 'dcgm' | 'legacy'): number =>
+      new Set(
+        built.flatMap((b) =>
+          b.instances.filter(() => b.exporters[flavor === 'dcgm' ? 'dcgm' : 'nvidiaGpuExporter'] !== 'absent'),
+        ),
+      ).size
+    const exporters: PromExporters = {
+      dcgm: new Set((dcgmCount ?? []).map((x) => x.metric.instance)).size,
+      nvidiaGpuExporter: new Set((legacyCount ?? []).map((x) => x.metric.instance)).size,
+      node: nodeOf.size,
+    }
+    void instancesOf
+    status = {
+      ...status,
+      state: errors.length ? 'partial' : 'ok',
+      error: errors.length ? [...new Set(errors)].slice(0, 3).join('; ') : null,
+      warnings: [...warnings].slice(0, 20),
+      missing: missingOf(exporters, presentNames),
+      exporters,
+      hosts: built.length,
+      gpus: built.reduce((a, b) => a + b.gpus.count, 0),
+      lastPollAt: at,
+      lastPollMs: at - started,
+      lastOkAt: at,
+    }
+    if (!status.version) {
+      try {
+        status = { ...status, version: (await o.client.buildinfo()).version }
+      } catch {
+        // the version is a nicety: a Thanos without buildinfo still serves the fleet
+      }
+    }
+  }
+
   function staleHost(h: PromHost, why: string): PromHost {
-    const unknown: Health = { level: 'unknown', reasons: [why] }
     return {
       ...h,
-      gpu: { ...h.gpu, state: h.gpu.gpus.length ? 'not-responding' : h.gpu.state, reason: why },
-      health: unknown,
+      gpus: { ...h.gpus, state: h.gpus.count ? 'not-responding' : h.gpus.state },
+      health: { level: 'unknown', reasons: [why] },
       findings: { level: 'ok', reasons: [] },
     }
+  }
+
+  /** A host's page: its instances asked about in full, cached until the next poll. */
+  async function detailOf(name: string): Promise<PromHostDetail | null> {
+    const h = hosts.find((x) => x.name === name)
+    if (!h) return null
+    const cached = details.get(name)
+    if (cached) return cached
+    const p = collect(instanceMatcher(h.instances)).then((c) => {
+      const d =
+        c.hosts.find((x) => x.name === name) ?? c.hosts.find((x) => x.hostname !== null && x.hostname === h.hostname)
+      if (!d && c.errors.length) throw new PromError(c.errors[0], 'detail', null)
+      if (!d) return { ...emptyDetail(h), health: h.health }
+      // The overview's name is the host's name (a page asked for fewer instances numbers collisions differently).
+      return {
+        ...d,
+        name,
+        gpu: { ...d.gpu, host: name },
+        host: d.host ? { ...d.host, host: name } : null,
+        storage: d.storage ? { ...d.storage, host: name } : null,
+      }
+    })
+    details.set(name, p)
+    p.catch(() => details.delete(name))
+    return p
   }
 
   const schedule = (): void => {
@@ -488,6 +867,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     name: o.name,
     client: o.client,
     hosts: () => hosts,
+    detail: detailOf,
     status: () => status,
     poll() {
       if (inflight) return inflight
@@ -749,22 +1129,58 @@ function storageOf(name: string, n: NodeFacts, down: boolean, at: number): Stora
   }
 }
 
-function missingOf(e: PromExporters, gpus: GpuFacts[]): string[] {
+function missingOf(e: PromExporters, present: Set<string>): string[] {
   const out: string[] = []
   if (!e.dcgm && !e.nvidiaGpuExporter) {
     out.push('no dcgm-exporter (DCGM_FI_*) or nvidia_gpu_exporter (nvidia_smi_*) series: no GPUs from this source')
   }
   if (!e.node) out.push('no node_exporter series (node_uname_info): no CPU, memory or filesystems for its hosts')
-  const dcgm = gpus.filter((g) => g.flavor === 'dcgm' && Object.keys(g.values).length)
-  if (dcgm.length) {
-    const lacking = (f: DcgmField): boolean => dcgm.every((g) => g.values[f] === undefined)
-    if (lacking('slowdownTemp')) {
+  if (e.dcgm) {
+    if (!present.has(DCGM.slowdownTemp)) {
       out.push(
         `no ${DCGM.slowdownTemp} (not in dcgm-exporter's default counters): temperature margin judged from 85 °C`,
       )
     }
-    if (lacking('powerLimit')) out.push(`no ${DCGM.powerLimit}: power is shown without its limit`)
-    if (lacking('xid')) out.push(`no ${DCGM.xid}: XID errors cannot be seen`)
+    if (!present.has(DCGM.powerLimit)) out.push(`no ${DCGM.powerLimit}: power is shown without its limit`)
+    if (!present.has(DCGM.xid)) out.push(`no ${DCGM.xid}: XID errors cannot be seen`)
   }
   return out
+}
+
+const NO_TREND = {
+  state: 'insufficient-history' as const,
+  fullAt: null,
+  bytesPerDay: null,
+  basisMs: 6 * 3600_000,
+  points: 0,
+  r2: null,
+}
+
+function emptyDetail(h: PromHost): PromHostDetail {
+  return {
+    name: h.name,
+    hostname: h.hostname,
+    instances: h.instances,
+    addresses: h.addresses,
+    source: h.source,
+    exporters: h.exporters,
+    gpu: {
+      host: h.name,
+      at: h.at,
+      state: h.gpus.state,
+      reason: null,
+      driverVersion: null,
+      gpus: [],
+      health: [],
+      processes: [],
+      processesAt: null,
+      xids: null,
+    },
+    host: null,
+    storage: null,
+    gpuFlavor: {},
+    nodeInstance: null,
+    health: h.health,
+    at: h.at,
+  }
 }

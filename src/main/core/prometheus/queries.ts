@@ -80,31 +80,75 @@ export function chunks<T>(xs: readonly T[], n: number): T[][] {
   return out
 }
 
-export const FLEET_QUERIES = {
+/** A matcher for a host's instances (`instance=~"a|b"`), their values regex-escaped. */
+export function instanceMatcher(instances: readonly string[]): string {
+  const alt = instances.map((i) => i.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')
+  return `instance=~${quote(alt)}`
+}
+
+const and = (...m: string[]): string => m.filter(Boolean).join(', ')
+
+/** Everything about the hosts `filter` selects (their instances), per GPU and per filesystem: a
+ *  host's page. Filtered by instance, so its cost is that host's series, not the fleet's. */
+export function detailQueries(filter: string) {
+  return {
+    up: `up{${filter}}`,
+    dcgmGpus: `group by (instance, Hostname, UUID, gpu, modelName) ({${and('__name__=~"DCGM_FI_.+"', 'UUID!=""', filter)}})`,
+    dcgmFields: chunks(Object.values(DCGM), 6).map((c) => grouped(c, 'instance, UUID', and('UUID!=""', filter))),
+    legacyGpus: `group by (instance, uuid, name) ({${and('__name__=~"nvidia_smi_.+"', 'uuid!=""', filter)}})`,
+    legacyFields: chunks(Object.values(LEGACY), 5).map((c) => grouped(c, 'instance, uuid', and('uuid!=""', filter))),
+    nodeUname: `group by (instance, nodename, sysname, release) (node_uname_info{${filter}})`,
+    nodeFields: grouped(Object.values(NODE), 'instance', filter),
+    nodeCpu: `100 * avg by (instance, mode) (rate(node_cpu_seconds_total{${and('mode=~"idle|user|system|iowait"', filter)}}[1m]))`,
+    nodeCores: `count by (instance) (node_cpu_seconds_total{${and('mode="idle"', filter)}})`,
+    fs: grouped(
+      [
+        'node_filesystem_size_bytes',
+        'node_filesystem_avail_bytes',
+        'node_filesystem_free_bytes',
+        'node_filesystem_readonly',
+      ],
+      'instance, mountpoint, device, fstype',
+      and(FS_FILTER, filter),
+    ),
+    /** Available bytes a day from now at the last 6 h's trend (least squares, as predict_linear fits),
+     *  only for filesystems with at least an hour of history (a few minutes' noise is no trend). */
+    fsTrend:
+      `max by (instance, mountpoint) (predict_linear(node_filesystem_avail_bytes{${and(FS_FILTER, filter)}}[6h], 86400)` +
+      ` and on (instance, mountpoint) (node_filesystem_avail_bytes{${and(FS_FILTER, filter)}} offset 1h))`,
+  }
+}
+
+/** dcgm-exporter names a GPU is found by (one of them is exported for any GPU that exports anything). */
+const IDENTITY =
+  'DCGM_FI_DEV_(GPU_TEMP|FB_USED|FB_TOTAL|GPU_UTIL|POWER_USAGE|POWER_MGMT_LIMIT|SLOWDOWN_TEMP|PSTATE)|DCGM_FI_PROF_(GR_ENGINE_ACTIVE|SM_ACTIVE|DRAM_ACTIVE)'
+const GPU_BY = 'instance, Hostname, UUID, gpu'
+const FS_ = (m: string): string => `max by (instance, mountpoint) (node_filesystem_${m}_bytes{${FS_FILTER}})`
+
+/** The fleet overview: per host (instance) aggregates, and only the GPUs and filesystems that have
+ *  something to say (hot, an XID, a failed remap, filling) — a few small answers whatever the size. */
+export const SUMMARY_QUERIES = {
   up: 'up',
-  dcgmGpus: 'group by (instance, Hostname, UUID, gpu, modelName) ({__name__=~"DCGM_FI_.+", UUID!=""})',
-  dcgmFields: chunks(Object.values(DCGM), 6).map((c) => grouped(c, 'instance, UUID', 'UUID!=""')),
-  legacyGpus: 'group by (instance, uuid, name) ({__name__=~"nvidia_smi_.+", uuid!=""})',
-  legacyFields: chunks(Object.values(LEGACY), 5).map((c) => grouped(c, 'instance, uuid', 'uuid!=""')),
-  nodeUname: 'group by (instance, nodename, sysname, release) (node_uname_info)',
-  nodeFields: grouped(Object.values(NODE), 'instance'),
-  nodeCpu: '100 * avg by (instance, mode) (rate(node_cpu_seconds_total{mode=~"idle|user|system|iowait"}[1m]))',
-  nodeCores: 'count by (instance) (node_cpu_seconds_total{mode="idle"})',
-  fs: grouped(
-    [
-      'node_filesystem_size_bytes',
-      'node_filesystem_avail_bytes',
-      'node_filesystem_free_bytes',
-      'node_filesystem_readonly',
-    ],
-    'instance, mountpoint, device, fstype',
-    FS_FILTER,
-  ),
-  /** Available bytes a day from now at the last 6 h's trend (least squares, as predict_linear fits),
-   *  only for filesystems with at least an hour of history (a few minutes' noise is no trend). */
-  fsTrend:
-    `max by (instance, mountpoint) (predict_linear(node_filesystem_avail_bytes{${FS_FILTER}}[6h], 86400)` +
-    ` and on (instance, mountpoint) (node_filesystem_avail_bytes{${FS_FILTER}} offset 1h))`,
+  dcgmCount: `count by (instance, Hostname) (group by (${GPU_BY}) ({__name__=~"${IDENTITY}", UUID!=""}))`,
+  legacyCount:
+    'count by (instance) (group by (instance, uuid) ({__name__=~"nvidia_smi_(utilization_gpu_ratio|memory_used_bytes|temperature_gpu)", uuid!=""}))',
+  dcgmUtil: `avg by (instance, Hostname) (${DCGM.util})`,
+  legacyUtil: `100 * avg by (instance) (${LEGACY.util})`,
+  xid: `max by (${GPU_BY}) (${DCGM.xid}) != 0`,
+  hot: `max by (${GPU_BY}) (${DCGM.temp}) >= 75`,
+  hotSlowdown: `max by (instance, UUID) (${DCGM.slowdownTemp}) and on (instance, UUID) (max by (instance, UUID) (${DCGM.temp}) >= 75)`,
+  legacyHot: `max by (instance, uuid) (${LEGACY.temp}) >= 75`,
+  faults: `max by (__name__, ${GPU_BY}) ({__name__=~"${DCGM.remapFailure}|${DCGM.eccDbeVolatile}"}) > 0`,
+  uname: 'group by (instance, nodename) (node_uname_info)',
+  cpu: '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m])))',
+  mem: `100 * (1 - max by (instance) (${NODE.memAvailable}) / max by (instance) (${NODE.memTotal}))`,
+  fullest: `topk by (instance) (1, 100 * (1 - ${FS_('avail')} / (${FS_('avail')} + ${FS_('size')} - ${FS_('free')})))`,
+  /** Days until full at the last 6 h's trend, for filesystems filling within 7 days (with an hour of history). */
+  filling:
+    `(${FS_('avail')} / ((${FS_('avail')} - max by (instance, mountpoint) (predict_linear(node_filesystem_avail_bytes{${FS_FILTER}}[6h], 86400))) > 0)) < 7` +
+    ` and on (instance, mountpoint) (node_filesystem_avail_bytes{${FS_FILTER}} offset 1h)`,
+  /** Which optional fields exist at all (asked now and then, not every poll). */
+  present: `count by (__name__) ({__name__=~"${DCGM.slowdownTemp}|${DCGM.powerLimit}|${DCGM.xid}"})`,
 } as const
 
 /** PromQL for one stored-series key of a Prometheus host (the charts' history, via query_range). */

@@ -10,8 +10,8 @@ import type { Service } from '../lifecycle'
 import type { SecretStore } from '../secrets'
 import { readSmallFileSync } from '../util/small-file'
 import { createPromClient, PromError, type PromClient } from './client'
-import { createFleetSource, type FleetSource, type PromHost } from './fleet-source'
-import { historyQuery } from './queries'
+import { createFleetSource, type FleetSource, type PromHost, type PromHostDetail } from './fleet-source'
+import { SUMMARY_QUERIES, historyQuery } from './queries'
 import type { KpiRow, PromStore, SourceRow } from './store'
 
 export const CA_MAX_BYTES = 1024 * 1024
@@ -25,6 +25,8 @@ export interface PromService extends Service {
   /** Picks up sources added or removed (here or by another process). */
   sync(): void
   test(row: Omit<SourceRow, 'id' | 'createdAt' | 'updatedAt'>, credential: string | null): Promise<PromTestResult>
+  /** A host's page (its GPUs, host and storage facts), asked of its source. */
+  detail(host: PromHost): Promise<PromHostDetail>
   /** A stored-series key of a Prometheus host, answered by query_range (nothing is stored). */
   history(host: PromHost, q: { key: string; rangeMs: number; to?: number; maxPoints?: number }): Promise<Series>
   kpi(row: KpiRow, rangeMs: number, maxPoints: number): Promise<Kpi>
@@ -208,11 +210,12 @@ export function createPromService(o: PromServiceOptions): PromService {
       try {
         result.version = (await client.buildinfo()).version
         const count = async (q: string): Promise<number> => (await client.query(`count(${q})`)).data[0]?.value ?? 0
-        result.exporters = {
-          dcgm: await count(`count by (instance) ({__name__=~"DCGM_FI_.+", UUID!=""})`),
-          nvidiaGpuExporter: await count(`count by (instance) ({__name__=~"nvidia_smi_.+", uuid!=""})`),
-          node: await count(`count by (instance) (node_uname_info)`),
-        }
+        const [dcgm, nvidiaGpuExporter, node] = await Promise.all([
+          count(`count by (instance) (${SUMMARY_QUERIES.dcgmCount})`),
+          count(`count by (instance) (${SUMMARY_QUERIES.legacyCount})`),
+          count('count by (instance) (node_uname_info)'),
+        ])
+        result.exporters = { dcgm, nvidiaGpuExporter, node }
         if (!result.exporters.dcgm && !result.exporters.nvidiaGpuExporter) {
           result.missing.push('no dcgm-exporter or nvidia_gpu_exporter series: no GPUs from this source')
         }
@@ -224,7 +227,13 @@ export function createPromService(o: PromServiceOptions): PromService {
       result.ms = o.now() - started
       return result
     },
-    async history(host, q) {
+    async detail(h) {
+      const d = await entry(h.source).source.detail(h.name)
+      if (!d) throw new GantryError('hosts/unknown-host', `${h.name} is no longer reported by Prometheus ${h.source}`)
+      return d
+    },
+    async history(h, q) {
+      const host = await this.detail(h)
       const [key, ...rest] = q.key.split(':')
       const id = rest.length ? rest.join(':') : null
       const known = key.startsWith('gpu.')

@@ -1,6 +1,8 @@
 // GPUs: one tile per GPU (utilization, memory, temperature, power against its limit, health with
-// the reason). Tiles are plain DOM with no chart each, so 64 GPUs updating at 1 Hz stay cheap.
-import { memo } from 'react'
+// the reason). Tiles are plain DOM with no chart each, so 64 GPUs updating at 1 Hz stay cheap; a
+// host of hundreds renders only the rows of tiles in view.
+import { useVirtualizer } from '@tanstack/react-virtual'
+import { memo, useLayoutEffect, useRef, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import type { Gpu, GpuSnapshot, Health } from '../../../../shared/contract'
 import { hostHref } from '../../app/slice'
@@ -124,11 +126,69 @@ export function Gpus() {
           {gpu.xids === null ? ' · kernel log not readable (XIDs unknown)' : ''}
         </p>
       ) : null}
-      <div className="tiles" data-testid="gpu-tiles">
-        {gpu?.gpus.map((g) => (
-          <GpuTile key={g.uuid} gpu={g} health={health.get(g.uuid)} host={hostName} />
-        ))}
-      </div>
+      {gpu && gpu.gpus.length > VIRTUAL_FROM ? (
+        <VirtualTiles gpus={gpu.gpus} health={health} host={hostName} />
+      ) : (
+        <div className="tiles" data-testid="gpu-tiles">
+          {gpu?.gpus.map((g) => (
+            <GpuTile key={g.uuid} gpu={g} health={health.get(g.uuid)} host={hostName} />
+          ))}
+        </div>
+      )}
     </Screen>
+  )
+}
+
+/** Above this many GPUs only the rows of tiles in view are rendered (a fleet host of 512 GPUs). */
+const VIRTUAL_FROM = 96
+const TILE_MIN_PX = 250
+const GAP_PX = 12
+
+function VirtualTiles({ gpus, health, host }: { gpus: Gpu[]; health: Map<string, Health>; host: string }) {
+  const ref = useRef<HTMLDivElement>(null)
+  const [width, setWidth] = useState(1000)
+  const [margin, setMargin] = useState(0)
+  useLayoutEffect(() => {
+    const el = ref.current
+    const main = el?.closest('main')
+    if (!el || !main) return
+    const measure = (): void => {
+      setWidth(el.clientWidth)
+      setMargin(el.getBoundingClientRect().top - main.getBoundingClientRect().top + main.scrollTop)
+    }
+    measure()
+    const ro = new ResizeObserver(measure)
+    ro.observe(el)
+    return () => ro.disconnect()
+  }, [])
+  const cols = Math.max(1, Math.floor((width + GAP_PX) / (TILE_MIN_PX + GAP_PX)))
+  const rows = Math.ceil(gpus.length / cols)
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read on each render, never memoized
+  const v = useVirtualizer({
+    count: rows,
+    getScrollElement: () => ref.current?.closest('main') ?? null,
+    estimateSize: () => 200,
+    overscan: 3,
+    scrollMargin: margin,
+  })
+  const items = v.getVirtualItems()
+  const top = items.length ? items[0].start - margin : 0
+  const bottom = items.length ? v.getTotalSize() - (items[items.length - 1].end - margin) : 0
+  return (
+    <div ref={ref} data-testid="gpu-tiles" style={{ paddingTop: top, paddingBottom: bottom }}>
+      {items.map((row) => (
+        <div
+          key={row.index}
+          ref={v.measureElement}
+          data-index={row.index}
+          className="tiles"
+          style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, paddingBottom: GAP_PX }}
+        >
+          {gpus.slice(row.index * cols, row.index * cols + cols).map((g) => (
+            <GpuTile key={g.uuid} gpu={g} health={health.get(g.uuid)} host={host} />
+          ))}
+        </div>
+      ))}
+    </div>
   )
 }

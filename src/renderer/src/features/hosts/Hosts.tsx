@@ -4,7 +4,8 @@
 // added here with their key's fingerprint shown to confirm, edited, turned off, re-keyed, removed.
 // Hosts a Prometheus source describes stand in the same list (read there, never connected to), and
 // the sources themselves are listed, added and removed below it (PromSources.tsx).
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useVirtualizer } from '@tanstack/react-virtual'
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
 import type { HostProbe, HostSummary } from '../../../../shared/hosts'
 import { useBridge } from '../../bridge/context'
@@ -15,6 +16,10 @@ import { Screen } from '../../ui/Screen'
 import { ago } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
 import { AddPromSource, PromSources } from './PromSources'
+
+/** Above this many hosts, only the rows in view are rendered (each about ROW_PX high). */
+const VIRTUAL_FROM = 60
+const ROW_PX = 72
 
 const STATE_TEXT: Record<string, string> = {
   local: 'this machine',
@@ -50,6 +55,33 @@ export function Hosts() {
   const filterRef = useRef<HTMLInputElement>(null)
   const shown = useMemo(() => hosts.filter((h) => matches(h, filter)), [hosts, filter])
   const at = Math.min(cursor, Math.max(0, shown.length - 1))
+  // A fleet of hundreds (a Prometheus source) renders only the rows in view, plus a margin.
+  const bodyRef = useRef<HTMLTableSectionElement>(null)
+  const [scrollMargin, setScrollMargin] = useState(0)
+  const virtual = shown.length > VIRTUAL_FROM
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is read on each render, never memoized
+  const virtualizer = useVirtualizer({
+    count: virtual ? shown.length : 0,
+    getScrollElement: () => bodyRef.current?.closest('main') ?? null,
+    estimateSize: () => ROW_PX,
+    overscan: 12,
+    scrollMargin,
+  })
+  useLayoutEffect(() => {
+    const body = bodyRef.current
+    const main = body?.closest('main')
+    if (!body || !main) return
+    const m = body.getBoundingClientRect().top - main.getBoundingClientRect().top + main.scrollTop
+    if (Math.abs(m - scrollMargin) > 1) setScrollMargin(m)
+  }, [scrollMargin, adding, addingProm, shown.length])
+  useEffect(() => {
+    if (virtual) virtualizer.scrollToIndex(at, { align: 'auto' })
+  }, [at, virtual, virtualizer])
+  const items = virtual ? virtualizer.getVirtualItems() : []
+  const rows = virtual ? items.map((v) => ({ h: shown[v.index], i: v.index })) : shown.map((h, i) => ({ h, i }))
+  const padTop = virtual && items.length ? items[0].start - scrollMargin : 0
+  const padBottom =
+    virtual && items.length ? virtualizer.getTotalSize() - (items[items.length - 1].end - scrollMargin) : 0
 
   const open = (h: HostSummary): void => {
     setHostName(h.name)
@@ -144,8 +176,13 @@ export function Hosts() {
               <th scope="col" />
             </tr>
           </thead>
-          <tbody>
-            {shown.map((h, i) => (
+          <tbody ref={bodyRef}>
+            {padTop > 0 ? (
+              <tr aria-hidden="true" style={{ height: padTop }}>
+                <td colSpan={9} />
+              </tr>
+            ) : null}
+            {rows.map(({ h, i }) => (
               <tr
                 key={h.name}
                 className={i === at ? 'selected' : undefined}
@@ -209,6 +246,11 @@ export function Hosts() {
                 </td>
               </tr>
             ))}
+            {padBottom > 0 ? (
+              <tr aria-hidden="true" style={{ height: padBottom }}>
+                <td colSpan={9} />
+              </tr>
+            ) : null}
           </tbody>
         </table>
         {shown.length === 0 && hosts.length > 0 ? <p className="muted pad">No host matches “{filter}”.</p> : null}
