@@ -202,6 +202,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
     .option('--p95 <ms>', 'p95 latency (or the average) above this', Number)
     .option('--drift-share <share>', 'a drift window with at least this share (0–1) of features drifted', Number)
     .option('--no-readiness', 'do not count down / hung / not ready as a breach')
+    .option('--kpis', "count the model's business KPIs past their thresholds (gantry kpi set) as a breach")
     .option('--for <minutes>', 'how long a breach must last', Number, 5)
     .option('--watch <minutes>', 'how long after a deploy to watch', Number, 60)
     .option('--ask', 'ask first instead of rolling back')
@@ -215,6 +216,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
           p95?: number
           driftShare?: number
           readiness: boolean
+          kpis?: boolean
           for: number
           watch: number
           ask?: boolean
@@ -228,6 +230,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
             : {
                 enabled: true,
                 readiness: o.readiness,
+                kpis: o.kpis ?? false,
                 forMinutes: o.for,
                 watchMinutes: o.watch,
                 action: o.ask ? 'ask' : 'rollback',
@@ -242,6 +245,7 @@ export function addDeployCommands(program: Command, withCore: WithCore): void {
               : st.rule
                 ? `${model}: after each deploy, watch ${st.rule.watchMinutes} min; ${st.rule.action === 'ask' ? 'ask to roll back' : 'roll back'} when ${[
                     st.rule.readiness ? 'down/hung/not ready' : null,
+                    st.rule.kpis ? 'a KPI past its threshold' : null,
                     st.rule.errorRatePct !== undefined ? `errors > ${st.rule.errorRatePct} %` : null,
                     st.rule.p95Ms !== undefined ? `p95 > ${st.rule.p95Ms} ms` : null,
                     st.rule.driftShare !== undefined ? `a drift window ≥ ${st.rule.driftShare * 100} % drifted` : null,
