@@ -335,12 +335,14 @@ export async function benchPromFleet() {
       await browser.close()
     }
     const med = pollMs[Math.floor(pollMs.length / 2)]
+    const x = (ms) => `${(baseline / ms).toFixed(1)}x`
     return (
-      `prom-fleet: ${HOSTS} hosts × ${GPUS} GPUs in a real Prometheus (${series} series, scraped every ${SCRAPE_S} s) — ` +
-      `add source → fleet data ready ${gantry.toFixed(0)} ms (${gpus} GPUs; then hosts.list ${hostsListMs.toFixed(0)} ms, ` +
-      `steady poll median ${med} ms, max ${pollMs[pollMs.length - 1]} ms), Gantry peak RSS ${rss.toFixed(0)} MiB; ` +
-      `baseline each host's raw series one by one ${baseline.toFixed(0)} ms (${rawSeries} series, ${(rawBytes / 2 ** 20).toFixed(1)} MiB): ` +
-      `${(baseline / gantry).toFixed(1)}x faster. Chromium ${browserSeconds} s each: Hosts screen ${HOSTS} hosts polled at 1 Hz ${fmt(out[0].hostsBig)}; ` +
+      `prom-fleet: ${HOSTS} hosts × ${GPUS} GPUs in a real Prometheus (${series} series, scraped every ${SCRAPE_S} s), ` +
+      `against the baseline — each host's raw series fetched one by one: ${baseline.toFixed(0)} ms (${rawSeries} series, ` +
+      `${(rawBytes / 2 ** 20).toFixed(1)} MiB). Gantry: a new source added → fleet data ready ${gantry.toFixed(0)} ms ` +
+      `(${gpus} GPUs; ${x(gantry)}); one poll of a running console median ${med} ms, max ${pollMs[pollMs.length - 1]} ms ` +
+      `(${x(med)}); the overview asked of a running console (hosts.list) ${hostsListMs.toFixed(0)} ms (${x(hostsListMs)}); ` +
+      `Gantry peak RSS ${rss.toFixed(0)} MiB. Chromium ${browserSeconds} s each: Hosts screen ${HOSTS} hosts polled at 1 Hz ${fmt(out[0].hostsBig)}; ` +
       `baseline 1 host ${fmt(hostsSmall)}; GPUs screen 512 GPUs at 1 Hz ${fmt(gpusBig)}; baseline 8 GPUs ${fmt(gpusSmall)}`
     )
   } finally {
