@@ -2,7 +2,7 @@
 // started on 127.0.0.1 with a throwaway config and data dir, stopped by the caller.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { tmpDir } from './tmp'
 
@@ -43,6 +43,24 @@ async function waitFor(url: string, what: string, ms = 20_000): Promise<void> {
   throw new Error(`${what} did not start within ${ms} ms (${url})`)
 }
 
+/** Waits until something accepts TCP connections on 127.0.0.1:port (an https server we cannot verify here). */
+async function waitForPort(port: number, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1')
+      s.once('connect', () => {
+        s.destroy()
+        resolve(true)
+      })
+      s.once('error', () => resolve(false))
+    })
+    if (open) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${what} did not listen on ${port} within ${ms} ms`)
+}
+
 function stopper(p: ChildProcess): () => Promise<void> {
   return () =>
     new Promise((resolve) => {
@@ -78,7 +96,7 @@ export async function startNodeExporter(): Promise<Running> {
 /** A Prometheus scraping `jobs` (job name → targets as host:port) every `interval`. */
 export async function startPrometheus(
   jobs: Record<string, string[]>,
-  o: { interval?: string; extraArgs?: string[]; tsdb?: string } = {},
+  o: { interval?: string; extraArgs?: string[]; tsdb?: string; https?: boolean } = {},
 ): Promise<Running> {
   const dir = tmpDir()
   const port = await freePort()
@@ -103,8 +121,9 @@ export async function startPrometheus(
     ],
     { stdio: 'ignore' },
   )
-  const url = `http://127.0.0.1:${port}`
-  await waitFor(`${url}/-/ready`, 'Prometheus', 30_000)
+  const url = `${o.https ? 'https' : 'http'}://127.0.0.1:${port}`
+  if (o.https) await waitForPort(port, 'Prometheus')
+  else await waitFor(`${url}/-/ready`, 'Prometheus', 30_000)
   return { url, port, dir, stop: stopper(p) }
 }
 

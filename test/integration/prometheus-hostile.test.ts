@@ -5,7 +5,10 @@
 // - a real Prometheus scraping a stand-in dcgm exporter this test controls (its own lines, in
 //   dcgm-exporter's names — not a recording): an XID is latched until acknowledged, surviving the
 //   exporter's restart to 0; an exporter that goes down marks its host, keeping its GPUs.
+import { execFileSync } from 'node:child_process'
+import { existsSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createGantry, type Gantry } from '../../src/main/core'
 import { createPromClient, PromError } from '../../src/main/core/prometheus/client'
@@ -333,8 +336,130 @@ describe.skipIf(!havePrometheus)('XIDs and exporters through a real Prometheus',
     )
     expect(down.gpus.map((x) => x.uuid)).toEqual(['GPU-standin-0'])
     expect(down.reason).toMatch(/GPU exporter 127\.0\.0\.1:\d+ down since .* \(Prometheus up == 0\)/)
+    // The overview says so from its next poll (the page above may have asked first).
+    const h = await until(async () => {
+      const list = await g.client['hosts.list']({})
+      const x = list.ok ? list.data.find((y) => y.name === 'gpu-node-7') : null
+      return x?.health.level === 'critical' ? x : null
+    }, 'the overview marking the host')
+    expect(h.health.reasons.some((r) => /GPU exporter 127\.0\.0\.1:\d+ down since/.test(r))).toBe(true)
+    expect(h.gpus.count).toBe(1)
+  }, 60_000)
+})
+
+/** A stand-in utkuozdemir/nvidia_gpu_exporter: its metric names (one per --query-gpu field), labelled `uuid`. */
+async function standInLegacyExporter(): Promise<{ port: number; close(): Promise<void> }> {
+  const srv = createServer((_req, res) => {
+    const l = 'uuid="GPU-legacy-0"'
+    res
+      .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      .end(
+        [
+          `nvidia_smi_gpu_info{${l},name="NVIDIA L40S",driver_version="595.80"} 1`,
+          `nvidia_smi_utilization_gpu_ratio{${l}} 0.42`,
+          `nvidia_smi_memory_used_bytes{${l}} ${4096 * 1024 * 1024}`,
+          `nvidia_smi_memory_total_bytes{${l}} ${46068 * 1024 * 1024}`,
+          `nvidia_smi_temperature_gpu{${l}} 55`,
+          `nvidia_smi_power_draw_watts{${l}} 120.5`,
+          `nvidia_smi_enforced_power_limit_watts{${l}} 350`,
+          '',
+        ].join('\n'),
+      )
+  })
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  return {
+    port: (srv.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections()
+        srv.close(() => r())
+      }),
+  }
+}
+
+describe.skipIf(!havePrometheus)('the older nvidia_gpu_exporter names', () => {
+  it('a host exporting nvidia_smi_* series has its GPU, named by its address, values converted to Gantry units', async () => {
+    const exp = await standInLegacyExporter()
+    stops.push(() => exp.close())
+    const prom = await startPrometheus({ gpu: [`127.0.0.1:${exp.port}`] })
+    stops.push(() => prom.stop())
+    await until(async () => {
+      const r = await fetch(`${prom.url}/api/v1/query?query=nvidia_smi_temperature_gpu`)
+      return ((await r.json()) as { data: { result: unknown[] } }).data.result.length > 0
+    }, 'the stand-in series in Prometheus')
+    const g = make()
+    const added = await g.client['prometheus.add']({ url: prom.url, name: 'old' })
+    if (!added.ok) throw new Error(added.error.message)
+    expect(added.data.exporters).toEqual({ dcgm: 0, nvidiaGpuExporter: 1, node: 0 })
     const list = await g.client['hosts.list']({})
-    const h = list.ok ? list.data.find((x) => x.name === 'gpu-node-7') : null
-    expect(h?.health.level).toBe('critical')
+    const h = list.ok ? list.data.find((x) => x.kind === 'prometheus') : null
+    expect(h?.name).toBe('127.0.0.1')
+    expect(h?.gpus).toEqual({ count: 1, avgUtilPct: 42, state: 'ok' })
+    const snap = await g.client['gpu.snapshot']({ host: '127.0.0.1' })
+    if (!snap.ok) throw new Error(snap.error.message)
+    const gpu = snap.data.gpus[0]
+    expect(gpu.name).toBe('NVIDIA L40S')
+    expect(gpu.utilization.gpuPct).toBe(42)
+    expect(gpu.memory).toEqual({ totalMiB: 46068, usedMiB: 4096, freeMiB: null })
+    expect(gpu.temperature.gpuC).toBe(55)
+    expect(gpu.power).toEqual({ drawW: 120.5, limitW: 350 })
+    expect(gpu.unavailable['memory.freeMiB']).toMatch(/not exported \(nvidia_smi_memory_free_bytes\)/)
+  }, 60_000)
+})
+
+const OPENSSL = '/usr/bin/openssl'
+
+describe.skipIf(!havePrometheus || !existsSync(OPENSSL))('an https Prometheus signed by a site CA', () => {
+  it('is trusted with its CA bundle and refused without it', async () => {
+    const dir = tmpDir()
+    const ssl = (...args: string[]): void => void execFileSync(OPENSSL, args, { cwd: dir, stdio: 'ignore' })
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=Site test CA',
+    )
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1')
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+    )
+    writeFileSync(
+      join(dir, 'web.yml'),
+      `tls_server_config:\n  cert_file: ${join(dir, 'server.pem')}\n  key_file: ${join(dir, 'server.key')}\n`,
+    )
+    const prom = await startPrometheus({}, { extraArgs: [`--web.config.file=${join(dir, 'web.yml')}`], https: true })
+    stops.push(() => prom.stop())
+    const g = make()
+    const refused = await g.client['prometheus.add']({ url: prom.url, name: 'tls' })
+    expect(!refused.ok && refused.error.message).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|unable to verify|self.signed/i)
+    const trusted = await g.client['prometheus.add']({ url: prom.url, name: 'tls', caFile: join(dir, 'ca.pem') })
+    if (!trusted.ok) throw new Error(trusted.error.message)
+    expect(trusted.data.state).toBe('ok')
+    expect(trusted.data.caFile).toBe(join(dir, 'ca.pem'))
+    expect(trusted.data.version).toMatch(/^2\./)
   }, 60_000)
 })

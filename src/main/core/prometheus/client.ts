@@ -77,9 +77,12 @@ function text(v: unknown): string {
 /** The envelope of one answer, or the reason there is none. */
 export function readEnvelope(a: HttpAnswer, what: string): { data: unknown; warnings: string[] } {
   if (a.check.error) {
+    const tls = /CERT|SIGNATURE|SELF_SIGNED|ERR_TLS|EPROTO/.test(a.check.error)
+      ? " (the server's certificate is not signed by a CA Gantry trusts: give the site's CA bundle, --ca FILE)"
+      : ''
     throw new PromError(
-      `${what}: ${a.check.error}`,
-      /within \d+ ms/.test(a.check.error) ? 'timeout' : 'transport',
+      `${what}: ${a.check.error}${tls}`,
+      /within \d+ ms/.test(a.check.error) ? 'timeout' : tls ? 'tls' : 'transport',
       a.status,
     )
   }
