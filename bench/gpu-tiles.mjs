@@ -2,9 +2,9 @@
 // the stand-in nvidia-smi replaying the recorded 8×V100S host 8 times over (64 GPUs), opens the GPUs
 // screen in Debian's Chromium and records frame intervals (requestAnimationFrame) and main-thread
 // long tasks for BENCH_SECONDS/3 (min 15 s); the baseline is the same screen with the 8 recorded GPUs.
-/* global requestAnimationFrame -- used inside page.evaluate, in the browser */
 import { chromium } from 'playwright'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, standinGpuEnv, startConsole } from '../scripts/console-process.mjs'
+import { framesFor } from './frames.mjs'
 
 const seconds = Math.max(15, Math.round(Number(process.env.BENCH_SECONDS ?? 60) / 3))
 
@@ -24,33 +24,7 @@ async function measure(browser, copies) {
       .locator('[data-testid="gpu-tiles"] .tile')
       .nth(copies * 8 - 1)
       .waitFor()
-    const r = await page.evaluate(async (ms) => {
-      const frames = []
-      let longTaskMs = 0
-      let longTasks = 0
-      const obs = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) {
-          longTaskMs += e.duration
-          longTasks++
-        }
-      })
-      obs.observe({ type: 'longtask', buffered: false })
-      let last = performance.now()
-      const end = last + ms
-      await new Promise((resolve) => {
-        const tick = (t) => {
-          frames.push(t - last)
-          last = t
-          if (t < end) requestAnimationFrame(tick)
-          else resolve()
-        }
-        requestAnimationFrame(tick)
-      })
-      obs.disconnect()
-      frames.sort((a, b) => a - b)
-      const q = (p) => frames[Math.min(frames.length - 1, Math.floor(p * frames.length))]
-      return { frames: frames.length, p50: q(0.5), p99: q(0.99), max: frames[frames.length - 1], longTaskMs, longTasks }
-    }, seconds * 1000)
+    const r = await framesFor(page, seconds * 1000)
     const updated = await page.locator('[data-screen="gpus"] .updated').getAttribute('title')
     await page.close()
     return { ...r, updated }

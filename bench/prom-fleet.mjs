@@ -12,7 +12,6 @@
 //     with 512 GPUs at 1 Hz (the stand-in nvidia-smi replaying the recorded 8×V100S host 64 times),
 //     each against its small baseline (1 host / 8 GPUs): frames and main-thread long tasks.
 // Skips, saying why, where Debian's prometheus is not installed.
-/* global requestAnimationFrame -- used inside page.evaluate, in the browser */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, request } from 'node:http'
@@ -20,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, standinGpuEnv, startConsole } from '../scripts/console-process.mjs'
+import { framesFor } from './frames.mjs'
 
 const PROMETHEUS = '/usr/bin/prometheus'
 const HOSTS = Number(process.env.BENCH_PROM_HOSTS ?? 500)
@@ -169,38 +169,6 @@ async function api(s, method, input = {}) {
   const j = await r.json()
   if (!j.ok) throw new Error(`${method}: ${j.error.message}`)
   return j.data
-}
-
-/** Frames and long tasks of the page as it is, for `ms`. */
-function framesFor(page, ms) {
-  return page.evaluate(async (ms) => {
-    const frames = []
-    let longTaskMs = 0
-    let longTasks = 0
-    let worstTask = 0
-    const obs = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        longTaskMs += e.duration
-        longTasks++
-        worstTask = Math.max(worstTask, e.duration)
-      }
-    })
-    obs.observe({ type: 'longtask', buffered: false })
-    let last = performance.now()
-    const end = last + ms
-    await new Promise((resolve) => {
-      const tick = (t) => {
-        frames.push(t - last)
-        last = t
-        if (t < end) requestAnimationFrame(tick)
-        else resolve()
-      }
-      requestAnimationFrame(tick)
-    })
-    obs.disconnect()
-    frames.sort((a, b) => a - b)
-    return { p99: frames[Math.floor(0.99 * (frames.length - 1))], longTasks, longTaskMs, worstTask }
-  }, ms)
 }
 
 const fmt = (r) =>

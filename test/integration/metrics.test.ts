@@ -4,16 +4,14 @@
 // scrapes it with the token in `authorization.credentials_file`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GPU_FIXTURES } from '../helpers/gpu-fixtures'
+import { PROMETHEUS, PROMTOOL, freePort, until } from '../helpers/prometheus'
 import { serve, type Served } from '../helpers/serve'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
 
-const PROMTOOL = '/usr/bin/promtool'
-const PROMETHEUS = '/usr/bin/prometheus'
 const standinBin = join(__dirname, '..', 'fixtures', 'bin')
 
 let s: Served
@@ -37,16 +35,6 @@ afterAll(async () => {
 
 const scrape = (token: string | null): Promise<Response> =>
   fetch(`${s.base}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
-
-async function until<T>(f: () => Promise<T | null | undefined>, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    const v = await f().catch(() => null)
-    if (v) return v
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 /** The value of one sample line `name{labels} value` (labels as written, in order). */
 function sample(body: string, name: string, labels: string): number | null {
@@ -178,14 +166,3 @@ describe('/metrics', () => {
     60_000,
   )
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port
-      srv.close(() => resolve(p))
-    })
-  })
-}

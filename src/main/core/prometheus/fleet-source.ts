@@ -150,20 +150,26 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
   /** The GPUs last seen on each instance: a host whose exporter went down keeps showing them (stale). */
   const lastGpus = new Map<string, GpuFacts[]>()
   const downSince = new Map<string, number>()
-  let status: PromSourceStatus = {
-    name: o.name,
-    ...o.describe,
-    state: 'starting',
-    error: null,
-    warnings: [],
-    missing: [],
-    version: null,
-    exporters: { dcgm: 0, nvidiaGpuExporter: 0, node: 0 },
-    hosts: 0,
-    gpus: 0,
-    lastPollAt: null,
-    lastPollMs: null,
-    lastOkAt: null,
+  let status: PromSourceStatus = initialStatus(o.name, o.describe, 'starting', null)
+
+  /** Instant queries that never throw: an answer, or null with the reason kept (and the API's warnings). */
+  function asker(): { ask(q: string): Promise<VectorSample[] | null>; errors: string[]; warnings: Set<string> } {
+    const errors: string[] = []
+    const warnings = new Set<string>()
+    return {
+      errors,
+      warnings,
+      async ask(q) {
+        try {
+          const a = await o.client.query(q)
+          for (const w of a.warnings) warnings.add(w)
+          return a.data
+        } catch (err) {
+          errors.push(err instanceof Error ? err.message : String(err))
+          return null
+        }
+      },
+    }
   }
 
   interface Collected {
@@ -174,18 +180,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
 
   /** Everything about the instances `filter` selects ('' : all), built into per-host details. */
   async function collect(filter: string): Promise<Collected> {
-    const errors: string[] = []
-    const warnings = new Set<string>()
-    const ask = async (q: string): Promise<VectorSample[] | null> => {
-      try {
-        const a = await o.client.query(q)
-        for (const w of a.warnings) warnings.add(w)
-        return a.data
-      } catch (err) {
-        errors.push(err instanceof PromError || err instanceof Error ? err.message : String(err))
-        return null
-      }
-    }
+    const { ask, errors, warnings } = asker()
     const Q = detailQueries(filter)
     const [up, dcgmGpus, legacyGpus, uname, nodeFields, nodeCpu, nodeCores, fs, fsTrend, ...fields] = await Promise.all(
       [
@@ -480,18 +475,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
   /** The fleet overview: a handful of aggregated queries, whatever the fleet's size. */
   async function pollOnce(): Promise<void> {
     const started = o.now()
-    const errors: string[] = []
-    const warnings = new Set<string>()
-    const ask = async (q: string): Promise<VectorSample[] | null> => {
-      try {
-        const a = await o.client.query(q)
-        for (const w of a.warnings) warnings.add(w)
-        return a.data
-      } catch (err) {
-        errors.push(err instanceof Error ? err.message : String(err))
-        return null
-      }
-    }
+    const { ask, errors, warnings } = asker()
     const S = SUMMARY_QUERIES
     const askPresent = presentAt === null || started - presentAt > 60_000
     // Which GPUs exist changes rarely and is the costliest question: asked every 30 s, or when the
@@ -891,6 +875,30 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     },
   }
   return api
+}
+
+/** A source's status before (or without) a poll. */
+export function initialStatus(
+  name: string,
+  describe: FleetSourceOptions['describe'],
+  state: PromSourceStatus['state'],
+  error: string | null,
+): PromSourceStatus {
+  return {
+    name,
+    ...describe,
+    state,
+    error,
+    warnings: [],
+    missing: [],
+    version: null,
+    exporters: { dcgm: 0, nvidiaGpuExporter: 0, node: 0 },
+    hosts: 0,
+    gpus: 0,
+    lastPollAt: null,
+    lastPollMs: null,
+    lastOkAt: null,
+  }
 }
 
 function time(at: number): string {

@@ -10,7 +10,14 @@ import type { Service } from '../lifecycle'
 import type { SecretStore } from '../secrets'
 import { readSmallFileSync } from '../util/small-file'
 import { createPromClient, PromError, type PromClient } from './client'
-import { createFleetSource, type FleetSource, type PromHost, type PromHostDetail } from './fleet-source'
+import {
+  createFleetSource,
+  initialStatus,
+  type FleetSource,
+  type FleetSourceOptions,
+  type PromHost,
+  type PromHostDetail,
+} from './fleet-source'
 import { SUMMARY_QUERIES, historyQuery } from './queries'
 import type { KpiRow, PromStore, SourceRow } from './store'
 
@@ -67,6 +74,17 @@ export function stepFor(rangeMs: number, maxPoints: number): number {
   return Math.max(1, Math.ceil(rangeMs / 1000 / Math.max(2, maxPoints)))
 }
 
+/** What a source's status says of its settings: header names only (values may be tenant ids). */
+function describe(row: SourceRow): FleetSourceOptions['describe'] {
+  return {
+    url: row.url,
+    headers: Object.fromEntries(Object.keys(row.headers).map((k) => [k, '…'])),
+    auth: row.authType ?? 'none',
+    caFile: row.caFile,
+    timeoutMs: row.timeoutMs,
+  }
+}
+
 export function createPromService(o: PromServiceOptions): PromService {
   const live = new Map<string, { row: SourceRow; source: FleetSource }>()
   let started = false
@@ -95,13 +113,7 @@ export function createPromService(o: PromServiceOptions): PromService {
     return createFleetSource({
       name: row.name,
       client,
-      describe: {
-        url: row.url,
-        headers: Object.fromEntries(Object.keys(row.headers).map((k) => [k, '…'])),
-        auth: row.authType ?? 'none',
-        caFile: row.caFile,
-        timeoutMs: row.timeoutMs,
-      },
+      describe: describe(row),
       store: o.store,
       intervalMs: o.intervalMs,
       now: o.now,
@@ -154,28 +166,18 @@ export function createPromService(o: PromServiceOptions): PromService {
     },
     sources() {
       if (o.store.revision() !== revision) sync()
-      return o.store.sources().map(
-        (r) =>
-          live.get(r.name)?.source.status() ?? {
-            name: r.name,
-            url: r.url,
-            headers: Object.fromEntries(Object.keys(r.headers).map((k) => [k, '…'])),
-            auth: r.authType ?? 'none',
-            caFile: r.caFile,
-            timeoutMs: r.timeoutMs,
-            state: 'error',
-            error: 'cannot be used (see the log: a credential or CA bundle that cannot be read)',
-            warnings: [],
-            missing: [],
-            version: null,
-            exporters: { dcgm: 0, nvidiaGpuExporter: 0, node: 0 },
-            hosts: 0,
-            gpus: 0,
-            lastPollAt: null,
-            lastPollMs: null,
-            lastOkAt: null,
-          },
-      )
+      return o.store
+        .sources()
+        .map(
+          (r) =>
+            live.get(r.name)?.source.status() ??
+            initialStatus(
+              r.name,
+              describe(r),
+              'error',
+              'cannot be used (see the log: a credential or CA bundle that cannot be read)',
+            ),
+        )
     },
     source: (name) => entry(name).source,
     hosts() {
