@@ -12,18 +12,27 @@ export const PromAuthInput = z.discriminatedUnion('type', [
 ])
 export type PromAuthInput = z.infer<typeof PromAuthInput>
 
-/** A header name as HTTP allows it; the few Gantry sets itself cannot be overridden. */
+const RESERVED_HEADERS = [
+  'host',
+  'content-length',
+  'content-type',
+  'accept',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'transfer-encoding',
+  'connection',
+]
+
+/** A header name as HTTP allows it; those Gantry sets itself, and credentials, cannot be given here. */
 export const HeaderName = z
   .string()
   .min(1)
   .max(100)
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name (letters, digits, "-")')
-  .refine(
-    (h) => !['host', 'content-length', 'authorization', 'transfer-encoding', 'connection'].includes(h.toLowerCase()),
-    {
-      message: 'Gantry sets this header itself (use --auth for Authorization)',
-    },
-  )
+  .refine((h) => !RESERVED_HEADERS.includes(h.toLowerCase()), {
+    message: 'Gantry sets this header itself, or it carries a credential (use --auth: kept by the secrets service)',
+  })
 /** Header values: printable, no CR/LF (no header injection). */
 export const HeaderValue = z
   .string()

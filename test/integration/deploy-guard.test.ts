@@ -242,16 +242,20 @@ describe('drift share as a trigger', () => {
     expect(rollbacks).toEqual([])
     guard.setRule('m', RollbackRule.parse({ enabled: true, readiness: false, kpis: true, forMinutes: 1 }))
     expect(guard.kpiWatched()).toEqual(['m'])
-    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    const low = ['KPI conversion 0.01 < 0.02']
+    guard.onKpis('m', low)
     t += 30_000
     guard.onKpis('m', []) // back above: the clock restarts
     t += 30_000
-    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
-    t += 59_000
-    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    guard.onKpis('m', low)
+    t += 30_000
+    // No value now (the query failed, or the metric stopped): neither a breach nor all clear.
+    guard.onKpis('m', [], ['conversion'])
+    t += 29_000
+    guard.onKpis('m', low)
     expect(rollbacks).toEqual([])
     t += 2000
-    guard.onKpis('m', ['KPI conversion 0.01 < 0.02'])
+    guard.onKpis('m', low)
     expect(rollbacks).toEqual(['m: KPI conversion 0.01 < 0.02 for 1.0 min after deploy #8'])
     expect(guard.kpiWatched()).toEqual([])
   })

@@ -220,7 +220,8 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     list: () =>
       prom.hosts().map((h) => ({
         name: h.name,
-        aliases: [...(h.hostname ? [h.hostname, h.hostname.split('.')[0]] : []), ...h.addresses],
+        // A host its exporters name is that name's machine; one known by its scrape address only, that address's.
+        aliases: h.hostname ? [h.hostname, h.hostname.split('.')[0]] : h.addresses,
         source: `prometheus:${h.source}`,
         address: h.instances.join(', '),
         health: h.health,
@@ -236,10 +237,11 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       })),
     ready: async () => {
       prom.sync()
-      await Promise.all(
+      // A source that cannot be used (its CA or secret unreadable) is listed with why, not polled.
+      await Promise.allSettled(
         prom
           .sources()
-          .filter((s) => s.lastPollAt === null)
+          .filter((s) => s.lastPollAt === null && s.state === 'starting')
           .map((s) => prom.source(s.name).poll()),
       )
     },
@@ -430,6 +432,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
                 (k) =>
                   `KPI ${k.name} ${k.value} ${k.unit} ${k.direction === 'higher-is-better' ? '<' : '>'} ${k.threshold}`,
               ),
+            kpis.filter((k) => k.value === null).map((k) => k.name),
           )
         }
       },

@@ -383,16 +383,17 @@ CREATE TABLE prometheus_sources (
 );
 -- dcgm-exporter keeps only the last XID of a GPU (a gauge): Gantry latches each one it sees until
 -- someone acknowledges it, so an XID that needs a reset is not lost when the exporter restarts.
+-- Keyed by the GPU (its UUID is unique), not by the host's name, which an exporter may change.
 CREATE TABLE gpu_xid_latches (
-  host       TEXT NOT NULL,
   uuid       TEXT NOT NULL,
   code       INTEGER NOT NULL,
+  host       TEXT NOT NULL,
   source     TEXT NOT NULL,
   first_seen INTEGER NOT NULL,
   acked_at   INTEGER,
   acked_by   TEXT,
   note       TEXT,
-  PRIMARY KEY (host, uuid, code)
+  PRIMARY KEY (uuid, code)
 );
 -- A model's business KPIs: PromQL against a source, which way is good, the line not to cross.
 CREATE TABLE model_kpis (

@@ -53,8 +53,9 @@ export interface Guard {
   onDriftWindow(d: { model: string; share: number; at: number; rows: number }): void
   /** Models whose watched deploy is judged on its business KPIs too (rule.kpis). */
   kpiWatched(): string[]
-  /** The KPIs of a watched model, evaluated: the breached ones, in words (none: fine). */
-  onKpis(model: string, breached: string[]): void
+  /** The KPIs of a watched model, evaluated: the breached ones, in words; `unknown`, those with no
+   *  value now (an error, or no data) — they neither breach nor clear. */
+  onKpis(model: string, breached: string[], unknown?: string[]): void
 }
 
 export function createGuard(o: {
@@ -245,11 +246,13 @@ export function createGuard(o: {
         .map(([m]) => m)
     },
     /** A KPI past its threshold for the rule's `forMinutes` is a breach, like an endpoint's. */
-    onKpis(model, breached) {
+    onKpis(model, breached, unknown = []) {
       const w = watches.get(model)
       const rule = ruleOf(model)
       const t = o.now()
       if (!w || w.fired || !rule?.enabled || !rule.kpis || t > w.until) return
+      // A KPI that stopped answering after a deploy is not evidence that all is well.
+      if (!breached.length && unknown.length) return
       if (!breached.length) {
         if (w.kpiSince) {
           w.kpiSince = null

@@ -76,6 +76,13 @@ function text(v: unknown): string {
 
 /** The envelope of one answer, or the reason there is none. */
 export function readEnvelope(a: HttpAnswer, what: string): { data: unknown; warnings: string[] } {
+  if (a.check.error && a.status !== null && a.status >= 300 && a.status < 400) {
+    throw new PromError(
+      `${what}: the API answered with a redirect (HTTP ${a.status}): give the URL it redirects to`,
+      'redirect',
+      a.status,
+    )
+  }
   if (a.check.error) {
     const tls = /CERT|SIGNATURE|SELF_SIGNED|ERR_TLS|EPROTO/.test(a.check.error)
       ? " (the server's certificate is not signed by a CA Gantry trusts: give the site's CA bundle, --ca FILE)"
@@ -143,7 +150,9 @@ export function createPromClient(o: PromClientOptions): PromClient {
       ca: o.ca ?? undefined,
       timeoutMs: o.timeoutMs,
       maxBytes: o.maxBytes ?? DEFAULT_MAX_BYTES,
-      maxRedirects: 2,
+      // An API answering with a redirect is refused: its headers (a tenant, a key) and the query
+      // would follow it to wherever it points.
+      maxRedirects: 0,
     })
   const tooMany = (n: number, q: string): PromError =>
     new PromError(

@@ -101,6 +101,13 @@ export function addressOf(instance: string): string {
   return instance.replace(/:\d+$/, '').toLowerCase()
 }
 
+/** The group of a node_exporter no GPU group took: its nodename, or with its address when another
+ *  machine has that nodename already (cloned VMs), or its address. */
+function nodeKey(nodename: string | null, instance: string, nameTaken: boolean): string {
+  if (!nodename) return addressOf(instance)
+  return nameTaken ? `${nodename.toLowerCase()}@${addressOf(instance)}` : nodename.toLowerCase()
+}
+
 /** A valid Gantry host name from whatever an exporter calls the machine. */
 export function hostNameFrom(s: string): string {
   const cleaned = s
@@ -140,6 +147,10 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
   const details = new Map<string, Promise<PromHostDetail | null>>()
   /** The GPU counts last seen per exporter instance (and Hostname): a host whose exporter went down stays. */
   const lastGpuCounts = new Map<string, { metric: Record<string, string>; count: number; flavor: 'dcgm' | 'legacy' }>()
+  /** Each summary question's last answer, kept for a poll in which it fails. */
+  const lastGood = new Map<string, VectorSample[]>()
+  /** node_exporter instances last seen, with their nodename: one that goes down stays, marked down. */
+  const lastNodes = new Map<string, string | null>()
   let presentAt: number | null = null
   let identity: { at: number; targets: string; dcgm: VectorSample[]; legacy: VectorSample[] } | null = null
   let targetsSeen = ''
@@ -331,12 +342,13 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     }
     for (const n of nodes.values()) {
       if (!n.instance) continue
-      const byName = n.nodename ? groups.get(n.nodename.toLowerCase()) : undefined
+      // Two machines can share a nodename (cloned VMs): the second is not merged into the first.
+      const named = n.nodename ? groups.get(n.nodename.toLowerCase()) : undefined
+      const byName = named && !named.node ? named : undefined
       // A dcgm-exporter without a Hostname label is matched by the machine's address.
       const byAddress = byName ? undefined : groups.get(addressOf(n.instance))
       const grp =
-        byName ??
-        (byAddress && !byAddress.node ? byAddress : group((n.nodename ?? addressOf(n.instance)).toLowerCase(), null))
+        byName ?? (byAddress && !byAddress.node ? byAddress : group(nodeKey(n.nodename, n.instance, !!named), null))
       if (n.nodename && !grp.hostname) grp.hostname = n.nodename.toLowerCase()
       grp.instances.add(n.instance)
       grp.node = n
@@ -475,7 +487,19 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
   /** The fleet overview: a handful of aggregated queries, whatever the fleet's size. */
   async function pollOnce(): Promise<void> {
     const started = o.now()
-    const { ask, errors, warnings } = asker()
+    const { ask: askNow, errors, warnings } = asker()
+    // A question that fails this time keeps its last answer (marked by the source's state
+    // "partial"), so one timed-out query does not strip every host of its GPUs or its name.
+    const fresh = new Set<string>()
+    const ask = async (q: string): Promise<VectorSample[] | null> => {
+      const a = await askNow(q)
+      if (a) {
+        lastGood.set(q, a)
+        fresh.add(q)
+        return a
+      }
+      return lastGood.get(q) ?? null
+    }
     const S = SUMMARY_QUERIES
     const askPresent = presentAt === null || started - presentAt > 60_000
     // Which GPUs exist changes rarely and is the costliest question: asked every 30 s, or when the
@@ -500,8 +524,8 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
       present,
     ] = await Promise.all([
       ask(S.up),
-      askIdentity ? ask(S.dcgmCount) : Promise.resolve(identity?.dcgm ?? null),
-      askIdentity ? ask(S.legacyCount) : Promise.resolve(identity?.legacy ?? null),
+      askIdentity ? ask(S.dcgmGpus) : Promise.resolve(identity?.dcgm ?? null),
+      askIdentity ? ask(S.legacyGpus) : Promise.resolve(identity?.legacy ?? null),
       ask(S.dcgmUtil),
       ask(S.legacyUtil),
       ask(S.xid),
@@ -524,9 +548,24 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     targetsSeen = targets
     if (askIdentity && dcgmCountNow && legacyCountNow)
       identity = { at: started, targets, dcgm: dcgmCountNow, legacy: legacyCountNow }
-    const dcgmCount = dcgmCountNow
-    const legacyCount = legacyCountNow
-    if ([up, dcgmCount, legacyCount, uname].every((a) => a === null)) {
+    // One row per GPU → GPUs per exporter (and Hostname), and which host each GPU is on.
+    const perKey = (rows: VectorSample[] | null, uuidLabel: string): VectorSample[] | null => {
+      if (!rows) return null
+      const by = new Map<string, VectorSample>()
+      for (const r of rows) {
+        const m = { instance: r.metric.instance ?? '', ...(r.metric.Hostname ? { Hostname: r.metric.Hostname } : {}) }
+        const k = `${m.instance}\u0000${m.Hostname ?? ''}`
+        const c = by.get(k) ?? { metric: m, t: r.t, value: 0 }
+        c.value++
+        by.set(k, c)
+        if (r.metric[uuidLabel]) uuidKey.set(r.metric[uuidLabel], (m.Hostname || addressOf(m.instance)).toLowerCase())
+      }
+      return [...by.values()]
+    }
+    const uuidKey = new Map<string, string>()
+    const dcgmCount = perKey(dcgmCountNow, 'UUID')
+    const legacyCount = perKey(legacyCountNow, 'uuid')
+    if (fresh.size === 0) {
       // Nothing answered: the hosts stay as last seen, marked with why they are not current.
       status = {
         ...status,
@@ -537,6 +576,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
         lastPollMs: at - started,
       }
       hosts = hosts.map((h) => staleHost(h, `Prometheus ${o.name} is not answering: ${status.error}`))
+      details.clear()
       return
     }
     if (present) {
@@ -548,6 +588,12 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     for (const x of up ?? []) {
       const i = x.metric.instance
       if (i) upOf.set(i, (upOf.get(i) ?? false) || x.value === 1)
+    }
+    // A target no longer in Prometheus' configuration is gone, not down: what was kept of it goes.
+    if (fresh.has(S.up)) {
+      for (const [k, v] of lastGpuCounts) if (!upOf.has(v.metric.instance ?? '')) lastGpuCounts.delete(k)
+      for (const i of lastNodes.keys()) if (!upOf.has(i)) lastNodes.delete(i)
+      for (const i of downSince.keys()) if (!upOf.has(i)) downSince.delete(i)
     }
     interface Group {
       key: string
@@ -651,12 +697,16 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     for (const x of uname ?? []) if (x.metric.instance) nodeOf.set(x.metric.instance, x.metric.nodename || null)
     for (const x of [...(cpu ?? []), ...(mem ?? [])])
       if (x.metric.instance && !nodeOf.has(x.metric.instance)) nodeOf.set(x.metric.instance, null)
+    // A node_exporter that went down stops answering at once: it stays, named as it was, marked down.
+    for (const [instance, nodename] of lastNodes)
+      if (!nodeOf.has(instance) && upOf.get(instance) === false) nodeOf.set(instance, nodename)
+    for (const [instance, nodename] of nodeOf) lastNodes.set(instance, nodename)
     for (const [instance, nodename] of nodeOf) {
-      const byName = nodename ? groups.get(nodename.toLowerCase()) : undefined
+      // Two machines can share a nodename (cloned VMs): the second is not merged into the first.
+      const named = nodename ? groups.get(nodename.toLowerCase()) : undefined
+      const byName = named && !named.node ? named : undefined
       const byAddress = byName ? undefined : groups.get(addressOf(instance))
-      const g =
-        byName ??
-        (byAddress && !byAddress.node ? byAddress : group((nodename ?? addressOf(instance)).toLowerCase(), null))
+      const g = byName ?? (byAddress && !byAddress.node ? byAddress : group(nodeKey(nodename, instance, !!named), null))
       if (nodename && !g.hostname) g.hostname = nodename.toLowerCase()
       g.node = instance
     }
@@ -703,7 +753,9 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
         for (const r of d.reasons) h.add(d.level, `GPU ${f.index}: ${r}`)
       }
       for (const l of latches) {
-        if (l.host !== name || l.ackedAt !== null) continue
+        if (l.ackedAt !== null) continue
+        const on = uuidKey.get(l.uuid)
+        if (on !== undefined ? on !== g.key : l.host !== name) continue
         const m = XID_MEANINGS[l.code]
         const why = `GPU ${l.uuid}: XID ${l.code}${m ? `: ${m.meaning}` : ''} (latched until acknowledged)`
         h.add(m?.severity ?? 'warning', why)
@@ -768,6 +820,15 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
         at,
       })
     }
+    // An acknowledged XID its GPU no longer reports (the exporter restarted, or another code came):
+    // forgotten, so the same code coming back is a new one to acknowledge.
+    if (fresh.has(S.xid)) {
+      const now = new Set((xid ?? []).map((x) => `${x.metric.UUID}\u0000${x.value}`))
+      for (const l of latches) {
+        if (l.ackedAt !== null && l.source === o.name && !now.has(`${l.uuid}\u0000${l.code}`))
+          o.store.forget(l.uuid, l.code)
+      }
+    }
     hosts = built
     details.clear()
     const instancesOf = (flavor: 'dcgm' | 'legacy'): number =>
@@ -824,6 +885,11 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
         c.hosts.find((x) => x.name === name) ?? c.hosts.find((x) => x.hostname !== null && x.hostname === h.hostname)
       if (!d && c.errors.length) throw new PromError(c.errors[0], 'detail', null)
       if (!d) return { ...emptyDetail(h), health: h.health }
+      // The overview knows a GPU exporter that went down, and how many GPUs it had; the page says so.
+      if (h.gpus.state === 'not-responding' && d.gpu.gpus.length === 0) {
+        const why = h.findings.reasons.find((r) => r.startsWith('GPU exporter')) ?? 'GPU exporter down'
+        return { ...d, name, gpu: { ...d.gpu, host: name, state: 'not-responding' as const, reason: why } }
+      }
       // The overview's name is the host's name (a page asked for fewer instances numbers collisions differently).
       return {
         ...d,

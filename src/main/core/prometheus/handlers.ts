@@ -8,7 +8,7 @@ import { GantryError } from '../errors'
 import type { FileAccess } from '../files/local-files'
 import type { Registry } from '../registry/registry'
 import type { SecretStore } from '../secrets'
-import type { PromAuthInput, PromSourceInput } from '../../../shared/prometheus'
+import { PromSourceName, type PromAuthInput, type PromSourceInput } from '../../../shared/prometheus'
 import { readCa, type PromService } from './service'
 import type { PromStore, SourceRow } from './store'
 
@@ -77,7 +77,12 @@ export function prometheusHandlers(d: {
     'prometheus.list': () => prom.sources(),
     'prometheus.add': async (input) => {
       const url = checkSourceUrl(input.url)
-      const name = input.name ?? new URL(url).hostname.replace(/[^A-Za-z0-9._-]/g, '-')
+      const derived = new URL(url).hostname
+        .replace(/^\[|\]$/g, '')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '')
+        .slice(0, 100)
+      const name = input.name ?? (PromSourceName.safeParse(derived).success ? derived : 'prometheus')
       if (store.source(name)) {
         throw new GantryError('prometheus/duplicate-source', `a Prometheus source named "${name}" exists already`)
       }
@@ -137,7 +142,7 @@ export function prometheusHandlers(d: {
       return {}
     },
     'prometheus.ackXid': (input) => {
-      const n = store.ack(input.host, input.uuid, actorOr(d.actor), input.note ?? null, d.now(), input.code)
+      const n = store.ack(input.uuid, actorOr(d.actor), input.note ?? null, d.now(), input.code)
       if (!n) {
         throw new GantryError('gpu/unknown-gpu', `no unacknowledged XID on ${input.host} GPU ${input.uuid}`)
       }

@@ -129,9 +129,10 @@ const FS_ = (m: string): string => `max by (instance, mountpoint) (node_filesyst
  *  something to say (hot, an XID, a failed remap, filling) — a few small answers whatever the size. */
 export const SUMMARY_QUERIES = {
   up: 'up',
-  dcgmCount: `count by (instance, Hostname) (group by (${GPU_BY}) ({__name__=~"${IDENTITY}", UUID!=""}))`,
-  legacyCount:
-    'count by (instance) (group by (instance, uuid) ({__name__=~"nvidia_smi_(utilization_gpu_ratio|memory_used_bytes|temperature_gpu)", uuid!=""}))',
+  /** Which GPUs each exporter (and Hostname) has: one row per GPU, asked every 30 s (not every poll). */
+  dcgmGpus: `group by (instance, Hostname, UUID) ({__name__=~"${IDENTITY}", UUID!=""})`,
+  legacyGpus:
+    'group by (instance, uuid) ({__name__=~"nvidia_smi_(utilization_gpu_ratio|memory_used_bytes|temperature_gpu)", uuid!=""})',
   dcgmUtil: `avg by (instance, Hostname) (${DCGM.util})`,
   legacyUtil: `100 * avg by (instance) (${LEGACY.util})`,
   xid: `max by (${GPU_BY}) (${DCGM.xid}) != 0`,

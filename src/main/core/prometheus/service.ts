@@ -213,8 +213,8 @@ export function createPromService(o: PromServiceOptions): PromService {
         result.version = (await client.buildinfo()).version
         const count = async (q: string): Promise<number> => (await client.query(`count(${q})`)).data[0]?.value ?? 0
         const [dcgm, nvidiaGpuExporter, node] = await Promise.all([
-          count(`count by (instance) (${SUMMARY_QUERIES.dcgmCount})`),
-          count(`count by (instance) (${SUMMARY_QUERIES.legacyCount})`),
+          count(`count by (instance) (${SUMMARY_QUERIES.dcgmGpus})`),
+          count(`count by (instance) (${SUMMARY_QUERIES.legacyGpus})`),
           count('count by (instance) (node_uname_info)'),
         ])
         result.exporters = { dcgm, nvidiaGpuExporter, node }

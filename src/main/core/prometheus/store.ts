@@ -81,7 +81,9 @@ export interface PromStore {
   /** Records an XID seen on a GPU; true when it is new (not latched or acknowledged before). */
   latch(x: { host: string; uuid: string; code: number; source: string; at: number }): boolean
   /** Acknowledges every open latch of a GPU (or of one code); returns how many. */
-  ack(host: string, uuid: string, by: string, note: string | null, at: number, code?: number): number
+  ack(uuid: string, by: string, note: string | null, at: number, code?: number): number
+  /** An acknowledged XID the GPU no longer reports is forgotten: the same code later is a new one. */
+  forget(uuid: string, code: number): void
   kpis(model?: string): KpiRow[]
   setKpi(k: KpiInput, at: number): void
   removeKpi(model: string, name: string): boolean
@@ -102,12 +104,13 @@ export function createPromStore(db: Db, now: () => number): PromStore {
     latches: db.prepare('SELECT * FROM gpu_xid_latches ORDER BY first_seen'),
     latch: db.prepare(
       `INSERT INTO gpu_xid_latches (host, uuid, code, source, first_seen) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (host, uuid, code) DO NOTHING`,
+       ON CONFLICT (uuid, code) DO NOTHING`,
     ),
     ack: db.prepare(
       `UPDATE gpu_xid_latches SET acked_at = ?, acked_by = ?, note = ?
-       WHERE host = ? AND uuid = ? AND acked_at IS NULL AND (? IS NULL OR code = ?)`,
+       WHERE uuid = ? AND acked_at IS NULL AND (? IS NULL OR code = ?)`,
     ),
+    forget: db.prepare('DELETE FROM gpu_xid_latches WHERE uuid = ? AND code = ? AND acked_at IS NOT NULL'),
     kpis: db.prepare('SELECT * FROM model_kpis ORDER BY model, name'),
     kpisOf: db.prepare('SELECT * FROM model_kpis WHERE model = ? ORDER BY name'),
     setKpi: db.prepare(
@@ -181,7 +184,8 @@ export function createPromStore(db: Db, now: () => number): PromStore {
         note: r.note,
       })),
     latch: (x) => q.latch.run(x.host, x.uuid, x.code, x.source, x.at).changes > 0,
-    ack: (host, uuid, by, note, at, code) => q.ack.run(at, by, note, host, uuid, code ?? null, code ?? null).changes,
+    ack: (uuid, by, note, at, code) => q.ack.run(at, by, note, uuid, code ?? null, code ?? null).changes,
+    forget: (uuid, code) => void q.forget.run(uuid, code),
     kpis: (model) => ((model ? q.kpisOf.all(model) : q.kpis.all()) as RawKpi[]).map(toKpi),
     setKpi: (k, at) => void q.setKpi.run({ ...k, at }),
     removeKpi: (model, name) => q.removeKpi.run(model, name).changes > 0,
