@@ -152,6 +152,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
   /** node_exporter instances last seen, with their nodename: one that goes down stays, marked down. */
   const lastNodes = new Map<string, string | null>()
   let presentAt: number | null = null
+  let versionAskedAt: number | null = null
   let identity: { at: number; targets: string; dcgm: VectorSample[]; legacy: VectorSample[] } | null = null
   let targetsSeen = ''
   let presentNames = new Set<string>()
@@ -856,7 +857,9 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
       lastPollMs: at - started,
       lastOkAt: at,
     }
-    if (!status.version) {
+    // Asked once per 10 minutes at most: a Thanos without buildinfo is not asked on every poll.
+    if (!status.version && (versionAskedAt === null || at - versionAskedAt > 600_000)) {
+      versionAskedAt = at
       try {
         status = { ...status, version: (await o.client.buildinfo()).version }
       } catch {
