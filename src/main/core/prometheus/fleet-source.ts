@@ -108,6 +108,34 @@ function nodeKey(nodename: string | null, instance: string, nameTaken: boolean):
   return nameTaken ? `${nodename.toLowerCase()}@${addressOf(instance)}` : nodename.toLowerCase()
 }
 
+/** Where a node_exporter goes (the overview and a host's page place it alike, so names agree): the
+ *  GPU group of its nodename if that has no node yet, else a GPU group without Hostname at its
+ *  address, else a group of its own. */
+function placeNode<G extends { node: unknown }>(
+  groups: Map<string, G>,
+  nodename: string | null,
+  instance: string,
+  make: (key: string) => G,
+): G {
+  const sameName = nodename ? groups.get(nodename.toLowerCase()) : undefined
+  const byName = sameName && !sameName.node ? sameName : undefined
+  const byAddress = byName ? undefined : groups.get(addressOf(instance))
+  return byName ?? (byAddress && !byAddress.node ? byAddress : make(nodeKey(nodename, instance, !!sameName)))
+}
+
+/** Each group with its host name, in key order; a name taken already gets a number. */
+function named<G extends { key: string; hostname: string | null }>(groups: Map<string, G>): [string, G][] {
+  const taken = new Set<string>()
+  return [...groups.values()]
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .map((g) => {
+      let name = hostNameFrom(g.hostname ?? g.key)
+      if (taken.has(name.toLowerCase())) name = `${name}-${taken.size}`
+      taken.add(name.toLowerCase())
+      return [name, g]
+    })
+}
+
 /** A valid Gantry host name from whatever an exporter calls the machine. */
 export function hostNameFrom(s: string): string {
   const cleaned = s
@@ -343,13 +371,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
     }
     for (const n of nodes.values()) {
       if (!n.instance) continue
-      // Two machines can share a nodename (cloned VMs): the second is not merged into the first.
-      const named = n.nodename ? groups.get(n.nodename.toLowerCase()) : undefined
-      const byName = named && !named.node ? named : undefined
-      // A dcgm-exporter without a Hostname label is matched by the machine's address.
-      const byAddress = byName ? undefined : groups.get(addressOf(n.instance))
-      const grp =
-        byName ?? (byAddress && !byAddress.node ? byAddress : group(nodeKey(n.nodename, n.instance, !!named), null))
+      const grp = placeNode(groups, n.nodename, n.instance, (k) => group(k, null))
       if (n.nodename && !grp.hostname) grp.hostname = n.nodename.toLowerCase()
       grp.instances.add(n.instance)
       grp.node = n
@@ -357,13 +379,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
 
     const latches = o.store.latches()
     const built: PromHostDetail[] = []
-    const taken = new Set<string>()
-    for (const grp of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
-      let name = hostNameFrom(grp.hostname ?? grp.key)
-      if (taken.has(name.toLowerCase())) name = `${name}-${taken.size}`
-      taken.add(name.toLowerCase())
-      built.push(buildHost(name, grp, upOf, latches, at))
-    }
+    for (const [name, grp] of named(groups)) built.push(buildHost(name, grp, upOf, latches, at))
     return { hosts: built, errors, warnings: [...warnings] }
   }
 
@@ -703,11 +719,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
       if (!nodeOf.has(instance) && upOf.get(instance) === false) nodeOf.set(instance, nodename)
     for (const [instance, nodename] of nodeOf) lastNodes.set(instance, nodename)
     for (const [instance, nodename] of nodeOf) {
-      // Two machines can share a nodename (cloned VMs): the second is not merged into the first.
-      const named = nodename ? groups.get(nodename.toLowerCase()) : undefined
-      const byName = named && !named.node ? named : undefined
-      const byAddress = byName ? undefined : groups.get(addressOf(instance))
-      const g = byName ?? (byAddress && !byAddress.node ? byAddress : group(nodeKey(nodename, instance, !!named), null))
+      const g = placeNode(groups, nodename, instance, (k) => group(k, null))
       if (nodename && !g.hostname) g.hostname = nodename.toLowerCase()
       g.node = instance
     }
@@ -722,11 +734,7 @@ export function createFleetSource(o: FleetSourceOptions): FleetSource {
 
     const latches = o.store.latches()
     const built: PromHost[] = []
-    const taken = new Set<string>()
-    for (const g of [...groups.values()].sort((a, b) => a.key.localeCompare(b.key))) {
-      let name = hostNameFrom(g.hostname ?? g.key)
-      if (taken.has(name.toLowerCase())) name = `${name}-${taken.size}`
-      taken.add(name.toLowerCase())
+    for (const [name, g] of named(groups)) {
       const instances = [...new Set([...g.gpuInstances.keys(), ...(g.node ? [g.node] : [])])].sort()
       for (const i of instances) {
         if (upOf.get(i) === false) {
