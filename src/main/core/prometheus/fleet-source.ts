@@ -26,8 +26,27 @@ import {
 } from './queries'
 import type { PromStore, XidLatch } from './store'
 
-/** Who a Prometheus host is, in the overview and on its page alike. */
-interface PromHostIdentity {
+/** A host in the fleet overview: per-host aggregates, and only the problems (asked of the whole
+ *  fleet in a few small queries). Its GPUs, filesystems and history come with detail(). */
+export interface PromHost {
+  name: string
+  hostname: string | null
+  instances: string[]
+  addresses: string[]
+  source: string
+  exporters: { dcgm: ExporterState; nvidiaGpuExporter: ExporterState; node: ExporterState }
+  gpus: { count: number; avgUtilPct: number | null; state: GpuSnapshot['state'] }
+  cpuPct: number | null
+  memPct: number | null
+  fullest: { mount: string; usedPct: number } | null
+  health: Health
+  /** What only the exporters know, for a host Gantry also reads directly: latched XIDs, an exporter down. */
+  findings: Health
+  at: number
+}
+
+/** One host's full picture (its page), asked of Prometheus filtered to its instances. */
+export interface PromHostDetail {
   /** Gantry's name of the host (a valid host name, unique within the source). */
   name: string
   /** What the exporters call the machine (Hostname / nodename), lowercased; null if only an address. */
@@ -37,23 +56,6 @@ interface PromHostIdentity {
   addresses: string[]
   source: string
   exporters: { dcgm: ExporterState; nvidiaGpuExporter: ExporterState; node: ExporterState }
-  health: Health
-  at: number
-}
-
-/** A host in the fleet overview: per-host aggregates, and only the problems (asked of the whole
- *  fleet in a few small queries). Its GPUs, filesystems and history come with detail(). */
-export interface PromHost extends PromHostIdentity {
-  gpus: { count: number; avgUtilPct: number | null; state: GpuSnapshot['state'] }
-  cpuPct: number | null
-  memPct: number | null
-  fullest: { mount: string; usedPct: number } | null
-  /** What only the exporters know, for a host Gantry also reads directly: latched XIDs, an exporter down. */
-  findings: Health
-}
-
-/** One host's full picture (its page), asked of Prometheus filtered to its instances. */
-export interface PromHostDetail extends PromHostIdentity {
   gpu: GpuSnapshot
   host: HostSnapshot | null
   storage: StorageSnapshot | null
@@ -61,6 +63,8 @@ export interface PromHostDetail extends PromHostIdentity {
   gpuFlavor: Record<string, 'dcgm' | 'legacy'>
   /** The node_exporter instance (host and storage history). */
   nodeInstance: string | null
+  health: Health
+  at: number
 }
 
 export type ExporterState = 'up' | 'down' | 'absent'
