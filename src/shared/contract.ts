@@ -46,6 +46,22 @@ import {
   PromSourceStatus,
   PromTestResult,
 } from './prometheus'
+import {
+  Alert,
+  AlertCounts,
+  AlertList,
+  AlertNotification,
+  ForwardStatus,
+  RetrainRun,
+  RetrainTrigger,
+  RetrainTriggerInput,
+  RuleChange,
+  RuleName,
+  RuleStatus,
+  Silence,
+  SilenceInput,
+  Transition,
+} from './alerts'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -204,6 +220,7 @@ export const SeriesInfo = z.object({
 })
 
 const Empty = z.object({}).strict().optional()
+const AlertId = z.string().regex(/^[0-9a-f]{16}$/, 'an alert id (16 hex digits, as `gantry alerts` shows)')
 /** Which host a host-level call is about; omitted: this machine ("local"). */
 const OnHost = z.object({ host: HostName.optional() }).strict().optional()
 
@@ -652,6 +669,58 @@ export const methods = {
     input: z.object({ model: z.string().min(1).max(200), name: z.string().min(1).max(80) }).strict(),
     output: z.object({}),
   },
+  /** Alerts now: firing, pending, acknowledged, silenced, no-data and errors (resolved ones for 15 min). */
+  'alerts.list': { input: z.object({ all: z.boolean().optional() }).strict().optional(), output: AlertList },
+  /** One alert with its transitions. */
+  'alerts.get': {
+    input: z.object({ id: AlertId }).strict(),
+    output: z.object({ alert: Alert, transitions: z.array(Transition) }),
+  },
+  /** Every transition, newest first (the history view). */
+  'alerts.history': {
+    input: z
+      .object({ limit: z.number().int().min(1).max(5000).optional(), since: z.number().int().optional() })
+      .strict()
+      .optional(),
+    output: z.array(Transition),
+  },
+  /** Acknowledges a firing alert for its current episode: it stops notifying, stays listed. */
+  'alerts.ack': {
+    input: z.object({ id: AlertId, note: z.string().trim().min(1, 'say what is being done').max(1000) }).strict(),
+    output: Alert,
+  },
+  'alerts.rules': { input: Empty, output: z.object({ rules: z.array(RuleStatus), problems: z.array(z.string()) }) },
+  /** Changes a rule (for, severity, threshold, on/off…) or adds one (with its kind). */
+  'alerts.setRule': { input: RuleChange, output: RuleStatus.extend({ note: z.string().nullable() }) },
+  'alerts.removeRule': { input: z.object({ name: RuleName }).strict(), output: z.object({}) },
+  'alerts.silences': { input: Empty, output: z.array(Silence) },
+  'alerts.silence': { input: SilenceInput, output: Silence },
+  'alerts.expireSilence': { input: z.object({ id: z.string().min(1).max(100) }).strict(), output: Silence },
+  /** Forwards to an Alertmanager (its base URL), or stops (null). */
+  'alerts.forward': {
+    input: z.object({ url: z.string().min(1).max(2000).nullable() }).strict(),
+    output: ForwardStatus,
+  },
+  'alerts.forwardStatus': { input: Empty, output: ForwardStatus },
+  'alerts.notifications': {
+    input: z
+      .object({ limit: z.number().int().min(1).max(500).optional() })
+      .strict()
+      .optional(),
+    output: z.array(AlertNotification),
+  },
+  'retrain.trigger': { input: z.object({ model: ModelName }).strict(), output: RetrainTrigger.nullable() },
+  'retrain.setTrigger': { input: RetrainTriggerInput, output: RetrainTrigger },
+  'retrain.removeTrigger': { input: z.object({ model: ModelName }).strict(), output: z.object({}) },
+  /** Runs a model's trigger now and waits for it (its timeout bounds the wait). */
+  'retrain.run': {
+    input: z.object({ model: ModelName, reason: z.string().trim().min(1).max(1000).optional() }).strict(),
+    output: RetrainRun,
+  },
+  'retrain.runs': {
+    input: z.object({ model: ModelName, limit: z.number().int().min(1).max(500).optional() }).strict(),
+    output: z.array(RetrainRun),
+  },
 } as const satisfies Record<MethodName, MethodSpec>
 
 /** Every event the core pushes to subscribers. */
@@ -682,6 +751,12 @@ export const events = {
   'hosts.changed': z.object({ name: z.string() }),
   /** A Prometheus source was polled: screens showing one of its hosts reload it. */
   'prometheus.polled': z.object({ source: z.string(), at: z.number() }),
+  /** An evaluation changed an alert's state: the counts the navigation badge shows. */
+  'alerts.changed': AlertCounts,
+  /** A notification of a group of alerts (desktop and browser notifications show it). */
+  'alerts.notification': AlertNotification,
+  /** A retraining run ended. */
+  'retrain.run': RetrainRun,
 } as const satisfies Record<EventName, z.ZodType>
 
 export type Methods = typeof methods

@@ -64,6 +64,24 @@ export const METHOD_NAMES = [
   'kpi.list',
   'kpi.set',
   'kpi.remove',
+  'alerts.list',
+  'alerts.get',
+  'alerts.history',
+  'alerts.ack',
+  'alerts.rules',
+  'alerts.setRule',
+  'alerts.removeRule',
+  'alerts.silences',
+  'alerts.silence',
+  'alerts.expireSilence',
+  'alerts.forward',
+  'alerts.forwardStatus',
+  'alerts.notifications',
+  'retrain.trigger',
+  'retrain.setTrigger',
+  'retrain.removeTrigger',
+  'retrain.run',
+  'retrain.runs',
 ] as const
 
 export const EVENT_NAMES = [
@@ -80,6 +98,9 @@ export const EVENT_NAMES = [
   'deploy.guard',
   'drift.window',
   'drift.crossed',
+  'alerts.changed',
+  'alerts.notification',
+  'retrain.run',
 ] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]

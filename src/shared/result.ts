@@ -69,6 +69,13 @@ export const ERROR_CODES = [
   'deploy/unknown-deployment',
   'drift/invalid-data',
   'drift/busy',
+  'alerts/unknown-alert',
+  'alerts/not-firing',
+  'alerts/unknown-rule',
+  'alerts/invalid-rule',
+  'alerts/unknown-silence',
+  'alerts/no-trigger',
+  'alerts/retrain-busy',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -23,6 +23,10 @@ export interface GantryConfig {
   servingIntervalMs: number
   /** How often each Prometheus source is asked about its fleet (GANTRY_PROM_INTERVAL_MS). */
   promIntervalMs: number
+  /** How often the alert rules are evaluated in a console (GANTRY_ALERT_INTERVAL_MS, default 15 s); 0 disables. */
+  alertIntervalMs: number
+  /** Alert grouping: group_wait, group_interval, repeat_interval (GANTRY_ALERT_GROUP_WAIT_MS, …). */
+  alertTimers: { groupWaitMs: number; groupIntervalMs: number; repeatIntervalMs: number }
   /** How often watched inference-log folders are read; 0 disables. */
   driftIntervalMs: number
   /** A poll that takes longer than this is reported degraded. */
@@ -77,6 +81,12 @@ export function resolveConfig(
     nvidiaSmi: opts.nvidiaSmi ?? (env.GANTRY_NVIDIA_SMI || 'nvidia-smi'),
     servingIntervalMs: opts.servingIntervalMs ?? num(env.GANTRY_SERVING_INTERVAL_MS, 15_000),
     promIntervalMs: opts.promIntervalMs ?? num(env.GANTRY_PROM_INTERVAL_MS, 5000),
+    alertIntervalMs: opts.alertIntervalMs ?? num(env.GANTRY_ALERT_INTERVAL_MS, 15_000),
+    alertTimers: opts.alertTimers ?? {
+      groupWaitMs: num(env.GANTRY_ALERT_GROUP_WAIT_MS, 0),
+      groupIntervalMs: num(env.GANTRY_ALERT_GROUP_INTERVAL_MS, 5 * 60_000),
+      repeatIntervalMs: num(env.GANTRY_ALERT_REPEAT_INTERVAL_MS, 4 * 3600_000),
+    },
     pollTimeoutMs: opts.pollTimeoutMs ?? num(env.GANTRY_POLL_TIMEOUT_MS, 5000),
     driftIntervalMs: opts.driftIntervalMs ?? num(env.GANTRY_DRIFT_INTERVAL_MS, 30_000),
     stopTimeoutMs: opts.stopTimeoutMs ?? 3000,

@@ -50,6 +50,13 @@ import { createTimeSeriesStore, type TimeSeriesStore } from './telemetry/timeser
 import { createEventBus, type EventBus } from './util/events'
 import { createJobRunner, type JobRunner } from './util/jobs'
 import { createPeriodic } from './util/periodic'
+import { alertsHandlers } from './alerts/handlers'
+import { createAlertService, type AlertService } from './alerts/service'
+import { createAlertStore } from './alerts/store'
+import { createForwarder } from './alerts/forward'
+import { createRetrainer } from './alerts/retrain'
+import type { AlertFacts } from './alerts/signals'
+import type { Route, Silence } from '../../shared/alerts'
 
 export type GantryEvents = { [E in EventName]: EventPayload<E> }
 
@@ -74,6 +81,8 @@ export interface Gantry {
   fleet: Fleet
   /** What Gantry knows in the Prometheus text format (the headless server's /metrics). */
   metrics: MetricsExposition
+  /** The alert rules, their instances and notifications (evaluated while started). */
+  alerts: AlertService
 }
 
 export interface GantryOptions extends Partial<GantryConfig> {
@@ -98,6 +107,8 @@ export interface GantryOptions extends Partial<GantryConfig> {
   sshReadyTimeoutMs?: number
   /** How often buffered samples are written (default 10 s; stop() writes the rest). */
   flushIntervalMs?: number
+  /** The console's address, for links in forwarded alerts (the headless server sets it). */
+  consoleUrl?: () => string | null
 }
 
 /** GANTRY_SSH_TIMEOUT_MS: how long a connect plus handshake may take (slow links; default 10 s). */
@@ -330,6 +341,116 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     log,
   })
 
+  // --- alerts: rules on all of the above, routed to owners, forwarded, retraining triggers -------
+  const alertStore = createAlertStore(db, now)
+  const facts: AlertFacts = {
+    hosts: () => fleet.summaries(),
+    gpu: (host) => {
+      try {
+        return fleet.get(host).gpu.snapshot()
+      } catch {
+        return null // removed since the list was read
+      }
+    },
+    storage: (host) => {
+      try {
+        return fleet.get(host).storage.latest()
+      } catch {
+        return null
+      }
+    },
+    xidLatches: () => promStore.latches().filter((x) => x.ackedAt === null),
+    endpoints: () => endpoints.list(),
+    models: () =>
+      registry.listModels({}).map((m) => ({ name: m.name, production: m.production, ownerTeam: m.ownerTeam })),
+    monitors: () =>
+      drift.monitored().map((model) => {
+        const st = drift.status(model)
+        return { model, problems: st.problems, latest: st.latest }
+      }),
+    lastDeploys: () =>
+      deployer.lastFinished().map((d) => ({
+        id: d.id,
+        model: d.model,
+        target: d.targetName,
+        kind: d.kind,
+        state: d.state,
+        version: d.toVersion,
+        error: d.reason,
+        at: d.finishedAt ?? d.startedAt,
+      })),
+    promql: async (source, expr) => {
+      const names = source ? [source] : prom.sources().map((x) => x.name)
+      if (!names.length) throw new Error('no Prometheus source is configured (gantry prometheus add URL)')
+      const out: { source: string; labels: Record<string, string>; value: number }[] = []
+      for (const name of names) {
+        const a = await prom.source(name).client.query(expr)
+        for (const v of a.data) out.push({ source: name, labels: v.metric, value: v.value })
+      }
+      return out
+    },
+  }
+  const routeOf = (labels: Record<string, string>): Route => {
+    const model = labels.model
+    if (model) {
+      const o = registry.ownersOf(model)
+      if (o?.team) {
+        return { receiver: o.team, oncall: o.oncall, contact: o.contact, why: `owner team of ${model}`, unowned: false }
+      }
+    }
+    const host = labels.host
+    if (host) {
+      const owner = hostRows.get(host)?.owner ?? null
+      if (owner) return { receiver: owner, oncall: null, contact: null, why: `owner of host ${host}`, unowned: false }
+    }
+    const what = model ? `model ${model}` : host ? `host ${host}` : 'this'
+    return {
+      receiver: 'default',
+      oncall: null,
+      contact: null,
+      why: `nobody owns ${what}: default route`,
+      unowned: true,
+    }
+  }
+  const forwarder = createForwarder({
+    url: alertStore.get('forward_url'),
+    consoleUrl: options.consoleUrl ?? (() => null),
+    evalIntervalMs: config.alertIntervalMs,
+    saveSilences: (list: Silence[]) => alertStore.set('am_silences', JSON.stringify(list)),
+    log,
+  })
+  const retrainer = createRetrainer({
+    store: alertStore,
+    accessOf: (host) => fleet.get(host).access,
+    productionOf: (model) => registry.productionVersion(model),
+    hostExists: (host) => {
+      try {
+        fleet.idOf(host)
+        return true
+      } catch {
+        return false
+      }
+    },
+    now,
+    log,
+    published: (run) => emit('retrain.run', run),
+  })
+  const alerts: AlertService = createAlertService({
+    store: alertStore,
+    facts,
+    routeOf,
+    forwarder,
+    intervalMs: config.alertIntervalMs,
+    timers: config.alertTimers,
+    now,
+    notify: (n) => emit('alerts.notification', n),
+    changed: (c) => emit('alerts.changed', c),
+    fired: (i) => {
+      if (i.labels.model) retrainer.onFiring(i.rule, i.labels.model, i.summary)
+    },
+    log,
+  })
+
   // --- the api: each area's handler table ------------------------------------------------------
   const handlers: Handlers = {
     ...appHandlers({ config, opened, startedAt: now(), version: appVersion(), fleet, jobs, roots, registry }),
@@ -340,6 +461,17 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     ...deployHandlers({ deployer, guard }),
     ...driftHandlers({ drift, files, jobs }),
     ...prometheusHandlers({ prom, store: promStore, secrets, files, registry, now, actor: config.actor }),
+    ...alertsHandlers({
+      alerts,
+      store: alertStore,
+      retrainer,
+      registry,
+      promStore,
+      tryQuery: async (source, expr) => (await facts.promql(source, expr)).length,
+      hostExists: (name) => hostRows.get(name) !== null || prom.host(name) !== null,
+      now,
+      actor: config.actor,
+    }),
   }
   const inner = createApi(handlers, {
     onInternalError: (err) =>
@@ -442,6 +574,29 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   lifecycle.add(
     createPeriodic({ name: 'drift monitors', everyMs: config.driftIntervalMs, run: () => drift.pollAll(), log }),
   )
+  // Rules are evaluated by a running console (after the others have started: a first evaluation
+  // sees their first samples). A retraining run a stopped Gantry left says it was interrupted.
+  lifecycle.add({
+    name: 'retraining runs',
+    start: () => alertStore.interruptRuns(),
+    stop: () => retrainer.idle(),
+  })
+  lifecycle.add(alerts)
+  lifecycle.add(
+    createPeriodic({
+      name: 'alert settings',
+      everyMs: config.alertIntervalMs > 0 ? 5000 : 0,
+      run: () => {
+        // `gantry alerts forward URL` from another process: picked up here.
+        const url = alertStore.get('forward_url')
+        if (forwarder.status().url !== url) forwarder.setUrl(url)
+        const st = JSON.stringify(forwarder.status())
+        if (alertStore.get('forward_status') !== st) alertStore.set('forward_status', st)
+        retrainer.tickSchedules(now())
+      },
+      log,
+    }),
+  )
   lifecycle.add(
     createExternalChanges(
       db,
@@ -481,6 +636,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   let starting: Promise<void> | null = null
   return {
     metrics,
+    alerts,
     api,
     client: typedClient(api),
     events,

@@ -409,4 +409,108 @@ CREATE TABLE model_kpis (
 );
 `,
   },
+  {
+    id: 13,
+    name: 'alerts: rules, instances, transitions, acknowledgements, silences, notifications, retraining',
+    sql: `
+-- A rule changed from its default, or added: its whole definition as JSON (validated on read).
+CREATE TABLE alert_rules (
+  name       TEXT PRIMARY KEY,
+  json       TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+);
+-- Each instance of a rule (its labels hashed into id) with the clocks of its life, so a restart
+-- keeps a pending clock and a firing alert's start.
+CREATE TABLE alert_instances (
+  id               TEXT PRIMARY KEY,
+  rule             TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('pending','firing','resolved','nodata','error')),
+  labels_json      TEXT NOT NULL,
+  subject_json     TEXT NOT NULL,
+  summary          TEXT NOT NULL,
+  value            REAL,
+  active_at        INTEGER NOT NULL,
+  fired_at         INTEGER,
+  resolved_at      INTEGER,
+  last_active_at   INTEGER NOT NULL,
+  recovering_since INTEGER,
+  last_eval_at     INTEGER NOT NULL,
+  reason           TEXT,
+  last_notified_at INTEGER
+);
+-- Every transition (history, and "what flapped most this week").
+CREATE TABLE alert_transitions (
+  id          INTEGER PRIMARY KEY,
+  alert       TEXT NOT NULL,
+  rule        TEXT NOT NULL,
+  from_state  TEXT,
+  to_state    TEXT NOT NULL,
+  at          INTEGER NOT NULL,
+  summary     TEXT NOT NULL,
+  labels_json TEXT NOT NULL
+);
+CREATE INDEX alert_transitions_at ON alert_transitions (at);
+CREATE INDEX alert_transitions_alert ON alert_transitions (alert, at);
+-- An acknowledgement holds for one episode of an alert (its fired_at): a re-fire needs a new one.
+CREATE TABLE alert_acks (
+  alert    TEXT NOT NULL,
+  fired_at INTEGER NOT NULL,
+  by       TEXT NOT NULL,
+  at       INTEGER NOT NULL,
+  note     TEXT NOT NULL,
+  PRIMARY KEY (alert, fired_at)
+);
+-- Alertmanager's silences: matchers are immutable, "delete" expires, expired ones are kept 120 h.
+CREATE TABLE alert_silences (
+  id            TEXT PRIMARY KEY,
+  matchers_json TEXT NOT NULL,
+  starts_at     INTEGER NOT NULL,
+  ends_at       INTEGER NOT NULL,
+  created_by    TEXT NOT NULL,
+  comment       TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+-- The notification journal: what was sent to whom, and when it was delivered.
+CREATE TABLE alert_notifications (
+  id          INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  group_key   TEXT NOT NULL,
+  receiver    TEXT NOT NULL,
+  title       TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  severity    TEXT NOT NULL,
+  link        TEXT NOT NULL,
+  alerts_json TEXT NOT NULL,
+  resolved    INTEGER NOT NULL
+);
+CREATE INDEX alert_notifications_at ON alert_notifications (at);
+CREATE TABLE alert_settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+-- A model's retraining trigger and every run of it.
+CREATE TABLE retrain_triggers (
+  model      TEXT PRIMARY KEY,
+  json       TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+);
+CREATE TABLE retrain_runs (
+  id          INTEGER PRIMARY KEY,
+  model       TEXT NOT NULL,
+  version     INTEGER,
+  reason      TEXT NOT NULL,
+  cause       TEXT NOT NULL,
+  what        TEXT NOT NULL,
+  started_at  INTEGER NOT NULL,
+  finished_at INTEGER,
+  state       TEXT NOT NULL CHECK (state IN ('running','ok','failed','timeout','interrupted')),
+  exit_code   INTEGER,
+  output_tail TEXT NOT NULL DEFAULT '',
+  error       TEXT
+);
+CREATE INDEX retrain_runs_model ON retrain_runs (model, id);
+`,
+  },
 ]

@@ -90,6 +90,8 @@ export interface Deployer {
   list(q?: { model?: string; targetId?: number; limit?: number }): Deployment[]
   /** How many deployments and rollbacks of each model ended in each terminal state. */
   outcomes(): { model: string; kind: 'deploy' | 'rollback'; state: string; count: number }[]
+  /** Each target's last finished deployment or rollback (a failed one stays until a later one succeeds). */
+  lastFinished(): Deployment[]
   /** Re-applies what targets forget (TorchServe's default after a restart); says what it did. */
   reconcile(): Promise<string[]>
   /** Finishes or reverts deployments a stopped Gantry left in flight; says what it did. */
@@ -619,6 +621,17 @@ export function createDeployer(o: DeployerOptions): Deployer {
       }
       const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
       return (db.prepare(sql).all(...args, q.limit ?? 100) as Row[]).map(toDeployment)
+    },
+
+    lastFinished() {
+      return (
+        db
+          .prepare(
+            `SELECT d.* FROM deployments d JOIN (SELECT target_id, MAX(id) AS id FROM deployments
+             WHERE finished_at IS NOT NULL GROUP BY target_id) last ON d.id = last.id`,
+          )
+          .all() as Row[]
+      ).map(toDeployment)
     },
 
     outcomes() {

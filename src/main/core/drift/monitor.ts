@@ -100,6 +100,8 @@ async function realOf(files: FileAccess, path: string): Promise<string> {
 
 /** Per model: the inference-log folder it watches, the windows closed from it. */
 export interface DriftMonitor {
+  /** The models with a monitor. */
+  monitored(): string[]
   configOf(model: string): DriftMonitorConfig | null
   /** Reads what is new in the folder now; returns the windows that closed. */
   poll(model: string): Promise<DriftWindow[]>
@@ -668,6 +670,11 @@ export function createDriftMonitor(o: {
           .prepare('SELECT * FROM drift_windows WHERE model = ? ORDER BY id DESC LIMIT ?')
           .all(model, limit) as Parameters<typeof toWindow>[0][]
       ).map(toWindow)
+    },
+    monitored(): string[] {
+      return (o.db.prepare('SELECT model FROM drift_monitors ORDER BY model').all() as { model: string }[]).map(
+        (m) => m.model,
+      )
     },
     /** Every monitored model, polled once (the console's timer). */
     async pollAll(): Promise<void> {

@@ -1039,6 +1039,11 @@ export function createRegistry(o: RegistryOptions) {
 
     audit: (q: { model?: string; limit?: number; before?: number } = {}): AuditRow[] => listAudit(db, q),
     hasModel: (name: string): boolean => modelRow(name) !== undefined,
+    /** Who answers for a model (its alerts are routed there); null when there is no such model. */
+    ownersOf(name: string): { team: string | null; contact: string | null; oncall: string | null } | null {
+      const r = modelRow(name)
+      return r ? { team: r.owner_team, contact: r.owner_contact, oncall: r.oncall } : null
+    },
 
     /** Applies an import in one transaction: all of it lands, or none of it (issue #13). */
     applyImport(plan: ImportPlan, report: ImportReport): ImportReport {

@@ -30,6 +30,39 @@ export const XID_MEANINGS: Record<number, { meaning: string; severity: 'warning'
   120: { meaning: 'GSP error', severity: 'critical' },
 }
 
+/** NVIDIA's resolution bucket for the codes that need more than restarting the application
+ *  (docs.nvidia.com/deploy/xid-errors, as mirrored by gpud's catalogue): these are latched. */
+export const XID_ACTION: Record<number, 'RESET_GPU' | 'RESTART_BM' | 'WORKFLOW_XID_48' | 'WORKFLOW_NVLINK_ERR'> = {
+  46: 'RESET_GPU',
+  48: 'WORKFLOW_XID_48',
+  62: 'RESET_GPU',
+  64: 'RESET_GPU',
+  74: 'WORKFLOW_NVLINK_ERR',
+  79: 'RESTART_BM',
+  95: 'RESET_GPU',
+  109: 'RESET_GPU',
+  119: 'RESET_GPU',
+  120: 'RESET_GPU',
+  140: 'RESET_GPU',
+  143: 'RESET_GPU',
+}
+
+/** What an operator must do about an XID, in words (null: restarting the application is enough). */
+export function xidAction(code: number): string | null {
+  switch (XID_ACTION[code]) {
+    case 'RESET_GPU':
+      return 'reset the GPU'
+    case 'RESTART_BM':
+      return 'reboot the machine'
+    case 'WORKFLOW_XID_48':
+      return 'reset the GPU (double-bit ECC) and check its row remapping'
+    case 'WORKFLOW_NVLINK_ERR':
+      return 'check the NVLink and reset the GPU'
+    default:
+      return null
+  }
+}
+
 const XID_LINE = /NVRM: Xid \(PCI:([0-9a-fA-F:.]+)\): (\d+)/
 
 /** Parses `dmesg` output; kernel timestamps (seconds since boot) become epoch ms given the boot time. */
