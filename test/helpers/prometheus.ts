@@ -142,3 +142,39 @@ export async function until<T>(f: () => Promise<T | null | undefined | false>, w
   }
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`)
 }
+
+export const ALERTMANAGER = '/usr/bin/prometheus-alertmanager'
+export const haveAlertmanager = existsSync(ALERTMANAGER)
+
+/** A real Alertmanager (Debian's prometheus-alertmanager) on 127.0.0.1, clustering off, one null
+ *  receiver; `port` to restart one where it was. */
+export async function startAlertmanager(o: { port?: number; dir?: string } = {}): Promise<Running> {
+  const port = o.port ?? (await freePort())
+  const dir = o.dir ?? tmpDir('gantry-am-')
+  writeFileSync(
+    join(dir, 'alertmanager.yml'),
+    ['route:', '  receiver: "null"', '  group_wait: 1s', 'receivers:', '  - name: "null"', ''].join('\n'),
+  )
+  const p = spawn(
+    ALERTMANAGER,
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  let err = ''
+  p.stderr?.on('data', (b: Buffer) => {
+    err = (err + b.toString()).slice(-4000)
+  })
+  try {
+    await waitFor(`http://127.0.0.1:${port}/-/ready`, 'alertmanager')
+  } catch (e) {
+    p.kill('SIGKILL')
+    throw new Error(`${(e as Error).message}\n${err}`)
+  }
+  return { url: `http://127.0.0.1:${port}/`, port, dir, stop: stopper(p) }
+}

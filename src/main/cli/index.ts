@@ -22,6 +22,7 @@ import { addDriftCommands } from './drift'
 import { addRootsCommands } from './roots'
 import { addHostsCommands } from './hosts'
 import { addPrometheusCommands } from './prometheus'
+import { addAlertCommands } from './alerts'
 import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
@@ -305,6 +306,7 @@ export function buildProgram(): Command {
   addRootsCommands(program, core)
   addHostsCommands(program, core)
   addPrometheusCommands(program, core)
+  addAlertCommands(program, core)
   return program
 }
 
@@ -427,10 +429,13 @@ export async function serve(o: {
   hostInterval?: number
   storageInterval?: number
 }): Promise<void> {
+  let consoleUrl: string | null = null
   const gantry = open(o, {
     door: 'server',
     hostIntervalMs: o.hostInterval,
     storageIntervalMs: o.storageInterval,
+    // Links in forwarded alerts (generatorURL) open this console; the token is not in them.
+    consoleUrl: () => consoleUrl,
   })
   let server
   try {
@@ -444,6 +449,7 @@ export async function serve(o: {
     await gantry.stop()
     fatal(err)
   }
+  consoleUrl = server.url
   gantry.start()
   const out = (l: string): boolean => process.stdout.write(`${l}\n`)
   // Printed once, here, on the operator's terminal: never logged elsewhere.

@@ -134,10 +134,10 @@ export function createRetrainer(o: {
               outputTail: out,
               error: `cut off after ${Math.round(t.timeoutMs / 1000)} s (its timeout)`,
             }
-          : r.error
-            ? { state: 'failed', exitCode: r.code, outputTail: out, error: r.error }
-            : r.notFound
-              ? { state: 'failed', exitCode: r.code, outputTail: out, error: `${argv[0]} not found on ${host}` }
+          : r.notFound
+            ? { state: 'failed', exitCode: r.code, outputTail: out, error: `${argv[0]} not found on ${host}` }
+            : r.error
+              ? { state: 'failed', exitCode: r.code, outputTail: out, error: r.error }
               : r.code === 0
                 ? { state: 'ok', exitCode: 0, outputTail: out, error: null }
                 : {

@@ -24,8 +24,28 @@ export function createLocalAccess(
 
   function run(argv: string[], o: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      const child = spawn(argv[0], argv.slice(1), { env: envOf(o.env), stdio: ['ignore', 'pipe', 'pipe'] })
-      const r = boundedRun(o, DEFAULT_MAX, () => child.kill('SIGKILL'), resolve)
+      // Its own process group: a deadline kills what it started too (`sh -c 'train …'` leaves a
+      // child holding the output pipes open), and the result settles once the group is gone.
+      const child = spawn(argv[0], argv.slice(1), {
+        env: envOf(o.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: process.platform !== 'win32',
+      })
+      let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
+      const kill = (): void => {
+        try {
+          if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL')
+          else child.kill('SIGKILL')
+        } catch {
+          child.kill('SIGKILL')
+        }
+        // Something that left the group (setsid) may still hold the pipes: do not wait on it.
+        setTimeout(() => {
+          if (exited) r.finish(() => ({ ...exited!, notFound: false, error: null }))
+        }, 2000).unref()
+      }
+      const r = boundedRun(o, DEFAULT_MAX, kill, resolve)
+      child.on('exit', (code, signal) => (exited = { code, signal }))
       child.stdout.on('data', r.stdout)
       child.stderr.on('data', r.stderr)
       child.on('error', (e: NodeJS.ErrnoException) => {
