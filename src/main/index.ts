@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { createGantry, type Gantry } from './core'
 import { forwardEvents, registerIpc } from './electron/ipc'
+import { notifyOnAlerts } from './electron/notifications'
 import { createDesktopSecretStore } from './electron/secrets'
 import { resolveConfig } from './core/config'
 import { hardenSession } from './electron/security'
@@ -37,6 +38,7 @@ app.whenReady().then(() => {
   registerIpc(gantry, isOwnUrl, credential)
   const win = createMainWindow(credential)
   forwardEvents(gantry, win.webContents)
+  notifyOnAlerts(gantry, win)
   gantry.start()
 })
 

@@ -40,6 +40,29 @@ async function vllm() {
 }
 
 describe('saved serving endpoints', () => {
+  it('an endpoint another process adds (the CLI) is polled by the running console within seconds', async () => {
+    const dir = tmpDir()
+    const s = await vllm()
+    const consoleCore = make(dir)
+    consoleCore.start()
+    const cli = make(dir) // another process on the same database, never started
+    const added = await cli.client['serving.addEndpoint']({ url: s.url, name: 'from-cli' })
+    if (!added.ok) throw new Error(added.error.message)
+    const polled = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the console never polled it')), 8000)
+      consoleCore.events.on('serving.sample', (p) => {
+        clearTimeout(t)
+        resolve(p.endpoint.name)
+      })
+    })
+    expect(polled).toBe('from-cli')
+    // Removed by the other process: the console stops polling it.
+    await cli.client['serving.removeEndpoint']({ id: added.data.id })
+    await new Promise((r) => setTimeout(r, 1500))
+    const list = await consoleCore.client['serving.listEndpoints']({})
+    expect(list.ok && list.data).toEqual([])
+  })
+
   it('are added, polled, stored as series, listed with their latest poll, and survive a restart', async () => {
     const dir = tmpDir()
     const s = await vllm()

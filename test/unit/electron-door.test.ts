@@ -9,8 +9,23 @@ const exposed: Record<string, unknown> = {}
 const invoke = vi.fn(async (..._a: unknown[]) => ({ ok: true, data: null }))
 const openExternal = vi.fn()
 const sessionHandlers: Record<string, unknown> = {}
+const notes: { opts: Record<string, unknown>; shown: boolean; click?: () => void }[] = []
 
 vi.mock('electron', () => ({
+  Notification: class {
+    static isSupported = () => true
+    rec: (typeof notes)[number]
+    constructor(opts: Record<string, unknown>) {
+      this.rec = { opts, shown: false }
+      notes.push(this.rec)
+    }
+    on(ev: string, f: () => void) {
+      if (ev === 'click') this.rec.click = f
+    }
+    show() {
+      this.rec.shown = true
+    }
+  },
   ipcMain: {
     handle: (ch: string, f: (...a: unknown[]) => unknown) => handlers.set(ch, f),
     removeHandler: (ch: string) => handlers.delete(ch),
@@ -213,5 +228,47 @@ describe('the preload', () => {
     expect(() => (api.on as (e: string, cb: () => void) => void)('not.an.event', () => {})).toThrow(/unknown event/)
     const off = (api.on as (e: string, cb: () => void) => () => void)('host.sample', () => {})
     expect(typeof off).toBe('function')
+  })
+})
+
+describe('desktop alert notifications', () => {
+  it('shows one Electron notification per alert notification; a click opens the alert, never another page', async () => {
+    const { notifyOnAlerts, notificationLink } = await import('../../src/main/electron/notifications')
+    const { createEventBus } = await import('../../src/main/core/util/events')
+    const events = createEventBus<Record<string, unknown>>(() => {})
+    const js: string[] = []
+    const win = {
+      isDestroyed: () => false,
+      isMinimized: () => true,
+      restore: vi.fn(),
+      show: vi.fn(),
+      focus: vi.fn(),
+      webContents: { executeJavaScript: async (code: string) => void js.push(code) },
+    }
+    notifyOnAlerts({ events } as never, win as never)
+    const n = {
+      id: 1,
+      at: 0,
+      receiver: 'team-infra',
+      title: '[CRITICAL] 3 alerts on gpu-07',
+      body: 'critical: gpu-07 is unreachable',
+      severity: 'critical',
+      link: '#/alerts?host=gpu-07',
+      alerts: ['a', 'b', 'c'],
+      resolved: false,
+    }
+    events.emit('alerts.notification', n)
+    expect(notes.at(-1)).toMatchObject({
+      opts: { title: '[CRITICAL] 3 alerts on gpu-07', body: 'critical: gpu-07 is unreachable', urgency: 'critical' },
+      shown: true,
+    })
+    notes.at(-1)?.click?.()
+    expect(win.restore).toHaveBeenCalled()
+    expect(win.focus).toHaveBeenCalled()
+    expect(js).toEqual(['window.location.hash = "#/alerts?host=gpu-07"'])
+    // Only the links Gantry makes: anything else opens the alert center.
+    expect(notificationLink('#/alerts/0123456789abcdef')).toBe('#/alerts/0123456789abcdef')
+    expect(notificationLink('javascript:alert(1)')).toBe('#/alerts')
+    expect(notificationLink('#/alerts?host=x";alert(1);"')).toBe('#/alerts')
   })
 })

@@ -604,6 +604,8 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       () => {
         fleet.sync()
         prom.sync()
+        // An endpoint added with `gantry endpoint add` while the console runs is polled at once.
+        endpoints.sync()
       },
       log,
     ),

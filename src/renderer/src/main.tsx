@@ -13,7 +13,9 @@ const wiring = connectStore(bridge, useStore)
 
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
-    <BridgeContext.Provider value={{ bridge, reloadEndpoints: wiring.reloadEndpoints }}>
+    <BridgeContext.Provider
+      value={{ bridge, reloadEndpoints: wiring.reloadEndpoints, reloadAlerts: wiring.reloadAlerts }}
+    >
       <App />
     </BridgeContext.Provider>
   </StrictMode>,

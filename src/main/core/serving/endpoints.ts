@@ -36,6 +36,8 @@ export interface EndpointService {
   /** One probe now, with the endpoint's credentials and smoke request (deploy verification). */
   probeNow(id: number): Promise<ProbeResult>
   remove(id: number): void
+  /** Polls endpoints another process (the CLI) added, and stops those it removed. */
+  sync(): void
   start(): void
   stop(): void
 }
@@ -306,6 +308,19 @@ export function createEndpointService(o: {
       pollers.delete(id)
       latest.delete(id)
       scrapes.delete(id)
+    },
+    sync() {
+      if (!running) return
+      const now = all()
+      const ids = new Set(now.map((e) => e.id))
+      for (const e of now) watch(e)
+      for (const [id, p] of pollers) {
+        if (ids.has(id)) continue
+        p.stop()
+        pollers.delete(id)
+        latest.delete(id)
+        scrapes.delete(id)
+      }
     },
     start() {
       running = true

@@ -2,6 +2,8 @@
 // Storage show), the connection state, and the routed screen.
 import { useEffect } from 'react'
 import { useShallow } from 'zustand/react/shallow'
+import { Alerts } from '../features/alerts/Alerts'
+import { Toasts } from '../features/alerts/Toasts'
 import { Deployments } from '../features/deploy/Deployments'
 import { Drift } from '../features/drift/Drift'
 import { GpuDetailScreen } from '../features/gpus/GpuDetail'
@@ -39,23 +41,37 @@ const NAV: { route: Route; label: string; key: string }[] = [
 ]
 
 export function App() {
-  const { route, routeParam, routeSub, setRoute, connection, host, storage, info, gpu, hostName, hosts, setHostName } =
-    useStore(
-      useShallow((s) => ({
-        hostName: s.hostName,
-        hosts: s.hosts,
-        setHostName: s.setHostName,
-        route: s.route,
-        routeParam: s.routeParam,
-        routeSub: s.routeSub,
-        gpu: s.gpu,
-        setRoute: s.setRoute,
-        connection: s.connection,
-        host: s.host,
-        storage: s.storage,
-        info: s.info,
-      })),
-    )
+  const {
+    route,
+    routeParam,
+    routeSub,
+    setRoute,
+    connection,
+    host,
+    storage,
+    info,
+    gpu,
+    hostName,
+    hosts,
+    setHostName,
+    alertCounts,
+  } = useStore(
+    useShallow((s) => ({
+      alertCounts: s.alertCounts,
+      hostName: s.hostName,
+      hosts: s.hosts,
+      setHostName: s.setHostName,
+      route: s.route,
+      routeParam: s.routeParam,
+      routeSub: s.routeSub,
+      gpu: s.gpu,
+      setRoute: s.setRoute,
+      connection: s.connection,
+      host: s.host,
+      storage: s.storage,
+      info: s.info,
+    })),
+  )
   useResolvedTheme()
 
   useEffect(() => {
@@ -143,6 +159,7 @@ export function App() {
                 {n.route === 'overview' && hostLevel ? <HealthBadge level={hostLevel} compact /> : null}
                 {n.route === 'storage' && storageLevel ? <HealthBadge level={storageLevel} compact /> : null}
                 {n.route === 'gpus' && gpuLevel ? <HealthBadge level={gpuLevel} compact /> : null}
+                {n.route === 'alerts' && alertCounts ? <AlertBadge counts={alertCounts} /> : null}
               </a>
             </li>
           ))}
@@ -158,6 +175,7 @@ export function App() {
           {info ? <span className="muted small">{info.hostname} · offline-only</span> : null}
         </div>
       </nav>
+      <Toasts />
       <main className="main">
         {connection === 'closed' ? (
           <div className="banner" role="alert">
@@ -196,10 +214,34 @@ export function App() {
           <Deployments />
         ) : route === 'settings' ? (
           <Settings />
+        ) : route === 'alerts' ? (
+          <Alerts />
         ) : (
           <Placeholder area={route} />
         )}
       </main>
     </div>
+  )
+}
+
+/** The navigation's alert count: open alerts (firing, not acknowledged, silenced or inhibited), in
+ *  the colour of the worst, said in words to assistive technology. */
+function AlertBadge({ counts }: { counts: NonNullable<ReturnType<typeof useStore.getState>['alertCounts']> }) {
+  const label = counts.open
+    ? `Alerts: ${counts.worst ?? 'warning'}, ${counts.open} open`
+    : counts.problems
+      ? `Alerts: ${counts.problems} rule${counts.problems === 1 ? '' : 's'} cannot be evaluated`
+      : 'Alerts: none open'
+  if (!counts.open && !counts.problems) return <span className="sr-only">{label}</span>
+  return (
+    <span
+      className={`nav-count sev-${counts.open ? (counts.worst ?? 'warning') : 'unknown'}`}
+      role="status"
+      aria-label={label}
+      title={label}
+      data-testid="alerts-badge"
+    >
+      {counts.open || '!'}
+    </span>
   )
 }

@@ -8,13 +8,14 @@ import { OVERVIEW_RANGE_MS } from '../features/overview/slice'
 import { HOST_SERIES, STORAGE_SERIES, seriesKey } from '../../../shared/series'
 import type { useStore } from '../store'
 import type { Bridge } from './types'
+import { showBrowserNotification } from './notify'
 
 type StoreApi = typeof useStore
 
 export function connectStore(
   bridge: Bridge,
   store: StoreApi,
-): { reloadEndpoints(): Promise<void>; reloadHosts(): Promise<void>; off(): void } {
+): { reloadEndpoints(): Promise<void>; reloadHosts(): Promise<void>; reloadAlerts(): Promise<void>; off(): void } {
   const s = (): ReturnType<StoreApi['getState']> => store.getState()
   /** The host the screens show (undefined: this machine, as every call defaults to). */
   const scope = (): { host?: string } => (s().hostName === 'local' ? {} : { host: s().hostName })
@@ -92,6 +93,19 @@ export function connectStore(
     else s().setGpuDetail(null, 'error', r.error.message)
   }
   let lastGpuHistoryAt = 0
+  async function loadAlerts(): Promise<void> {
+    const r = await bridge.call('alerts.list', {})
+    if (r.ok) s().setAlerts(r.data)
+    else s().setAlertsError(r.error.message)
+  }
+  let alertsTimer: ReturnType<typeof setTimeout> | null = null
+  /** Many changes in one evaluation: one reload. */
+  const reloadAlertsSoon = (): void => {
+    alertsTimer ??= setTimeout(() => {
+      alertsTimer = null
+      void loadAlerts()
+    }, 200)
+  }
   async function loadEndpoints(): Promise<void> {
     const r = await bridge.call('serving.listEndpoints')
     if (r.ok) s().setEndpoints(r.data)
@@ -108,7 +122,15 @@ export function connectStore(
         void loadStorage().then(loadMountHistory)
         void loadGpu().then(loadGpuHistory)
         void loadEndpoints()
+        void loadAlerts()
       }
+    }),
+    bridge.on('alerts.changed', reloadAlertsSoon),
+    bridge.on('alerts.notification', (n) => {
+      s().addNotification(n)
+      reloadAlertsSoon()
+      // The desktop app shows its own (Electron's Notification, from the main process).
+      if (bridge.transport === 'ws') showBrowserNotification(n)
     }),
     bridge.on('host.sample', (p) => {
       if (mine(p)) s().setHost(p)
@@ -163,11 +185,17 @@ export function connectStore(
   const fleetTimer = setInterval(() => {
     if (s().connection === 'open') void loadHosts()
   }, 5000)
+  // Acknowledgements and silences made elsewhere (the CLI) show within a few seconds.
+  const alertsPoll = setInterval(() => {
+    if (s().connection === 'open') void loadAlerts()
+  }, 15_000)
   return {
     reloadEndpoints: loadEndpoints,
+    reloadAlerts: loadAlerts,
     reloadHosts: loadHosts,
     off: () => {
       clearInterval(fleetTimer)
+      clearInterval(alertsPoll)
       offs.forEach((off) => off())
     },
   }

@@ -7,6 +7,8 @@ export interface BridgeContextValue {
   bridge: Bridge
   /** Refetches the endpoint list after an add or remove (the store owns the list). */
   reloadEndpoints(): Promise<void>
+  /** Refetches the alert list after an acknowledgement or a silence. */
+  reloadAlerts?(): Promise<void>
 }
 
 export const BridgeContext = createContext<BridgeContextValue | null>(null)

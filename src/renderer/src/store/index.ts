@@ -5,8 +5,9 @@ import { createGpuSlice, type GpuSlice } from '../features/gpus/slice'
 import { createHostSlice, type HostSlice } from '../features/overview/slice'
 import { createServingSlice, type ServingSlice } from '../features/serving/slice'
 import { createStorageSlice, type StorageSlice } from '../features/storage/slice'
+import { createAlertsSlice, type AlertsSlice } from '../features/alerts/slice'
 
-export type Store = AppSlice & HostSlice & StorageSlice & GpuSlice & ServingSlice
+export type Store = AppSlice & HostSlice & StorageSlice & GpuSlice & ServingSlice & AlertsSlice
 
 export const useStore = create<Store>()((...a) => ({
   ...createAppSlice(...a),
@@ -14,4 +15,5 @@ export const useStore = create<Store>()((...a) => ({
   ...createStorageSlice(...a),
   ...createGpuSlice(...a),
   ...createServingSlice(...a),
+  ...createAlertsSlice(...a),
 }))

@@ -291,7 +291,7 @@ function DeployDialog({
   )
 }
 
-function RollbackDialog({
+export function RollbackDialog({
   plan,
   onCancel,
   onConfirm,

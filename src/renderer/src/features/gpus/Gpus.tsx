@@ -9,6 +9,7 @@ import { hostHref } from '../../app/slice'
 import { useStore } from '../../store'
 import { HealthBadge } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
+import { AlertMark } from '../alerts/AlertMark'
 
 const mib = (n: number | null): string => (n === null ? '—' : n >= 1024 ? `${(n / 1024).toFixed(1)} GiB` : `${n} MiB`)
 const num = (n: number | null, unit: string, d = 0): string => (n === null ? '—' : `${n.toFixed(d)} ${unit}`)
@@ -62,6 +63,7 @@ const GpuTile = memo(function GpuTile({ gpu, health, host }: { gpu: Gpu; health:
         <span className="tile-title">
           <strong>GPU {gpu.index}</strong> <span className="muted">{gpu.name}</span>
         </span>
+        <AlertMark about={{ gpu: gpu.uuid }} inside />
         <HealthBadge level={h.level} compact />
       </div>
       <p className="tile-reason">{h.reasons[0] ?? (gpu.mig.mode === 'Enabled' ? 'MIG enabled' : 'healthy')}</p>

@@ -16,6 +16,7 @@ import { Screen } from '../../ui/Screen'
 import { ago } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
 import { AddPromSource, PromSources } from './PromSources'
+import { AlertMark } from '../alerts/AlertMark'
 
 /** Above this many hosts, only the rows in view are rendered (each about ROW_PX high). */
 const VIRTUAL_FROM = 60
@@ -195,6 +196,7 @@ export function Hosts() {
                   <a href={hostHref(h.name, 'overview')} onClick={() => setHostName(h.name)}>
                     <strong>{h.name}</strong>
                   </a>
+                  <AlertMark about={{ host: h.name }} />
                   {h.name === hostName ? <span className="tag small">shown</span> : null}
                   <div className="muted small mono">{h.address ?? h.hostname ?? 'this machine'}</div>
                   {h.sources.length > 1 || h.kind === 'prometheus' ? (

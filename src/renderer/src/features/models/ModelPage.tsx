@@ -10,6 +10,7 @@ import { Screen } from '../../ui/Screen'
 import { DeploySection } from '../deploy/DeploySection'
 import { ModelDrift } from '../drift/ModelDrift'
 import { ModelKpis } from './ModelKpis'
+import { ModelAlerts, ModelRetrain } from './ModelRetrain'
 import { AuditTable, StageChip } from './Models'
 import { modelHref, useRegistryCall, when } from './useRegistry'
 
@@ -84,9 +85,11 @@ function ModelBody({ d, onError }: { d: ModelDetail; onError: (e: string | null)
         </section>
       </div>
       <Versions d={d} onError={onError} />
+      <ModelAlerts model={m.name} />
       <DeploySection model={m.name} versions={d.versions} />
       <ModelDrift model={m.name} />
       <ModelKpis model={m.name} />
+      <ModelRetrain model={m.name} />
       <Approvals d={d} onError={onError} />
       <section className="panel" data-testid="alias-timeline">
         <h2>Alias history</h2>

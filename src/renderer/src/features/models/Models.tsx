@@ -8,6 +8,7 @@ import { useBridge } from '../../bridge/context'
 import { bytes } from '../../ui/format'
 import { Screen } from '../../ui/Screen'
 import { modelHref, useRegistryCall, when } from './useRegistry'
+import { AlertMark } from '../alerts/AlertMark'
 
 export function StageChip({ stage, children }: { stage: Stage; children?: React.ReactNode }) {
   return (
@@ -115,6 +116,7 @@ function ModelRow({ m }: { m: ModelSummary }) {
         <a href={modelHref(m.name)} className="mono">
           {m.name}
         </a>
+        <AlertMark about={{ model: m.name }} />
         {m.description ? <div className="muted small">{m.description}</div> : null}
       </td>
       <td>{m.ownerTeam ?? <span className="muted">—</span>}</td>

@@ -9,6 +9,7 @@ import { Screen } from '../../ui/Screen'
 import { Sparkline } from '../../ui/Sparkline'
 import { useShallow } from 'zustand/react/shallow'
 import { useStore } from '../../store'
+import { AlertMark } from '../alerts/AlertMark'
 
 const VERDICT = { up: 'up', hung: 'HUNG', 'not-ready': 'not ready', down: 'down', unknown: 'not polled yet' } as const
 const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
@@ -97,8 +98,8 @@ export function Serving() {
                   <td>
                     <a href={`#/serving/${e.id}`}>
                       <strong>{e.name}</strong>
-                    </a>{' '}
-                    <span className="muted mono small">{e.url}</span>
+                    </a>
+                    <AlertMark about={{ endpoint: e.id }} /> <span className="muted mono small">{e.url}</span>
                     {l && l.problems.length ? <div className="muted small">! {l.problems[0]}</div> : null}
                   </td>
                   <td>{l ? `${l.kind}${l.runtimeVersion ? ` ${l.runtimeVersion}` : ''}` : (e.kind ?? 'detecting…')}</td>

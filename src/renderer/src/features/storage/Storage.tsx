@@ -11,6 +11,7 @@ import { HealthBadge } from '../../ui/Health'
 import { useNow } from '../../ui/hooks'
 import { Screen } from '../../ui/Screen'
 import { STORAGE_RANGES } from './slice'
+import { AlertMark } from '../alerts/AlertMark'
 
 type SortKey = 'mount' | 'size' | 'usedPct' | 'available' | 'forecast'
 const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
@@ -164,6 +165,7 @@ export function Storage() {
               >
                 <td>
                   <HealthBadge level={f.health.level} compact /> <span className="mono">{f.mount}</span>
+                  <AlertMark about={{ host: hostName, filesystem: f.mount }} />
                   {f.readOnly ? <span className="tag">read-only</span> : null}
                 </td>
                 <td className="mono muted">{f.device}</td>
