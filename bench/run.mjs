@@ -16,6 +16,7 @@ import { benchRollback } from './rollback.mjs'
 import { benchDrift } from './drift.mjs'
 import { benchSshFleet } from './ssh-fleet.mjs'
 import { benchPromFleet } from './prom-fleet.mjs'
+import { benchAlerts } from './alerts.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
@@ -29,6 +30,7 @@ const benches = {
   drift: benchDrift,
   'ssh-fleet': benchSshFleet,
   'prom-fleet': benchPromFleet,
+  alerts: benchAlerts,
 }
 const only = process.argv.slice(2)
 const lines = []

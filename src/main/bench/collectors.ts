@@ -77,3 +77,4 @@ export { readTable } from '../core/drift/table'
 // The benchmarks read their generated files directly (no allowed-roots policy to configure).
 export { createLocalFiles } from '../core/files/local-files'
 export { ANY_PATH } from '../core/files/policy'
+export { measureAlerts } from './alerts'

@@ -74,7 +74,9 @@ export function alertsHandlers(d: {
     }
     const names = new Set([...TEMPLATE_NAMES, ...Object.keys(r.labels)])
     for (const m of r.summary.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
-      if (!names.has(m[1])) {
+      // A PromQL rule's series bring their own labels: any label name is a name there.
+      const known = names.has(m[1]) || (r.kind === 'promql' && /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(m[1]))
+      if (!known) {
         throw new GantryError(
           'alerts/invalid-rule',
           `summary: {{${m[1]}}} is not a name a template knows (${[...names].join(', ')})`,

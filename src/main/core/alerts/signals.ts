@@ -516,6 +516,23 @@ export const TEMPLATE_NAMES = [
   'alertname',
 ]
 
+const indexes = new WeakMap<Sample[], Map<string, Sample[]>>()
+/** The samples of one read by host ('' for those without one), built once per read. */
+function byHost(samples: Sample[]): Map<string, Sample[]> {
+  let m = indexes.get(samples)
+  if (!m) {
+    m = new Map()
+    for (const s of samples) {
+      const k = s.labels.host ?? ''
+      let l = m.get(k)
+      if (!l) m.set(k, (l = []))
+      l.push(s)
+    }
+    indexes.set(samples, m)
+  }
+  return m
+}
+
 /** A rule applied to its kind's samples: what holds, what has no data, what could not be read. */
 export function apply(
   rule: Pick<
@@ -531,7 +548,10 @@ export function apply(
   // A threshold kind without a threshold (a realized metric with no floor set) evaluates nothing; a
   // promql rule without one fires for every series its query returns (the query is the condition).
   if (KIND_THRESHOLD[rule.kind] && threshold === null && rule.kind !== 'promql') return { observed, held }
-  for (const s of samples) {
+  // A host-scoped rule reads only its host's samples (and those without a host): rules per host
+  // over a fleet's samples would otherwise cost rules × samples.
+  const list = rule.host ? [...(byHost(samples).get(rule.host) ?? []), ...(byHost(samples).get('') ?? [])] : samples
+  for (const s of list) {
     if (rule.host && s.labels.host !== undefined && s.labels.host !== rule.host) continue
     if (rule.model && s.labels.model !== undefined && s.labels.model !== rule.model) continue
     if ((rule.host && s.labels.host === undefined) || (rule.model && s.labels.model === undefined)) {

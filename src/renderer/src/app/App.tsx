@@ -13,7 +13,6 @@ import { ModelPage } from '../features/models/ModelPage'
 import { Models } from '../features/models/Models'
 import { VersionPage } from '../features/models/VersionPage'
 import { Overview } from '../features/overview/Overview'
-import { Placeholder } from '../features/placeholder/Placeholder'
 import { EndpointDetail } from '../features/serving/EndpointDetail'
 import { Serving } from '../features/serving/Serving'
 import { Settings } from '../features/settings/Settings'
@@ -214,10 +213,8 @@ export function App() {
           <Deployments />
         ) : route === 'settings' ? (
           <Settings />
-        ) : route === 'alerts' ? (
-          <Alerts />
         ) : (
-          <Placeholder area={route} />
+          <Alerts />
         )}
       </main>
     </div>
