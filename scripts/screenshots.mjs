@@ -20,12 +20,14 @@ const server = await startConsole(
     GANTRY_HOST_INTERVAL_MS: '500',
     GANTRY_STORAGE_INTERVAL_MS: '1000',
     GANTRY_GPU_PROCESS_INTERVAL_MS: '1000',
+    GANTRY_ALERT_INTERVAL_MS: '2000',
   }),
   'gantry-shots-',
 )
 const url = server.url
 seedRegistry(server.dataDir)
 const deploys = await seedDeploys(server.dataDir)
+seedAlerts(server.dataDir)
 await new Promise((r) => setTimeout(r, waitMs))
 const browser = await chromium.launch({
   executablePath: CHROMIUM_PATH,
@@ -89,6 +91,14 @@ try {
     await page.getByTestId('model-drift').scrollIntoViewIfNeeded()
     await page.waitForTimeout(300)
     await page.screenshot({ path: join(root, 'docs', `model-drift-${theme}.png`) })
+    await page.goto(`${url}#/alerts`)
+    await page.locator('[data-testid="alerts-table"]').waitFor()
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(root, 'docs', `alerts-${theme}.png`) })
+    await page.locator('[data-testid="alerts-table"] tr[data-alert] a').first().click()
+    await page.getByTestId('alert-page').waitFor()
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: join(root, 'docs', `alert-${theme}.png`) })
     await page.goto(`${url}#/models/fraud-detector/3`)
     await page.locator('[data-screen="version"][data-state="ready"]').waitFor()
     await page.waitForTimeout(500)
@@ -101,6 +111,20 @@ try {
   deploys.stop()
 }
 console.log('screenshots written to docs/')
+
+/** Rules set below this machine's real values, so the alert center has something true to show:
+ *  its filesystems (more than 10 % used) and the replayed GPUs (within 60 °C of their slowdown). */
+function seedAlerts(dataDir) {
+  for (const args of [
+    ['rules', 'set', 'fs-used', '--threshold', '10', '--for', '0'],
+    ['rules', 'set', 'gpu-temp-margin', '--threshold', '60', '--for', '0'],
+  ]) {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'gantry.js'), '--data-dir', dataDir, ...args], {
+      encoding: 'utf8',
+    })
+    if (r.status !== 0) throw new Error(`gantry ${args.join(' ')}: ${r.stderr}`)
+  }
+}
 
 /** A model served by a real process (the test model server), deployed twice and rolled back once. */
 async function seedDeploys(dataDir) {

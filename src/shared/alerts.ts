@@ -281,7 +281,12 @@ export const RuleChange = z
     op: CompareOp.nullable().optional(),
     labels: Labels.optional(),
     summary: z.string().min(1).max(500).optional(),
-    runbookUrl: z.string().url().max(2000).nullable().optional(),
+    runbookUrl: z
+      .string()
+      .max(2000)
+      .regex(/^https?:\/\/[^\s]+$/, 'an http(s) link')
+      .nullable()
+      .optional(),
     noData: NoDataMode.optional(),
   })
   .strict()

@@ -208,6 +208,56 @@ describe('alerts in the core', () => {
     expect(after.map((a) => a.state)).toEqual(['resolved'])
   })
 
+  it('a CLI command that starts the core (a deploy recovering) never evaluates rules', async () => {
+    const dir = tmpDir()
+    const clock = { t: Date.parse('2026-12-01T10:00:00Z') }
+    const d = disks()
+    d.state.uses['/data'] = 99
+    const consoleSide = make(dir, clock, d.deps)
+    await consoleSide.g.client['alerts.setRule']({ name: 'fs-used', forMs: 0 })
+    await consoleSide.tick()
+    expect((await consoleSide.fsAlerts())[0].state).toBe('firing')
+    const before = (await consoleSide.g.client['alerts.history']({})) as { ok: true; data: unknown[] }
+    const cli = createGantry({
+      dataDir: dir,
+      door: 'cli',
+      alertIntervalMs: 50,
+      hostIntervalMs: 0,
+      storageIntervalMs: 0,
+      gpuIntervalMs: 0,
+      servingIntervalMs: 0,
+      connector: null,
+      log: () => {},
+    })
+    running.push(cli)
+    cli.start()
+    await new Promise((r) => setTimeout(r, 300))
+    await cli.stop()
+    // It saw no filesystems, and resolved nothing: the console's alert is as it was.
+    const after = (await consoleSide.g.client['alerts.history']({})) as { ok: true; data: unknown[] }
+    expect(after.data).toHaveLength(before.data.length)
+    expect((await consoleSide.fsAlerts())[0].state).toBe('firing')
+  })
+
+  it('a removed rule takes its alerts with it, without a resolved notification', async () => {
+    const clock = { t: Date.parse('2026-12-01T10:00:00Z') }
+    const d = disks()
+    d.state.uses['/data'] = 99
+    const { g, notes, tick } = make(tmpDir(), clock, d.deps)
+    await g.client['alerts.setRule']({ name: 'data-full', kind: 'fs-used', threshold: 95 })
+    await tick()
+    const list = async () => {
+      const r = await g.client['alerts.list']({ all: true })
+      return r.ok ? r.data.alerts.filter((a) => a.rule === 'data-full') : []
+    }
+    expect((await list()).map((a) => a.state)).toEqual(['firing'])
+    const n = notes.length
+    expect((await g.client['alerts.removeRule']({ name: 'data-full' })).ok).toBe(true)
+    await tick(MIN)
+    expect(await list()).toEqual([])
+    expect(notes).toHaveLength(n)
+  })
+
   it('changes rules, refuses those that make no sense, and resolves what a rule turned off watched', async () => {
     const clock = { t: Date.parse('2026-12-01T10:00:00Z') }
     const d = disks()
@@ -256,6 +306,7 @@ describe('alerts in the core', () => {
     await bad({ name: 'q1', kind: 'promql', expr: 'up == 0' }, /no Prometheus source is configured/)
     await bad({ name: 'fs-used', host: 'no-such-host' }, /no host named/)
     await bad({ name: 'Bad Name', kind: 'fs-used' }, /lower-case/)
+    await bad({ name: 'fs-used', runbookUrl: 'javascript:alert(1)' }, /an http\(s\) link/)
     const rm = await g.client['alerts.removeRule']({ name: 'fs-used' })
     expect(!rm.ok && rm.error.message).toMatch(/turn it off instead/)
   })

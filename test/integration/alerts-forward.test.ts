@@ -200,6 +200,53 @@ describe.skipIf(skip)('forwarding to Alertmanager', () => {
     expect((await w.call<AlertList>('alerts.list', {})).counts.firing).toBe(1)
   }, 30_000)
 
+  it('a silence it cannot read is skipped and counted; a refused silence read does not hold the alerts back', async () => {
+    let silences: { status: number; body: unknown } = { status: 200, body: [] }
+    let posted = 0
+    const fake = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/api/v2/alerts') {
+          posted++
+          return void res.writeHead(200).end()
+        }
+        if (req.url === '/api/v2/silences') {
+          return void res
+            .writeHead(silences.status, { 'content-type': 'application/json' })
+            .end(JSON.stringify(silences.body))
+        }
+        res.writeHead(404).end()
+      })
+    })
+    servers.push(fake)
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()))
+    const base = `http://127.0.0.1:${(fake.address() as { port: number }).port}/`
+    const sil = (id: string, name: string) => ({
+      id,
+      status: { state: 'active' },
+      matchers: [{ name, value: 'x', isRegex: false, isEqual: true }],
+      startsAt: new Date(Date.now() - 1000).toISOString(),
+      endsAt: new Date(Date.now() + 3600_000).toISOString(),
+      createdBy: 'am',
+      comment: 'c',
+    })
+    silences = { status: 200, body: [sil('good', 'host'), sil('utf8', 'k8s.namespace.name')] }
+    const w = world()
+    await w.call('alerts.setRule', { name: 'fs-used', forMs: 0 })
+    await w.call('alerts.forward', { url: base })
+    await w.tick()
+    const st = await w.call<ForwardStatus>('alerts.forwardStatus', {})
+    expect(st).toMatchObject({ state: 'ok', silences: 1 })
+    expect(st.lastError).toMatch(/1 of its silences could not be read/)
+    expect((await w.call<Silence[]>('alerts.silences', {})).map((s) => s.id)).toContain('good')
+    silences = { status: 403, body: { error: 'forbidden' } }
+    await w.tick(61_000)
+    const st2 = await w.call<ForwardStatus>('alerts.forwardStatus', {})
+    expect(st2.state).toBe('ok') // the alerts went; only the silences could not be read
+    expect(st2.lastError).toMatch(/its silences could not be read: GET \/api\/v2\/silences: HTTP 403/)
+    expect(posted).toBe(2)
+  })
+
   it('refuses Alertmanager URLs that are not one', async () => {
     const w = world()
     for (const [url, re] of [

@@ -165,6 +165,17 @@ describe('retraining triggers', () => {
       await refused('retrain.setTrigger', { model: 'm', kind: 'command', command: ['x'], host: 'nowhere' }),
     ).toMatch(/no host named "nowhere"/)
     expect(await refused('retrain.setTrigger', { model: 'ghost', kind: 'command', command: ['x'] })).toMatch(/no model/)
+    // The reason (an alert's words) never becomes shell code: a placeholder is a whole argument.
+    expect(
+      await refused('retrain.setTrigger', {
+        model: 'm',
+        kind: 'command',
+        command: ['/bin/sh', '-c', 'train.sh {reason}'],
+      }),
+    ).toMatch(/a placeholder must be a whole argument/)
+    expect(await refused('retrain.setTrigger', { model: 'm', kind: 'command', command: [''] })).toMatch(
+      /needs the command/,
+    )
     expect(await refused('retrain.run', { model: 'm2' })).toMatch(/no model/)
   })
 
@@ -195,6 +206,67 @@ describe('retraining triggers', () => {
     // Cron syntax, parsed by croner: the next Monday 03:00 after a Sunday noon (local time).
     const sunday = new Date(2026, 10, 29, 12, 0, 0).getTime()
     expect(new Date(nextRun('0 3 * * 1', sunday) as number)).toEqual(new Date(2026, 10, 30, 3, 0, 0))
+  })
+
+  it('a schedule that already ran is not run again by a restart; one missed while down runs once', async () => {
+    const { createAlertStore } = await import('../../src/main/core/alerts/store')
+    const { createRetrainer } = await import('../../src/main/core/alerts/retrain')
+    const { openDatabase } = await import('../../src/main/core/db/database')
+    const { db } = openDatabase(tmpDir())
+    let now = new Date(2026, 11, 1, 2, 0).getTime() // 02:00 local
+    const store = createAlertStore(db, () => now)
+    const ran: string[] = []
+    const access = {
+      run: async (argv: string[]) => {
+        ran.push(argv.join(' '))
+        return {
+          code: 0,
+          signal: null,
+          stdout: '',
+          stderr: '',
+          notFound: false,
+          timedOut: false,
+          truncated: false,
+          error: null,
+        }
+      },
+    }
+    const make = () =>
+      createRetrainer({
+        store,
+        accessOf: () => access as never,
+        productionOf: () => null,
+        hostExists: () => true,
+        now: () => now,
+        log: () => {},
+        published: () => {},
+      })
+    store.saveTrigger(
+      { model: 'm', kind: 'command', command: ['/bin/true'], timeoutMs: 60_000, schedule: '0 3 * * *' },
+      'ops',
+    )
+    const first = make()
+    first.tickSchedules(now)
+    expect(ran).toHaveLength(0)
+    now = new Date(2026, 11, 1, 3, 0, 30).getTime()
+    first.tickSchedules(now)
+    await first.idle()
+    expect(ran).toHaveLength(1)
+    // A restart at 03:05: today's 03:00 ran already.
+    now = new Date(2026, 11, 1, 3, 5).getTime()
+    const second = make()
+    second.tickSchedules(now)
+    await second.idle()
+    expect(ran).toHaveLength(1)
+    // Down over the next 03:00, back at 09:00: the missed run runs once, not once per missed day.
+    now = new Date(2026, 11, 2, 9, 0).getTime()
+    const third = make()
+    third.tickSchedules(now)
+    await third.idle()
+    third.tickSchedules(now + 60_000)
+    await third.idle()
+    expect(ran).toHaveLength(2)
+    db.close()
   })
 
   it('fires on its schedule in a running console', async () => {

@@ -119,6 +119,23 @@ describe('alert state machine', () => {
     expect(back.map((c) => `${c.from}→${c.to}`).sort()).toEqual(['error→inactive', 'firing→resolved'])
   })
 
+  it('no data is recorded as a first transition from nothing', () => {
+    const nodata: Observed = { ...active(), status: 'nodata', reason: 'no series' }
+    expect(run({ forMs: 0, keepFiringForMs: 0 }, [[nodata]]).changes).toEqual(['∅→nodata'])
+  })
+
+  it('a pending clock survives a short gap but starts again after a long outage (for-outage-tolerance)', () => {
+    const rule = { name: 'r', forMs: 10 * 60_000, keepFiringForMs: 0 }
+    const instances = new Map<string, Instance>()
+    evaluate(rule, instances, [active()], [], 0)
+    evaluate(rule, instances, [active()], [], 30 * 60_000) // 30 min gap: kept, and past `for`
+    expect([...instances.values()][0].state).toBe('firing')
+    const again = new Map<string, Instance>()
+    evaluate(rule, again, [active()], [], 0)
+    evaluate(rule, again, [active()], [], 3 * 3600_000) // Gantry was down 3 h: `for` starts again
+    expect([...again.values()][0]).toMatchObject({ state: 'pending', activeAt: 3 * 3600_000 })
+  })
+
   it('a pending instance whose condition goes away is dropped, not resolved', () => {
     const { states, changes } = run({ forMs: 5 * TICK, keepFiringForMs: 0 }, [[active()], []])
     expect(states).toEqual(['pending', '-'])
@@ -179,6 +196,28 @@ describe('rules applied to samples', () => {
   })
 })
 
+describe('values and labels that do not fit', () => {
+  it('an infinite value holds the condition but is stored as no value', () => {
+    const rule = { ...defaultRules()[0], kind: 'promql' as const, op: '>' as const, threshold: 0.05, name: 'ratio' }
+    const inf: Sample = { labels: { job: 'api' }, subject: sub, value: Infinity, text: () => 'errors/requests = +Inf' }
+    const [o] = apply(rule, [inf]).observed
+    expect(o.status).toBe('active')
+    expect(o.value).toBeNull()
+  })
+  it('PromQL series labels that are not label names, or too long, are dropped or cut', async () => {
+    const { collect } = await import('../../src/main/core/alerts/signals')
+    const facts = {
+      promql: async () => [
+        { source: 's', labels: { 'k8s.namespace.name': 'prod', job: 'x'.repeat(5000), ok: 'a\nb' }, value: 1 },
+      ],
+    } as never
+    const [s0] = await collect(facts, { kind: 'promql', metric: null, source: null, expr: 'up' }, 0)
+    expect(Object.keys(s0.labels).sort()).toEqual(['job', 'ok', 'source'])
+    expect(s0.labels.job).toHaveLength(1000)
+    expect(s0.labels.ok).toBe('a b')
+  })
+})
+
 describe('silence matchers (Alertmanager semantics)', () => {
   const s = (text: string[]) => ({
     id: 's1',
@@ -200,6 +239,13 @@ describe('silence matchers (Alertmanager semantics)', () => {
     expect(silencedBy([s(['model=""'])], labels, 5000)).toEqual(['s1'])
     // Outside its window it mutes nothing.
     expect(silencedBy([s(['host=gpu-07'])], labels, 10_000)).toEqual([])
+  })
+  it('regexes are RE2 (Alertmanager’s syntax, linear time): (?i) works and (a+)+$ cannot freeze it', () => {
+    const labels = { host: 'GPU-07', model: `${'a'.repeat(5000)}!` }
+    expect(silencedBy([s(['host=~(?i)gpu-0.'])], labels, 5000)).toEqual(['s1'])
+    const t0 = performance.now()
+    expect(silencedBy([s(['model=~(a+)+'])], labels, 5000)).toEqual([])
+    expect(performance.now() - t0).toBeLessThan(1000)
   })
   it('refuses what is not a matcher', () => {
     expect(() => parseMatcher('host')).toThrow(/not a matcher/)

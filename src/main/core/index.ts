@@ -435,12 +435,15 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     log,
     published: (run) => emit('retrain.run', run),
   })
+  // Rules are evaluated by a console (the desktop app or `gantry serve`), never by a CLI command
+  // that starts the core for a moment (a deploy's recovery): it would resolve what it cannot see.
+  const evaluates = config.door !== 'cli' && config.alertIntervalMs > 0
   const alerts: AlertService = createAlertService({
     store: alertStore,
     facts,
     routeOf,
     forwarder,
-    intervalMs: config.alertIntervalMs,
+    intervalMs: evaluates ? config.alertIntervalMs : 0,
     timers: config.alertTimers,
     now,
     notify: (n) => emit('alerts.notification', n),
@@ -578,14 +581,16 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   // sees their first samples). A retraining run a stopped Gantry left says it was interrupted.
   lifecycle.add({
     name: 'retraining runs',
-    start: () => alertStore.interruptRuns(),
+    start: () => {
+      if (evaluates) alertStore.interruptRuns()
+    },
     stop: () => retrainer.idle(),
   })
   lifecycle.add(alerts)
   lifecycle.add(
     createPeriodic({
       name: 'alert settings',
-      everyMs: config.alertIntervalMs > 0 ? 5000 : 0,
+      everyMs: evaluates ? 5000 : 0,
       run: () => {
         // `gantry alerts forward URL` from another process: picked up here.
         const url = alertStore.get('forward_url')

@@ -64,6 +64,9 @@ export function covers(scope: Labels, labels: Labels): boolean {
   return true
 }
 
+/** A pending clock survives a gap in evaluation up to this long (Prometheus's for-outage-tolerance). */
+export const OUTAGE_TOLERANCE_MS = 3600_000
+
 /** How long a resolved instance stays listed (and re-sent to an Alertmanager) before it goes to history. */
 export const RESOLVED_RETENTION_MS = 15 * 60_000
 
@@ -115,14 +118,17 @@ export function evaluate(
         lastNotifiedAt: null,
       }
       instances.set(id, i)
-      if (o.status !== 'active') move(i, o.status)
-      else if (rule.forMs <= 0) {
+      if (o.status !== 'active') {
+        i.state = o.status
+        changes.push({ instance: i, from: null, to: o.status })
+      } else if (rule.forMs <= 0) {
         i.firedAt = now
         changes.push({ instance: i, from: null, to: 'firing' })
         i.state = 'firing'
       } else changes.push({ instance: i, from: null, to: 'pending' })
       continue
     }
+    const gap = now - i.lastEvalAt
     i.summary = o.summary
     i.value = o.value
     i.subject = o.subject
@@ -132,6 +138,9 @@ export function evaluate(
       if (i.state !== o.status) move(i, o.status)
       continue
     }
+    // Prometheus restores a pending clock only across a short outage (for-outage-tolerance): after
+    // a long one (Gantry was down an hour) `for` starts again rather than firing at once.
+    if (i.state === 'pending' && gap > OUTAGE_TOLERANCE_MS) i.activeAt = now
     i.lastActiveAt = now
     i.recoveringSince = null
     if (i.state === 'firing') continue

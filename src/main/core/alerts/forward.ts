@@ -10,7 +10,9 @@ import { GantryError } from '../errors'
 import { z } from 'zod'
 
 export const RESEND_MS = 60_000
-const MAX_BACKOFF_MS = 5 * 60_000
+/** Below the endsAt a forwarded alert carries (4 × the resend interval): an outage of the
+ *  Alertmanager never lets an alert that still fires time out there before the next try. */
+const MAX_BACKOFF_MS = 2 * 60_000
 
 /** An Alertmanager base URL: http(s), a host, no credentials, no query. */
 export function checkAlertmanagerUrl(raw: string): string {
@@ -67,6 +69,8 @@ export function createForwarder(o: {
   let nextTryAt: number | null = null
   let sent = 0
   let amSilences: Silence[] = []
+  let skippedSilences = 0
+  let silenceError: string | null = null
   let busy = false
   const timeoutMs = o.timeoutMs ?? 5000
   const resendMs = Math.max(RESEND_MS, o.evalIntervalMs)
@@ -91,16 +95,25 @@ export function createForwarder(o: {
   const readSilences = async (base: string, now: number): Promise<void> => {
     const r = await boundedFetch(base, 'api/v2/silences', { timeoutMs, maxRedirects: 0 })
     if (r.status !== 200) throw new Error(`GET /api/v2/silences: ${r.check.error ?? `HTTP ${r.status}`}`)
-    const parsed = z.array(AmSilence).safeParse(json(r))
-    if (!parsed.success) throw new Error('GET /api/v2/silences: not an Alertmanager answer')
-    amSilences = parsed.data
+    const body = json(r)
+    if (!Array.isArray(body)) throw new Error('GET /api/v2/silences: not an Alertmanager answer')
+    // One silence Gantry cannot read (a UTF-8 label name, a value past the limits) is skipped, not
+    // a failed read of all of them.
+    const readable = body.flatMap((x) => {
+      const p = AmSilence.safeParse(x)
+      if (!p.success) return []
+      const matchers = p.data.matchers.map((m) => Matcher.safeParse({ ...m, isEqual: m.isEqual ?? true }))
+      return matchers.every((m) => m.success) ? [{ ...p.data, matchers: matchers.map((m) => m.data as Matcher) }] : []
+    })
+    skippedSilences = body.length - readable.length
+    amSilences = readable
       .filter((s) => s.status.state !== 'expired')
       .map((s) => {
         const startsAt = Date.parse(s.startsAt)
         const endsAt = Date.parse(s.endsAt)
         return {
           id: s.id,
-          matchers: s.matchers.map((m) => Matcher.parse({ ...m, isEqual: m.isEqual ?? true })),
+          matchers: s.matchers,
           startsAt,
           endsAt,
           createdBy: s.createdBy,
@@ -117,7 +130,13 @@ export function createForwarder(o: {
       url,
       state: url === null ? 'off' : lastError ? 'failing' : lastSentAt === null ? 'starting' : 'ok',
       lastSentAt,
-      lastError,
+      lastError:
+        lastError ??
+        (silenceError
+          ? `alerts sent, but its silences could not be read: ${silenceError}`
+          : skippedSilences
+            ? `${skippedSilences} of its silences could not be read (label names Gantry does not take) and are not shown`
+            : null),
       nextTryAt,
       sent,
       silences: amSilences.length,
@@ -126,6 +145,8 @@ export function createForwarder(o: {
     setUrl(u) {
       url = u
       lastError = null
+      silenceError = null
+      skippedSilences = 0
       failures = 0
       nextTryAt = null
       lastSentAt = null
@@ -138,9 +159,10 @@ export function createForwarder(o: {
       busy = true
       const base = url
       try {
+        // Every firing alert, silenced here or not: an alert left out would time out there and
+        // be notified as resolved. Silences for the pager are made in the Alertmanager.
         const body = alerts
           .filter((a) => (a.state === 'firing' || a.state === 'resolved') && a.firedAt !== null)
-          .filter((a) => a.silencedBy.every((s) => s.startsWith('am:'))) // Gantry's silences mute the pager too
           .map((a) => payload(a, now))
         if (body.length) {
           const r = await boundedFetch(base, 'api/v2/alerts', { method: 'POST', body, timeoutMs, maxRedirects: 0 })
@@ -151,7 +173,6 @@ export function createForwarder(o: {
           }
           sent += body.length
         }
-        await readSilences(base, now)
         lastSentAt = now
         lastError = null
         failures = 0
@@ -163,6 +184,16 @@ export function createForwarder(o: {
         if (failures === 1 || failures % 10 === 0) o.log(`gantry: forwarding alerts failed: ${lastError}`)
       } finally {
         busy = false
+      }
+      // Its silences are read after a successful send, apart from it: a proxy refusing this GET
+      // is said on the status, and does not hold back the alerts.
+      if (lastError === null && url === base) {
+        try {
+          await readSilences(base, now)
+          silenceError = null
+        } catch (err) {
+          silenceError = err instanceof Error ? err.message : String(err)
+        }
       }
     },
   }

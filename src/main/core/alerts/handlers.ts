@@ -46,18 +46,20 @@ export function alertsHandlers(d: {
   }
   const audit = (action: string, model: string | undefined | null, after: unknown): void =>
     registry.record(action, model && registry.hasModel(model) ? model : null, after)
-  const status = (r: AlertRule): RuleStatus => {
+  /** Each rule with its last evaluation and how many of its instances are pending or firing. */
+  const statuses = (rules: AlertRule[]): RuleStatus[] => {
     const ev = store.evaluated()
-    const active = alerts
-      .list()
-      .alerts.filter((a) => a.rule === r.name && (a.state === 'firing' || a.state === 'pending'))
-    return {
+    const active = new Map<string, number>()
+    for (const a of alerts.list().alerts) {
+      if (a.state === 'firing' || a.state === 'pending') active.set(a.rule, (active.get(a.rule) ?? 0) + 1)
+    }
+    return rules.map((r) => ({
       ...r,
       lastEvalAt: r.enabled ? ev.at : null,
       lastEvalMs: null,
       error: ev.errors[r.name] ?? null,
-      active: active.length,
-    }
+      active: active.get(r.name) ?? 0,
+    }))
   }
 
   const checkRule = async (r: AlertRule): Promise<string | null> => {
@@ -131,7 +133,7 @@ export function alertsHandlers(d: {
     },
     'alerts.rules': () => {
       const { rules, problems } = alerts.rules()
-      return { rules: rules.map(status), problems }
+      return { rules: statuses(rules), problems }
     },
     'alerts.setRule': async (input: RuleChange) => {
       const { rules } = alerts.rules()
@@ -181,7 +183,7 @@ export function alertsHandlers(d: {
       const note = await checkRule(next)
       store.saveRule(next, by)
       audit('alert.rule-changed', next.model, { before: existing ?? null, after: next })
-      return { ...status(next), note }
+      return { ...statuses([next])[0], note }
     },
     'alerts.removeRule': (input) => {
       const r = alerts.rules().rules.find((x) => x.name === input.name)

@@ -200,7 +200,20 @@ export function createRetrainer(o: {
     check(input) {
       const t = RetrainTriggerInput.parse(input)
       if (t.kind === 'command') {
-        if (!t.command) throw new GantryError('contract/invalid-input', 'a command trigger needs the command (argv)')
+        if (!t.command || !t.command[0]?.trim()) {
+          throw new GantryError('contract/invalid-input', 'a command trigger needs the command (argv)')
+        }
+        // A placeholder is a whole argument: the reason (an alert's words, a scraped label) inside
+        // `sh -c "train {reason}"` would be shell code. Pass it as its own argument ("$1").
+        const embedded = t.command.find(
+          (a) => a.replace(PLACEHOLDERS, '') !== '' && new RegExp(PLACEHOLDERS.source).test(a),
+        )
+        if (embedded) {
+          throw new GantryError(
+            'contract/invalid-input',
+            `"${embedded}": a placeholder must be a whole argument (e.g. sh -c 'train.sh "$1"' {reason}, or --reason {reason})`,
+          )
+        }
         if (t.url) throw new GantryError('contract/invalid-input', 'a command trigger takes no URL')
         const host = t.host ?? 'local'
         if (!o.hostExists(host)) throw new GantryError('hosts/unknown-host', `no host named "${host}"`)
@@ -247,7 +260,9 @@ export function createRetrainer(o: {
     tickSchedules(now) {
       for (const t of o.store.triggers()) {
         if (!t.schedule) continue
-        const from = lastScheduled.get(t.model) ?? t.updatedAt
+        // From the last scheduled run (this process's, or any recorded): a restart does not run a
+        // schedule again that already ran; one missed while no console ran runs once.
+        const from = lastScheduled.get(t.model) ?? Math.max(t.updatedAt, o.store.lastRunAt(t.model, 'schedule') ?? 0)
         let due: number | null
         try {
           due = nextRun(t.schedule, from)

@@ -141,10 +141,16 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     const silences = [...store.silences(), ...amSilences()]
     return instances.map((i) => viewOf(i, ruleOf.get(i.rule), acks, silences, inhibitors, now))
   }
+  /** The Alertmanager's silences: as this process last read them, else as the console stored them. */
   const amSilences = (): Silence[] => {
-    const live = o.forwarder.silences()
-    if (live.length || o.forwarder.status().state !== 'off') return live
-    return []
+    if (o.forwarder.status().state !== 'off' && o.forwarder.status().state !== 'starting') return o.forwarder.silences()
+    const saved = store.get('am_silences')
+    if (!saved || !store.get('forward_url')) return []
+    try {
+      return JSON.parse(saved) as Silence[]
+    } catch {
+      return []
+    }
   }
 
   const countsOf = (alerts: Alert[]): AlertCounts => {
@@ -170,8 +176,13 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
     (b.firedAt ?? b.activeAt) - (a.firedAt ?? a.activeAt)
 
+  /** Receiver, then what the group is about (kind and name): kept apart by a unit separator. */
+  const SEP = '\u001f'
   const groupKey = (a: Alert): string =>
-    `${a.route.receiver}|${a.labels.host ? `host:${a.labels.host}` : a.labels.model ? `model:${a.labels.model}` : `rule:${a.rule}`}`
+    [
+      a.route.receiver,
+      ...(a.labels.host ? ['host', a.labels.host] : a.labels.model ? ['model', a.labels.model] : ['rule', a.rule]),
+    ].join(SEP)
 
   /** Sends what grouping says is due; marks the alerts it carried as notified. A new group goes
    *  after group_wait; a group already notified sends its changes (new alerts, resolutions, repeats)
@@ -212,7 +223,7 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
             g.firing[0].severity,
           )
         : g.resolved[0].severity
-      const [kind, value] = key.split('|')[1].split(/:(.*)/s)
+      const [, kind, value] = key.split(SEP)
       const head = carried[0]
       const title = g.firing.length
         ? g.firing.length === 1
@@ -226,21 +237,24 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
       const more = carried.length - lines.length
       const route = head.route
       const body = `${lines.join('\n')}${more > 0 ? `\n… and ${more} more` : ''}\nto ${route.receiver}${route.oncall ? ` (on-call ${route.oncall})` : ''}${route.unowned ? ' — nobody owns this: default route' : ''}`
-      const n = store.journal({
-        at: now,
-        groupKey: key,
-        receiver: route.receiver,
-        title: title.slice(0, 200),
-        body,
-        severity: worst,
-        link: carried.length === 1 ? `#/alerts/${head.id}` : `#/alerts?${kind}=${encodeURIComponent(value ?? '')}`,
-        alerts: carried.map((a) => a.id),
-        resolved: g.firing.length === 0,
+      const n = store.atomically(() => {
+        const journaled = store.journal({
+          at: now,
+          groupKey: key,
+          receiver: route.receiver,
+          title: title.slice(0, 200),
+          body,
+          severity: worst,
+          link: carried.length === 1 ? `#/alerts/${head.id}` : `#/alerts?${kind}=${encodeURIComponent(value ?? '')}`,
+          alerts: carried.map((a) => a.id),
+          resolved: g.firing.length === 0,
+        })
+        store.markNotified(
+          carried.map((a) => a.id),
+          now,
+        )
+        return journaled
       })
-      store.markNotified(
-        carried.map((a) => a.id),
-        now,
-      )
       for (const a of carried) {
         a.lastNotifiedAt = now
         const inst = load().get(a.rule)?.get(a.id)
@@ -251,6 +265,7 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     }
   }
 
+  let pruned = 0
   const evaluateOnce = async (): Promise<void> => {
     const now = o.now()
     const { rules } = store.rules()
@@ -283,7 +298,14 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
         }
       }),
     )
+    // Long evaluations (thousands of rules) give the event loop back every few milliseconds: the
+    // console keeps answering its screens and /healthz while the rules are evaluated.
+    let slice = performance.now()
     for (const { r, samples, error, ms } of results) {
+      if (performance.now() - slice > 8) {
+        await new Promise((res) => setImmediate(res))
+        slice = performance.now()
+      }
       let instances = all.get(r.name)
       if (!instances) all.set(r.name, (instances = new Map()))
       let changes: Change[]
@@ -318,15 +340,22 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
           changedInstances.delete(c.instance.id)
         } else changedInstances.set(c.instance.id, c.instance)
         transitions.push({ instance: c.instance, from: c.from, to: c.to, at: now })
-        if (c.to === 'firing' && c.from !== 'firing') o.fired(c.instance)
+        // A new episode only (not data coming back to an alert that had fired already).
+        if (c.to === 'firing' && c.instance.firedAt === now) o.fired(c.instance)
       }
       // Summaries and values move without a transition: written when they change.
       for (const i of instances.values())
         if (i.lastEvalAt === now && !changedInstances.has(i.id)) changedInstances.set(i.id, i)
     }
-    // A rule turned off or removed: its instances resolve (they are no longer watched).
+    // A rule turned off: its instances resolve (they are no longer watched). A rule removed took
+    // its instances with it (alerts.removeRule): they leave this process's memory too.
     const live = new Set(enabled.map((r) => r.name))
+    const known = new Set(rules.map((r) => r.name))
     for (const [name, instances] of all) {
+      if (!known.has(name)) {
+        all.delete(name)
+        continue
+      }
       if (live.has(name)) continue
       for (const i of instances.values()) {
         if (i.state === 'resolved') continue
@@ -345,6 +374,10 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
       }
     }
     store.commit([...changedInstances.values()], removed, transitions, now, errors)
+    if (now - pruned > 3600_000) {
+      pruned = now
+      store.pruneHistory(now - HISTORY_RETENTION_MS)
+    }
     // Resolved instances past their retention go to history only.
     for (const id of store.pruneResolved(now - RESOLVED_RETENTION_MS)) {
       for (const m of all.values()) m.delete(id)
@@ -376,7 +409,6 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     }, o.intervalMs)
     timer.unref?.()
   }
-  let pruned = 0
 
   return {
     name: 'alert rules',
@@ -384,7 +416,9 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     start() {
       if (on || o.intervalMs <= 0) return
       on = true
-      void tick().then(next)
+      // The first evaluation after one interval, as Prometheus does: the pollers' first samples
+      // are in by then, and a start is not slowed by it.
+      next()
     },
     async stop() {
       on = false
@@ -394,11 +428,6 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     },
     async evaluate() {
       await tick()
-      const now = o.now()
-      if (now - pruned > 3600_000) {
-        pruned = now
-        store.pruneHistory(now - HISTORY_RETENTION_MS)
-      }
     },
     rules: () => store.rules(),
     list(opts = {}) {

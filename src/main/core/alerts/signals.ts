@@ -439,7 +439,10 @@ export async function collect(
           },
         ]
       }
-      return series.map((s) => {
+      return series.map((raw) => {
+        // Labels as Gantry's contract has them: Prometheus 3 allows any UTF-8 name and values of
+        // any length; those that do not fit are dropped or cut rather than breaking the list.
+        const s = { ...raw, labels: fitLabels(raw.labels) }
         const host = s.labels.host ?? s.labels.Hostname ?? s.labels.instance ?? null
         return {
           labels: { ...s.labels, source: s.source },
@@ -451,6 +454,16 @@ export async function collect(
       })
     }
   }
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+function fitLabels(labels: Labels): Labels {
+  const out: Labels = {}
+  for (const [k, v] of Object.entries(labels)) {
+    if (!LABEL_NAME.test(k) || k.length > 100) continue
+    out[k] = v.replace(/[\r\n\0]+/g, ' ').slice(0, 1000)
+  }
+  return out
 }
 
 const OPS: Record<CompareOp, (a: number, b: number) => boolean> = {
@@ -594,7 +607,8 @@ export function apply(
     observed.push({
       labels,
       subject: s.subject,
-      value: s.value,
+      // +Inf from a PromQL division by zero holds the condition, but is no value to show or store.
+      value: s.value !== null && Number.isFinite(s.value) ? s.value : null,
       summary: rule.summary ? render(rule.summary, labels, s.value, threshold, text) : text,
       status: 'active',
       reason: null,

@@ -1,17 +1,21 @@
-// Alertmanager's matchers, exactly: `=`, `!=`, `=~`, `!~`; regexes are anchored (^(?:re)$); a
-// missing label equals the empty string. A silence mutes an alert when every matcher matches.
+// Alertmanager's matchers, exactly: `=`, `!=`, `=~`, `!~`; regexes are anchored (^(?:re)$) and in
+// RE2 syntax, as Alertmanager's Go regexps are — matched by re2js (linear time: a silence's pattern,
+// Gantry's or one read back from an Alertmanager, runs against every alert at every evaluation, so
+// a backtracking engine would let `(a+)+$` freeze the console). A missing label equals "". A
+// silence mutes an alert when every matcher matches.
+import { RE2JS } from 're2js'
 import type { Labels, Matcher, Silence } from '../../../shared/alerts'
 import { GantryError } from '../errors'
 
 /** A regex matcher's pattern is bounded: it runs against every alert's labels at every evaluation. */
 export const MAX_REGEX = 256
 
-const compiled = new Map<string, RegExp | null>()
-function regexOf(pattern: string): RegExp | null {
+const compiled = new Map<string, RE2JS | null>()
+function regexOf(pattern: string): RE2JS | null {
   let r = compiled.get(pattern)
   if (r === undefined) {
     try {
-      r = pattern.length <= MAX_REGEX ? new RegExp(`^(?:${pattern})$`) : null
+      r = pattern.length <= MAX_REGEX ? RE2JS.compile(`^(?:${pattern})$`) : null
     } catch {
       r = null
     }
@@ -28,7 +32,7 @@ export function checkMatcher(m: Matcher): void {
       'contract/invalid-input',
       m.value.length > MAX_REGEX
         ? `matcher ${m.name}: a regex is at most ${MAX_REGEX} characters`
-        : `matcher ${m.name}: "${m.value}" is not a regular expression`,
+        : `matcher ${m.name}: "${m.value}" is not a regular expression (RE2 syntax, as Alertmanager's)`,
     )
   }
 }
@@ -39,7 +43,7 @@ export function matches(m: Matcher, labels: Labels): boolean {
   if (m.isRegex) {
     const r = regexOf(m.value)
     if (!r) return false // an unreadable matcher (read back from an Alertmanager) matches nothing
-    hit = r.test(v)
+    hit = r.matcher(v).find()
   } else hit = v === m.value
   return m.isEqual === false ? !hit : hit
 }

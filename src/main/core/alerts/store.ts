@@ -188,6 +188,10 @@ export function createAlertStore(db: Db, now: () => number) {
       const st = db.prepare('UPDATE alert_instances SET last_notified_at = ? WHERE id = ?')
       db.transaction(() => ids.forEach((id) => st.run(at, id)))()
     },
+    /** Runs f in one transaction (a notification's journal entry and its alerts' marks). */
+    atomically<T>(f: () => T): T {
+      return db.transaction(f)()
+    },
     evaluated(): { at: number | null; errors: Record<string, string> } {
       const at = setting.get('evaluated_at') as { value: string } | undefined
       const errors = setting.get('rule_errors') as { value: string } | undefined
@@ -398,6 +402,12 @@ export function createAlertStore(db: Db, now: () => number) {
       db.prepare(
         'UPDATE retrain_runs SET finished_at = ?, state = ?, exit_code = ?, output_tail = ?, error = ? WHERE id = ?',
       ).run(now(), r.state, r.exitCode, r.outputTail, r.error, id)
+    },
+    lastRunAt(model: string, cause: string): number | null {
+      const r = db
+        .prepare('SELECT MAX(started_at) AS at FROM retrain_runs WHERE model = ? AND cause = ?')
+        .get(model, cause) as { at: number | null }
+      return r.at
     },
     /** Runs a stopped Gantry left "running" (it was killed mid-run): said so, not left running forever. */
     interruptRuns(): void {

@@ -3,13 +3,46 @@
 // access with its allowed roots, links through fs.
 import { spawn } from 'node:child_process'
 import { connect as netConnect } from 'node:net'
-import { readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { lstat, mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { userName } from '../util/users'
 import type { FileAccess } from '../files/local-files'
 import { boundedRun, type HostAccess, type HostProcess, type LinkStat, type RunOptions, type RunResult } from './access'
 
 const DEFAULT_MAX = 16 * 1024 * 1024
+
+/** Every process below `pid` (Linux /proc; elsewhere none are found and only the child is killed). */
+export function descendants(pid: number): number[] {
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  const children = new Map<number, number[]>()
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      const list = children.get(ppid) ?? []
+      list.push(Number(e))
+      children.set(ppid, list)
+    } catch {
+      // ended meanwhile
+    }
+  }
+  const out: number[] = []
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c)
+      walk(c)
+    }
+  }
+  walk(pid)
+  return out
+}
 
 export function createLocalAccess(
   files: FileAccess,
@@ -24,28 +57,37 @@ export function createLocalAccess(
 
   function run(argv: string[], o: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      // Its own process group: a deadline kills what it started too (`sh -c 'train …'` leaves a
-      // child holding the output pipes open), and the result settles once the group is gone.
-      const child = spawn(argv[0], argv.slice(1), {
-        env: envOf(o.env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: process.platform !== 'win32',
-      })
+      // A deadline kills what it started too: `sh -c 'train …'` leaves a child holding the output
+      // pipes open, so its descendants (read from /proc) go with it. It stays in Gantry's process
+      // group and session: Ctrl-C on `gantry retrain` still reaches it.
+      const child = spawn(argv[0], argv.slice(1), { env: envOf(o.env), stdio: ['ignore', 'pipe', 'pipe'] })
       let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
-      const kill = (): void => {
-        try {
-          if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL')
-          else child.kill('SIGKILL')
-        } catch {
-          child.kill('SIGKILL')
-        }
-        // Something that left the group (setsid) may still hold the pipes: do not wait on it.
+      let killed = false
+      const settleAfterKill = (): void => {
+        // Something that escaped (setsid) may still hold the pipes: do not wait on it.
         setTimeout(() => {
           if (exited) r.finish(() => ({ ...exited!, notFound: false, error: null }))
         }, 2000).unref()
       }
+      const kill = (): void => {
+        if (killed) return
+        killed = true
+        const family = child.pid !== undefined ? descendants(child.pid) : []
+        child.kill('SIGKILL')
+        for (const pid of family) {
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            // gone already
+          }
+        }
+        settleAfterKill()
+      }
       const r = boundedRun(o, DEFAULT_MAX, kill, resolve)
-      child.on('exit', (code, signal) => (exited = { code, signal }))
+      child.on('exit', (code, signal) => {
+        exited = { code, signal }
+        if (killed) settleAfterKill()
+      })
       child.stdout.on('data', r.stdout)
       child.stderr.on('data', r.stderr)
       child.on('error', (e: NodeJS.ErrnoException) => {

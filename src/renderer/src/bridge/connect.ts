@@ -20,6 +20,9 @@ export function connectStore(
   /** The host the screens show (undefined: this machine, as every call defaults to). */
   const scope = (): { host?: string } => (s().hostName === 'local' ? {} : { host: s().hostName })
   const mine = (p: { host?: string }): boolean => (p.host ?? 'local') === s().hostName
+  /** A call that failed because the core went away (the connection dropped, the core is stopping):
+   *  the screens keep their last values under the banner, not an error of their own. */
+  const gone = (r: { ok: boolean; error?: { code: string } }): boolean => !r.ok && r.error?.code === 'core/unavailable'
 
   async function loadInfo(): Promise<void> {
     const r = await bridge.call('app.info')
@@ -29,7 +32,7 @@ export function connectStore(
     const host = s().hostName
     const r = await bridge.call('host.snapshot', scope())
     if (host !== s().hostName) return
-    if (!r.ok) return s().setHostError(r.error.message)
+    if (!r.ok) return gone(r) ? undefined : s().setHostError(r.error.message)
     if (r.data) s().setHost(r.data)
     for (const { key } of [HOST_SERIES.cpuLoad, HOST_SERIES.memUsedPct]) {
       const h = await bridge.call('telemetry.query', { key, rangeMs: OVERVIEW_RANGE_MS, maxPoints: 450, ...scope() })
@@ -41,11 +44,12 @@ export function connectStore(
     const host = s().hostName
     const r = await bridge.call('storage.list', scope())
     if (host !== s().hostName) return
-    if (!r.ok) return s().setStorageError(r.error.message)
+    if (!r.ok) return gone(r) ? undefined : s().setStorageError(r.error.message)
     if (r.data) s().setStorage(r.data)
   }
   async function loadHosts(): Promise<void> {
     const r = await bridge.call('hosts.list')
+    if (gone(r)) return
     s().setHosts(r.ok ? r.data : null, r.ok ? undefined : r.error.message)
   }
   let historySeq = 0
@@ -70,7 +74,7 @@ export function connectStore(
     const r = await bridge.call('gpu.snapshot', scope())
     if (host !== s().hostName) return
     if (r.ok) s().setGpu(r.data)
-    else s().setGpuError(r.error.message)
+    else if (!gone(r)) s().setGpuError(r.error.message)
   }
   let gpuSeq = 0
   async function loadGpuHistory(): Promise<void> {
@@ -96,7 +100,7 @@ export function connectStore(
   async function loadAlerts(): Promise<void> {
     const r = await bridge.call('alerts.list', {})
     if (r.ok) s().setAlerts(r.data)
-    else s().setAlertsError(r.error.message)
+    else if (!gone(r)) s().setAlertsError(r.error.message)
   }
   let alertsTimer: ReturnType<typeof setTimeout> | null = null
   /** Many changes in one evaluation: one reload. */
@@ -109,7 +113,7 @@ export function connectStore(
   async function loadEndpoints(): Promise<void> {
     const r = await bridge.call('serving.listEndpoints')
     if (r.ok) s().setEndpoints(r.data)
-    else s().setEndpointsError(r.error.message)
+    else if (!gone(r)) s().setEndpointsError(r.error.message)
   }
 
   const offs = [

@@ -582,7 +582,7 @@ function ModelActions({ model, reason }: { model: string; reason: string }) {
   }
   async function retrain(): Promise<void> {
     setMsg('retraining trigger running…')
-    const r = await bridge.call('retrain.run', { model, reason })
+    const r = await bridge.call('retrain.run', { model, reason: reason.slice(0, 1000) })
     setMsg(
       r.ok
         ? `retraining run ${r.data.id}: ${r.data.state}${r.data.error ? ` — ${r.data.error}` : ''}`
@@ -781,7 +781,8 @@ function RuleEditor({ rule, onDone }: { rule: RuleStatus; onDone(): void }) {
       name: rule.name,
       enabled: v.enabled,
       severity: v.severity,
-      forMs: Math.round(Number(v.forMin) * 60_000),
+      // Unchanged: the rule's own value (a 10 s `for` shown as 0.2 min is not saved as 12 s).
+      forMs: v.forMin === minutes(rule.forMs) ? rule.forMs : Math.round(Number(v.forMin) * 60_000),
       ...(rule.threshold !== null || v.threshold !== ''
         ? { threshold: v.threshold === '' ? null : Number(v.threshold) }
         : {}),

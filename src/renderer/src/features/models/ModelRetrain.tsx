@@ -71,7 +71,7 @@ export function ModelRetrain({ model }: { model: string }) {
       model,
       kind: form.kind as 'command' | 'webhook',
       ...(form.kind === 'command'
-        ? { command: form.command.trim().split(/\s+/), host: form.host }
+        ? { command: form.command.trim() ? form.command.trim().split(/\s+/) : [], host: form.host }
         : { url: form.url.trim() }),
       timeoutMs: Math.round(Number(form.timeoutMin) * 60_000),
       schedule: form.schedule.trim() || null,
@@ -93,7 +93,24 @@ export function ModelRetrain({ model }: { model: string }) {
     <section className="panel" data-testid="model-retrain">
       <div className="health-head">
         <h2>Retraining</h2>
-        <button type="button" onClick={() => setEditing(!editing)}>
+        <button
+          type="button"
+          onClick={() => {
+            // Changing a trigger starts from what it is.
+            if (!editing && trigger) {
+              setForm({
+                kind: trigger.kind,
+                command: (trigger.command ?? []).join(' '),
+                host: trigger.host,
+                url: trigger.url ?? '',
+                schedule: trigger.schedule ?? '',
+                onRule: trigger.onRule ?? '',
+                timeoutMin: String(Math.round(trigger.timeoutMs / 60_000)),
+              })
+            }
+            setEditing(!editing)
+          }}
+        >
           {editing ? 'Close' : trigger ? 'Change trigger' : 'Set a trigger'}
         </button>
       </div>
@@ -132,7 +149,7 @@ export function ModelRetrain({ model }: { model: string }) {
           {form.kind === 'command' ? (
             <>
               <label className="wide">
-                Command (argv, no shell; {'{model} {version} {reason} {window} {json}'})
+                Command (no shell; split on spaces; {'{model} {version} {reason} {window} {json}'} as whole words)
                 <input
                   className="mono"
                   value={form.command}
