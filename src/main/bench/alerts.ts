@@ -13,6 +13,7 @@ import type { EndpointStatus } from '../../shared/serving'
 import type { HostSummary } from '../../shared/hosts'
 import { createAlertService } from '../core/alerts/service'
 import { createAlertStore } from '../core/alerts/store'
+import { newRule } from '../core/alerts/defaults'
 import type { AlertFacts } from '../core/alerts/signals'
 import { openDatabase } from '../core/db/database'
 
@@ -182,27 +183,13 @@ export async function measureAlerts(o: {
   for (let k = 0; k < o.rules - defaults; k++) {
     const kind = kinds[k % kinds.length]
     store.saveRule(
-      {
-        name: `r-${k}`,
-        ...kind,
-        enabled: true,
-        severity: 'warning',
+      newRule(`r-${k}`, kind.kind, {
+        threshold: kind.threshold,
         forMs: 60_000,
-        keepFiringForMs: 0,
         host: names[Math.floor(k / kinds.length) % names.length],
-        model: null,
-        metric: null,
-        source: null,
-        expr: null,
-        op: null,
-        labels: {},
-        summary: '',
-        runbookUrl: null,
-        noData: 'nodata',
-        builtIn: false,
         updatedAt: t,
         updatedBy: 'bench',
-      },
+      }),
       'bench',
     )
   }

@@ -59,10 +59,16 @@ const DEFAULTS: Default[] = [
   { name: 'heartbeat', kind: 'heartbeat', severity: 'info', forMs: 0, threshold: null, enabled: false },
 ]
 
-export function defaultRules(): AlertRule[] {
-  return DEFAULTS.map((d) => ({
+/** A rule with nothing set but its name and kind (an added rule starts here; so do the defaults). */
+export function newRule(name: string, kind: AlertRule['kind'], over: Partial<AlertRule> = {}): AlertRule {
+  return {
+    name,
+    kind,
     enabled: true,
+    severity: 'warning',
+    forMs: 0,
     keepFiringForMs: 0,
+    threshold: null,
     host: null,
     model: null,
     metric: null,
@@ -73,9 +79,13 @@ export function defaultRules(): AlertRule[] {
     summary: '',
     runbookUrl: null,
     noData: 'nodata',
-    builtIn: true,
+    builtIn: false,
     updatedAt: null,
     updatedBy: null,
-    ...d,
-  }))
+    ...over,
+  }
+}
+
+export function defaultRules(): AlertRule[] {
+  return DEFAULTS.map((d) => newRule(d.name, d.kind, { ...d, builtIn: true }))
 }

@@ -21,6 +21,7 @@ import { checkAlertmanagerUrl } from './forward'
 import { checkMatcher, formatMatcher } from './silences'
 import { describeTrigger, type Retrainer } from './retrain'
 import { TEMPLATE_NAMES } from './signals'
+import { newRule } from './defaults'
 
 export type AlertMethods = Extract<keyof Handlers, `alerts.${string}` | `retrain.${string}`>
 
@@ -150,28 +151,7 @@ export function alertsHandlers(d: {
           `rule ${input.name} is a ${existing.kind} rule; its kind cannot change`,
         )
       }
-      const base: AlertRule = existing ?? {
-        name: input.name,
-        kind: input.kind ?? 'promql',
-        enabled: true,
-        severity: 'warning',
-        forMs: 0,
-        keepFiringForMs: 0,
-        threshold: null,
-        host: null,
-        model: null,
-        metric: null,
-        source: null,
-        expr: null,
-        op: null,
-        labels: {},
-        summary: '',
-        runbookUrl: null,
-        noData: 'nodata',
-        builtIn: false,
-        updatedAt: null,
-        updatedBy: null,
-      }
+      const base: AlertRule = existing ?? newRule(input.name, input.kind ?? 'promql')
       const { name: _n, kind: _k, ...change } = input
       const by = actorOr(d.actor)
       const next = AlertRule.parse({

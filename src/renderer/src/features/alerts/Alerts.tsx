@@ -304,6 +304,33 @@ function AlertTable(props: {
   )
 }
 
+/** A dialog's last lines: what went wrong, then confirm and cancel. */
+function DialogEnd(props: {
+  error: string | null
+  label: string
+  disabled: boolean
+  onConfirm(): void
+  onCancel(): void
+}) {
+  return (
+    <>
+      {props.error ? (
+        <p className="state-note error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <div className="actions">
+        <button type="button" className="primary" disabled={props.disabled} onClick={props.onConfirm}>
+          {props.label}
+        </button>
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </>
+  )
+}
+
 function AckDialog({ alert, onDone }: { alert: Alert; onDone(): void }) {
   const { bridge, reloadAlerts } = useBridge()
   const [note, setNote] = useState('')
@@ -325,19 +352,13 @@ function AckDialog({ alert, onDone }: { alert: Alert; onDone(): void }) {
         What is being done
         <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={3} autoFocus aria-label="Note" />
       </label>
-      {error ? (
-        <p className="state-note error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div className="actions">
-        <button type="button" className="primary" disabled={!note.trim()} onClick={() => void ack()}>
-          Acknowledge
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <DialogEnd
+        error={error}
+        label="Acknowledge"
+        disabled={!note.trim()}
+        onConfirm={() => void ack()}
+        onCancel={onDone}
+      />
     </div>
   )
 }
@@ -400,19 +421,13 @@ function SilenceDialog({ alert, onDone }: { alert: Alert; onDone(): void }) {
         Why
         <input value={comment} onChange={(e) => setComment(e.target.value)} aria-label="Comment" />
       </label>
-      {error ? (
-        <p className="state-note error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div className="actions">
-        <button type="button" className="primary" disabled={!comment.trim()} onClick={() => void silence()}>
-          Silence
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <DialogEnd
+        error={error}
+        label="Silence"
+        disabled={!comment.trim()}
+        onConfirm={() => void silence()}
+        onCancel={onDone}
+      />
     </div>
   )
 }
