@@ -34,8 +34,9 @@ test('probes a model server and shows what it really serves, with the raw respon
     await expect(row).toHaveAttribute('data-live', 'true')
     await expect(row).toContainText('prompt_model@/weights/Qwen3-1.7B')
     await expect(row).toContainText('vllm 0.4.3')
-    // Polled every 500 ms, it soon has a request-rate trend to draw.
-    await expect(row.locator('svg.sparkline path')).toHaveAttribute('d', /^M[\d.]+,[\d.]+L/)
+    // Polled every 500 ms, it soon has a request-rate trend to draw: two stored points, and the
+    // store writes every 10 s (so up to two writes on a loaded machine).
+    await expect(row.locator('svg.sparkline path')).toHaveAttribute('d', /^M[\d.]+,[\d.]+L/, { timeout: 30_000 })
     // Its own page: what it serves, history charts from the stored series, the raw responses.
     await row.getByRole('link').click()
     await expect(page.locator('[data-screen="endpoint-detail"][data-state="ready"]')).toBeVisible()
