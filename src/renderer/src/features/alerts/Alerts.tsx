@@ -13,14 +13,14 @@ import type {
   Silence,
   Transition,
 } from '../../../../shared/alerts'
-import type { Deployment, RollbackPlan } from '../../../../shared/deploy'
+import type { Deployment } from '../../../../shared/deploy'
 import { useBridge } from '../../bridge/context'
 import { notificationPermission, requestNotifications, type NotifyPermission } from '../../bridge/notify'
 import { useStore } from '../../store'
 import { Screen } from '../../ui/Screen'
 import { ago } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
-import { RollbackDialog } from '../deploy/DeploySection'
+import { RollbackDialog, useRollback } from '../deploy/DeploySection'
 import { isOpen } from './slice'
 
 type Tab = 'open' | 'acknowledged' | 'silenced' | 'history' | 'rules' | 'silences' | 'forwarding'
@@ -573,7 +573,6 @@ function ModelActions({ model, reason }: { model: string; reason: string }) {
   const { bridge } = useBridge()
   const [targets, setTargets] = useState<{ id: number; name: string }[]>([])
   const [hasTrigger, setHasTrigger] = useState(false)
-  const [plan, setPlan] = useState<RollbackPlan | null>(null)
   const [live, setLive] = useState<Deployment | null>(null)
   const [msg, setMsg] = useState<string | null>(null)
   useEffect(() => {
@@ -581,20 +580,7 @@ function ModelActions({ model, reason }: { model: string; reason: string }) {
     void bridge.call('retrain.trigger', { model }).then((r) => r.ok && setHasTrigger(r.data !== null))
   }, [bridge, model])
   useEffect(() => bridge.on('deploy.progress', (d) => d.model === model && setLive(d)), [bridge, model])
-  async function ask(targetId: number): Promise<void> {
-    setMsg(null)
-    const r = await bridge.call('deploy.rollbackPlan', { model, targetId })
-    if (r.ok) setPlan(r.data)
-    else setMsg(r.error.message)
-  }
-  async function rollback(): Promise<void> {
-    if (!plan) return
-    const p = plan
-    setPlan(null)
-    const r = await bridge.call('deploy.rollback', { model, targetId: p.target.id })
-    if (r.ok) setLive(r.data)
-    else setMsg(r.error.message)
-  }
+  const { plan, setPlan, ask, rollback } = useRollback(model, setLive, setMsg)
   async function retrain(): Promise<void> {
     setMsg('retraining trigger running…')
     const r = await bridge.call('retrain.run', { model, reason: reason.slice(0, 1000) })

@@ -542,12 +542,45 @@ function GuardPanel({ model, onRollback }: { model: string; onRollback: () => vo
   )
 }
 
+/** The rollback flow of a model, wherever it starts (the model page, an alert): the plan asked
+ *  first and shown in the dialog, then the rollback through the deploy state machine. */
+export function useRollback(
+  model: string,
+  started: (d: Deployment) => void,
+  failed: (message: string | null) => void,
+): {
+  plan: RollbackPlan | null
+  setPlan(p: RollbackPlan | null): void
+  ask(targetId: number): Promise<void>
+  rollback(): Promise<void>
+} {
+  const { bridge } = useBridge()
+  const [plan, setPlan] = useState<RollbackPlan | null>(null)
+  return {
+    plan,
+    setPlan,
+    async ask(targetId) {
+      failed(null)
+      const r = await bridge.call('deploy.rollbackPlan', { model, targetId })
+      if (r.ok) setPlan(r.data)
+      else failed(r.error.message)
+    },
+    async rollback() {
+      if (!plan) return
+      const p = plan
+      setPlan(null)
+      const r = await bridge.call('deploy.rollback', { model, targetId: p.target.id })
+      if (r.ok) started(r.data)
+      else failed(r.error.message)
+    },
+  }
+}
+
 export function DeploySection({ model, versions }: { model: string; versions: Version[] }) {
   const { bridge } = useBridge()
   const targets = useRegistryCall('deploy.listTargets', { model }, `targets-${model}`)
   const history = useRegistryCall('deploy.list', { model, limit: 50 }, `deploys-${model}`)
   const [adding, setAdding] = useState(false)
-  const [plan, setPlan] = useState<RollbackPlan | null>(null)
   const [asked, setAsked] = useState<{ target: DeployTarget; version: number } | null>(null)
   const [live, setLive] = useState<Deployment | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -571,20 +604,8 @@ export function DeploySection({ model, versions }: { model: string; versions: Ve
     if (r.ok) setLive(r.data)
     else setError(r.error.message)
   }
-  async function askRollback(t: DeployTarget): Promise<void> {
-    setError(null)
-    const r = await bridge.call('deploy.rollbackPlan', { model, targetId: t.id })
-    if (r.ok) setPlan(r.data)
-    else setError(r.error.message)
-  }
-  async function rollback(): Promise<void> {
-    if (!plan) return
-    const p = plan
-    setPlan(null)
-    const r = await bridge.call('deploy.rollback', { model, targetId: p.target.id })
-    if (r.ok) setLive(r.data)
-    else setError(r.error.message)
-  }
+  const { plan, setPlan, ask, rollback } = useRollback(model, setLive, setError)
+  const askRollback = (t: DeployTarget): Promise<void> => ask(t.id)
 
   const deployable = versions.filter((v) => v.stage === 'staging' || v.stage === 'archived')
   return (
