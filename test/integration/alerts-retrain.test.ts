@@ -284,6 +284,7 @@ describe('retraining triggers', () => {
 })
 
 const sshSkip = sshdUnavailable()
+if (sshSkip) console.log(`alerts-retrain (SSH host): skipped: ${sshSkip}`)
 describe.skipIf(sshSkip)('a retraining trigger on an SSH host', () => {
   let login: Login
   let sshd: Sshd

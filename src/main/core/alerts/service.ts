@@ -67,6 +67,23 @@ export interface AlertServiceOptions {
 
 const SEVERITY_RANK = { critical: 3, warning: 2, info: 1 } as const
 
+/** The facts with their whole-fleet reads remembered for one evaluation. */
+function memoFacts(f: AlertFacts): AlertFacts {
+  const once = <T>(read: () => T): (() => T) => {
+    let v: { value: T } | null = null
+    return () => (v ??= { value: read() }).value
+  }
+  return {
+    ...f,
+    hosts: once(() => f.hosts()),
+    xidLatches: once(() => f.xidLatches()),
+    endpoints: once(() => f.endpoints()),
+    models: once(() => f.models()),
+    monitors: once(() => f.monitors()),
+    lastDeploys: once(() => f.lastDeploys()),
+  }
+}
+
 /** The rule that mutes the rest of a host's alerts while it fires. */
 const INHIBITING_KIND = 'host-unreachable'
 
@@ -275,11 +292,14 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     const transitions: { instance: Instance; from: string | null; to: string; at: number }[] = []
     const errors: Record<string, string> = {}
     const shared = new Map<string, Promise<Sample[]>>()
+    // What Gantry knows, read once per evaluation: the fleet's summaries (tens of ms for a
+    // Prometheus fleet), endpoints, models, monitors and deploys serve every kind that reads them.
+    const seen = memoFacts(o.facts)
     const samplesOf = (r: AlertRule): Promise<Sample[]> => {
       if (o.unshared) return collect(o.facts, r, now)
       const key = r.kind === 'promql' ? `promql|${r.source}|${r.expr}` : `${r.kind}|${r.metric ?? ''}`
       let p = shared.get(key)
-      if (!p) shared.set(key, (p = collect(o.facts, r, now)))
+      if (!p) shared.set(key, (p = collect(seen, r, now)))
       return p
     }
     const enabled = rules.filter((r) => r.enabled)
