@@ -194,8 +194,6 @@ export async function measureAlerts(o: {
     )
   }
   const latencies: number[] = []
-  const forOf = new Map<string, number>()
-  for (const r of store.rules().rules) forOf.set(r.name, r.forMs)
   const notifiedHosts = new Set<string>()
   const svc = createAlertService({
     store,

@@ -102,7 +102,6 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     }
     return byRule
   }
-  const lastEval = new Map<string, { at: number; ms: number }>()
   let timer: ReturnType<typeof setTimeout> | null = null
   let running: Promise<void> | null = null
   let on = false
@@ -305,23 +304,17 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
     const enabled = rules.filter((r) => r.enabled)
     const results = await Promise.all(
       enabled.map(async (r) => {
-        const t0 = performance.now()
         try {
-          return { r, samples: await samplesOf(r), error: null, ms: performance.now() - t0 }
+          return { r, samples: await samplesOf(r), error: null }
         } catch (err) {
-          return {
-            r,
-            samples: null,
-            error: err instanceof Error ? err.message : String(err),
-            ms: performance.now() - t0,
-          }
+          return { r, samples: null, error: err instanceof Error ? err.message : String(err) }
         }
       }),
     )
     // Long evaluations (thousands of rules) give the event loop back every few milliseconds: the
     // console keeps answering its screens and /healthz while the rules are evaluated.
     let slice = performance.now()
-    for (const { r, samples, error, ms } of results) {
+    for (const { r, samples, error } of results) {
       if (performance.now() - slice > 8) {
         await new Promise((res) => setImmediate(res))
         slice = performance.now()
@@ -353,7 +346,6 @@ export function createAlertService(o: AlertServiceOptions): AlertService {
         const { observed, held } = apply(r, samples)
         changes = evaluate(r, instances, observed, held, now)
       }
-      lastEval.set(r.name, { at: now, ms })
       for (const c of changes) {
         if (c.to === 'inactive') {
           removed.push(c.instance.id)
