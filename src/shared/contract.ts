@@ -62,6 +62,7 @@ import {
   SilenceInput,
   Transition,
 } from './alerts'
+import { Front, FrontInput, Release, ReleaseInput, ReleasePlan, ReleaseState, ReleaseStatus } from './release'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
@@ -220,6 +221,7 @@ export const SeriesInfo = z.object({
 })
 
 const Empty = z.object({}).strict().optional()
+const ReleaseAction = z.object({ model: ModelName, reason: z.string().trim().min(1).max(1000).optional() }).strict()
 const AlertId = z.string().regex(/^[0-9a-f]{16}$/, 'an alert id (16 hex digits, as `gantry alerts` shows)')
 /** Which host a host-level call is about; omitted: this machine ("local"). */
 const OnHost = z.object({ host: HostName.optional() }).strict().optional()
@@ -721,6 +723,20 @@ export const methods = {
     input: z.object({ model: ModelName, limit: z.number().int().min(1).max(500).optional() }).strict(),
     output: z.array(RetrainRun),
   },
+  /** An nginx front for a model: Gantry's include file written, checked by nginx -t, reloaded. */
+  'front.add': { input: FrontInput, output: z.object({ front: Front, warnings: z.array(z.string()) }) },
+  'front.list': { input: Empty, output: z.array(Front) },
+  'front.remove': { input: z.object({ model: ModelName }).strict(), output: z.object({}) },
+  /** What a release would do (the dialog): steps, GPU headroom, the file it writes. Starts nothing. */
+  'release.plan': { input: ReleaseInput, output: ReleasePlan },
+  'release.start': { input: ReleaseInput, output: z.object({ release: Release, warnings: z.array(z.string()) }) },
+  'release.status': { input: z.object({ model: ModelName }).strict(), output: ReleaseStatus },
+  /** Releases in flight (warming, running, paused). */
+  'release.list': { input: Empty, output: z.array(Release) },
+  'release.pause': { input: ReleaseAction, output: Release },
+  'release.resume': { input: z.object({ model: ModelName }).strict(), output: Release },
+  'release.abort': { input: ReleaseAction, output: Release },
+  'release.promote': { input: z.object({ model: ModelName }).strict(), output: Release },
 } as const satisfies Record<MethodName, MethodSpec>
 
 /** Every event the core pushes to subscribers. */
@@ -757,6 +773,8 @@ export const events = {
   'alerts.notification': AlertNotification,
   /** A retraining run ended. */
   'retrain.run': RetrainRun,
+  /** A release or a front changed (a step, a gate, a pause, an abort, a promotion). */
+  'release.changed': z.object({ model: z.string(), id: z.number().nullable(), state: ReleaseState.nullable() }),
 } as const satisfies Record<EventName, z.ZodType>
 
 export type Methods = typeof methods

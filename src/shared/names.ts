@@ -82,6 +82,17 @@ export const METHOD_NAMES = [
   'retrain.removeTrigger',
   'retrain.run',
   'retrain.runs',
+  'front.add',
+  'front.list',
+  'front.remove',
+  'release.plan',
+  'release.start',
+  'release.status',
+  'release.list',
+  'release.pause',
+  'release.resume',
+  'release.abort',
+  'release.promote',
 ] as const
 
 export const EVENT_NAMES = [
@@ -101,6 +112,7 @@ export const EVENT_NAMES = [
   'alerts.changed',
   'alerts.notification',
   'retrain.run',
+  'release.changed',
 ] as const
 
 export type MethodName = (typeof METHOD_NAMES)[number]

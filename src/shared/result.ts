@@ -76,6 +76,14 @@ export const ERROR_CODES = [
   'alerts/unknown-silence',
   'alerts/no-trigger',
   'alerts/retrain-busy',
+  'release/no-front',
+  'release/none',
+  'release/invalid',
+  'release/busy',
+  'release/conflict',
+  'release/no-headroom',
+  'release/unavailable',
+  'release/proxy-refused',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -101,6 +101,17 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'retrain.removeTrigger': notUsed,
     'retrain.run': notUsed,
     'retrain.runs': notUsed,
+    'front.add': notUsed,
+    'front.list': notUsed,
+    'front.remove': notUsed,
+    'release.plan': notUsed,
+    'release.start': notUsed,
+    'release.status': notUsed,
+    'release.list': notUsed,
+    'release.pause': notUsed,
+    'release.resume': notUsed,
+    'release.abort': notUsed,
+    'release.promote': notUsed,
     ...over,
   }
 }

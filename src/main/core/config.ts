@@ -25,6 +25,8 @@ export interface GantryConfig {
   promIntervalMs: number
   /** How often the alert rules are evaluated in a console (GANTRY_ALERT_INTERVAL_MS, default 15 s); 0 disables. */
   alertIntervalMs: number
+  /** How often a console's release runner looks at its releases (0: never, tests drive it). */
+  releaseTickMs: number
   /** Alert grouping: group_wait, group_interval, repeat_interval (GANTRY_ALERT_GROUP_WAIT_MS, …). */
   alertTimers: { groupWaitMs: number; groupIntervalMs: number; repeatIntervalMs: number }
   /** How often watched inference-log folders are read; 0 disables. */
@@ -82,6 +84,7 @@ export function resolveConfig(
     servingIntervalMs: opts.servingIntervalMs ?? num(env.GANTRY_SERVING_INTERVAL_MS, 15_000),
     promIntervalMs: opts.promIntervalMs ?? num(env.GANTRY_PROM_INTERVAL_MS, 5000),
     alertIntervalMs: opts.alertIntervalMs ?? num(env.GANTRY_ALERT_INTERVAL_MS, 15_000),
+    releaseTickMs: opts.releaseTickMs ?? num(env.GANTRY_RELEASE_TICK_MS, 1000),
     alertTimers: opts.alertTimers ?? {
       groupWaitMs: num(env.GANTRY_ALERT_GROUP_WAIT_MS, 0),
       groupIntervalMs: num(env.GANTRY_ALERT_GROUP_INTERVAL_MS, 5 * 60_000),

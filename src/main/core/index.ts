@@ -57,6 +57,8 @@ import { createForwarder } from './alerts/forward'
 import { createRetrainer } from './alerts/retrain'
 import type { AlertFacts } from './alerts/signals'
 import type { Route, Silence } from '../../shared/alerts'
+import { createReleaseService, type ReleaseService } from './release/service'
+import { releaseHandlers } from './release/handlers'
 
 export type GantryEvents = { [E in EventName]: EventPayload<E> }
 
@@ -83,6 +85,8 @@ export interface Gantry {
   metrics: MetricsExposition
   /** The alert rules, their instances and notifications (evaluated while started). */
   alerts: AlertService
+  /** nginx fronts and shadow / canary releases (carried forward while a console runs). */
+  releases: ReleaseService
 }
 
 export interface GantryOptions extends Partial<GantryConfig> {
@@ -454,6 +458,31 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     log,
   })
 
+  // --- releases: an nginx front per model, shadow / canary / ramp through it -------------------
+  const releases = createReleaseService({
+    db,
+    registry,
+    accessOf: (host) => fleet.get(host).access,
+    hostExists: (name) => hostRows.get(name) !== null,
+    tunnelOf: (host) => tunnelOf(host),
+    gpusOf: (host) => {
+      try {
+        const snap = fleet.get(host).gpu.snapshot()
+        return snap.state === 'ok' ? snap.gpus : null
+      } catch {
+        return null
+      }
+    },
+    now,
+    actor: config.actor,
+    runs: config.door !== 'cli',
+    tickMs: config.releaseTickMs,
+    publish: (e) => {
+      if (!stopped) emit('release.changed', e)
+    },
+    log,
+  })
+
   // --- the api: each area's handler table ------------------------------------------------------
   const handlers: Handlers = {
     ...appHandlers({ config, opened, startedAt: now(), version: appVersion(), fleet, jobs, roots, registry }),
@@ -475,6 +504,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       now,
       actor: config.actor,
     }),
+    ...releaseHandlers({ releases, actor: config.actor }),
   }
   const inner = createApi(handlers, {
     onInternalError: (err) =>
@@ -587,6 +617,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     stop: () => retrainer.idle(),
   })
   lifecycle.add(alerts)
+  lifecycle.add(releases)
   lifecycle.add(
     createPeriodic({
       name: 'alert settings',
@@ -644,6 +675,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   return {
     metrics,
     alerts,
+    releases,
     api,
     client: typedClient(api),
     events,

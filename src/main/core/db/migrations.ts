@@ -513,4 +513,62 @@ CREATE TABLE retrain_runs (
 CREATE INDEX retrain_runs_model ON retrain_runs (model, id);
 `,
   },
+  {
+    id: 14,
+    name: 'releases: nginx fronts, shadow/canary releases, their windows of evidence and their journal',
+    sql: `
+-- One nginx front per model: where Gantry's include file is and what the champion is.
+CREATE TABLE release_fronts (
+  model        TEXT PRIMARY KEY,
+  json         TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  applied_json TEXT
+);
+CREATE TABLE releases (
+  id               INTEGER PRIMARY KEY,
+  model            TEXT NOT NULL,
+  json             TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('warming','running','paused','promoted','aborted','passed','failed')),
+  step             INTEGER NOT NULL DEFAULT 0,
+  weight           REAL NOT NULL DEFAULT 0,
+  step_started_at  INTEGER,
+  reason           TEXT,
+  headroom_json    TEXT,
+  champion_version INTEGER,
+  actor            TEXT NOT NULL,
+  started_at       INTEGER NOT NULL,
+  finished_at      INTEGER,
+  rev              INTEGER NOT NULL DEFAULT 0,
+  cursors_json     TEXT NOT NULL DEFAULT '{}'
+);
+-- One release in flight per model.
+CREATE UNIQUE INDEX releases_active ON releases (model) WHERE state IN ('warming','running','paused');
+-- Each window a step was judged over (a resumed step opens a new one), with its evidence.
+CREATE TABLE release_windows (
+  id            INTEGER PRIMARY KEY,
+  release_id    INTEGER NOT NULL REFERENCES releases(id),
+  step          INTEGER NOT NULL,
+  weight        REAL NOT NULL,
+  started_at    INTEGER NOT NULL,
+  ended_at      INTEGER,
+  verdict       TEXT,
+  evidence_json TEXT,
+  acc_json      TEXT NOT NULL
+);
+CREATE INDEX release_windows_release ON release_windows (release_id, id);
+CREATE TABLE release_events (
+  id         INTEGER PRIMARY KEY,
+  release_id INTEGER NOT NULL REFERENCES releases(id),
+  at         INTEGER NOT NULL,
+  kind       TEXT NOT NULL,
+  actor      TEXT NOT NULL,
+  detail     TEXT NOT NULL
+);
+CREATE INDEX release_events_release ON release_events (release_id, id);
+CREATE TABLE release_settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`,
+  },
 ]

@@ -64,6 +64,8 @@ export interface HostAccess {
   rename(from: string, to: string): Promise<void>
   unlink(path: string): Promise<void>
   mkdirp(path: string): Promise<void>
+  /** Writes a whole file (mode 0644): a temporary file beside it, synced, then renamed over it. */
+  writeFile(path: string, data: string): Promise<void>
   /** A byte stream to host:port as that host reaches it (a TCP connection from there): endpoints
    *  only the host can reach are probed through it. */
   forward(host: string, port: number): Promise<Duplex>

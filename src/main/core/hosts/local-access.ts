@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { connect as netConnect } from 'node:net'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { lstat, mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises'
+import { lstat, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { userName } from '../util/users'
 import type { FileAccess } from '../files/local-files'
 import { boundedRun, type HostAccess, type HostProcess, type LinkStat, type RunOptions, type RunResult } from './access'
@@ -152,6 +152,20 @@ export function createLocalAccess(
     unlink: (path) => unlink(path),
     mkdirp: async (path) => {
       await mkdir(path, { recursive: true })
+    },
+    async writeFile(path, data) {
+      const tmp = `${path}.gantry-${process.pid}.tmp`
+      const fh = await open(tmp, 'w', 0o644)
+      try {
+        await fh.writeFile(data)
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await rename(tmp, path).catch(async (err: unknown) => {
+        await unlink(tmp).catch(() => {})
+        throw err
+      })
     },
     forward: (host, port) =>
       new Promise((resolve, reject) => {

@@ -169,6 +169,14 @@ export function createSshAccess(o: { name: string; connection: SshConnection; po
       if (r.code !== 0)
         throw new Error(`mkdir -p ${path} on ${o.name}: ${(r.error ?? r.stderr.trim()) || `exit ${r.code}`}`)
     },
+    async writeFile(path, data) {
+      const tmp = `${path}.gantry-${process.pid}.tmp`
+      await sftpCall<void>((s, cb) => s.writeFile(tmp, data, { mode: 0o644 }, cb))
+      await sftpCall<void>((s, cb) => s.ext_openssh_rename(tmp, path, cb)).catch(async (err: unknown) => {
+        await sftpCall<void>((s, cb) => s.unlink(tmp, cb)).catch(() => {})
+        throw err
+      })
+    },
     // A direct-tcpip channel: the host opens the TCP connection (sshd's AllowTcpForwarding).
     forward: (host, port) =>
       o.connection
