@@ -49,7 +49,9 @@ const server = createServer((req, res) => {
     let x = Number(url.searchParams.get('x'))
     try {
       if (body) x = Number(JSON.parse(body).x)
-    } catch {}
+    } catch {
+      // not JSON: x from the query
+    }
     if (!Number.isFinite(x)) x = 0
     const answer = () => {
       if (Math.random() < mode.errorRate) {

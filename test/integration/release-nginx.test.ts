@@ -5,7 +5,7 @@
 // aborted at the first step with the evidence; a shadow whose answers never reach clients, whose
 // hung challenger never delays the champion, and whose skipped mirrors are counted; SSE passing
 // unbuffered. The same on the SSH test host (nginx and the servers as the login there).
-import { readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -36,9 +36,11 @@ interface World {
   refused(m: string, input: unknown): Promise<string>
 }
 
-async function world(o: { key?: string } = {}): Promise<World> {
+async function world(o: { key?: string; ssh?: { login: Login; sshd: Sshd } } = {}): Promise<World> {
   const root = tmpDir('gantry-release-')
-  const nginx = startNginx(join(root, 'nginx'))
+  // On the SSH host nginx runs as the login there: its reload command (run over SSH) signals it.
+  if (o.ssh) chmodSync(root, 0o755)
+  const nginx = startNginx(join(root, 'nginx'), o.ssh ? { as: o.ssh.login.user } : {})
   cleanups.push(() => nginx.stop())
   const champ = await startModelServer('champion', join(root, 'champion.jsonl'))
   const chall = await startModelServer('challenger', join(root, 'challenger.jsonl'))
@@ -59,7 +61,20 @@ async function world(o: { key?: string } = {}): Promise<World> {
     releaseTickMs: 100,
     hostDeps: fakeHostDeps(),
     storageDeps: fakeStorageDeps(),
-    connector: null,
+    connector: o.ssh ? undefined : null,
+    ...(o.ssh
+      ? {
+          sshEnv: {
+            HOME: o.ssh.login.keys,
+            USER: o.ssh.login.user,
+            GANTRY_KNOWN_HOSTS: join(o.ssh.login.keys, 'known_hosts'),
+            GANTRY_SSH_KEY_DIRS: o.ssh.login.keys,
+            GANTRY_SSH_CONFIG: join(o.ssh.login.keys, 'none'),
+            GANTRY_REMOTE_ROOTS: root,
+          },
+          sshReadyTimeoutMs: 3000,
+        }
+      : {}),
     log: () => {},
   })
   g.start()
@@ -82,9 +97,16 @@ async function world(o: { key?: string } = {}): Promise<World> {
   await call('registry.transition', { name: 'm', version: 1, stage: 'staging' })
   await call('registry.transition', { name: 'm', version: 1, stage: 'production' })
   await call('registry.transition', { name: 'm', version: 2, stage: 'staging' })
+  if (o.ssh)
+    await call('hosts.add', {
+      target: `${o.ssh.login.user}@127.0.0.1:${o.ssh.sshd.port}`,
+      identityFile: o.ssh.login.key,
+      name: 'edge',
+    })
   const port = await freePort()
   const { front } = await call<{ front: Front }>('front.add', {
     model: 'm',
+    ...(o.ssh ? { host: 'edge' } : {}),
     nginxDir: nginx.confd,
     listen: `127.0.0.1:${port}`,
     champion: champ.url,
@@ -443,4 +465,48 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
       ]),
     )
   }, 60_000)
+})
+
+const sshSkip = skip ?? sshdUnavailable()
+if (sshSkip) console.log(`release-nginx (SSH host): skipped: ${sshSkip}`)
+describe.skipIf(sshSkip)('a release on the SSH test host', () => {
+  let login: Login
+  let sshd: Sshd
+  beforeAll(async () => {
+    login = createLogin()
+    sshd = await startSshd({ users: [login.user] })
+    writeFileSync(join(login.keys, 'known_hosts'), `${sshd.knownHostsLine}\n`)
+  }, 60_000)
+  afterAll(async () => {
+    await sshd?.stop()
+    login?.remove()
+  })
+
+  it('writes the file over SFTP, reloads nginx there as the login, and aborts a failing challenger', async () => {
+    const w = await world({ ssh: { login, sshd } })
+    expect(w.front.host).toBe('edge')
+    expect(readFileSync(w.front.file, 'utf8')).toMatch(/^# Managed by Gantry/)
+    expect((await hit(w.port)).server).toBe('champion')
+    await w.chall.control({ errorRate: 0.6 })
+    const traffic = load(w.port, { concurrency: 6 })
+    cleanups.push(() => traffic.stop())
+    await w.call('release.start', {
+      model: 'm',
+      mode: 'canary',
+      version: 2,
+      challenger: w.chall.url,
+      steps: [30, 100],
+      holdMs: 60_000,
+      gateIntervalMs: 500,
+      gates: { minRequests: 20 },
+    })
+    const r = await settled(w, ['aborted', 'promoted', 'paused'])
+    await traffic.stop()
+    expect(r.state).toBe('aborted')
+    expect(r.reason).toMatch(/gate failed at step 1 \(30 %\): errors/)
+    expect(r.evidence[0].challenger.errors).toBeGreaterThan(5)
+    expect(readFileSync(w.front.file, 'utf8')).not.toContain('challenger;')
+    // nginx there keeps serving the champion; the file is the login's (written over SFTP).
+    expect((await hit(w.port)).server).toBe('champion')
+  }, 90_000)
 })

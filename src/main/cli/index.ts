@@ -23,6 +23,7 @@ import { addRootsCommands } from './roots'
 import { addHostsCommands } from './hosts'
 import { addPrometheusCommands } from './prometheus'
 import { addAlertCommands } from './alerts'
+import { addReleaseCommands } from './release'
 import { formatGpuReport, gpuReportFromCsvFile, gpuReportFromSnapshot, gpuReportFromXmlFile, waitForGpus } from './gpu'
 
 function port(v: string): number {
@@ -307,6 +308,7 @@ export function buildProgram(): Command {
   addHostsCommands(program, core)
   addPrometheusCommands(program, core)
   addAlertCommands(program, core)
+  addReleaseCommands(program, core)
   return program
 }
 

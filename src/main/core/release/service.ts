@@ -393,7 +393,7 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
         warnings.push(`${headroom.note}: the share was capped from ${steps[0]} % to ${headroom.allowedShare} %`)
         steps = [headroom.allowedShare]
       }
-    } else if (headroom.allowedShare === null && headroom.gpus.length === 0) warnings.push(headroom.note)
+    } else if (input.mode === 'shadow' && headroom.gpus.length === 0) warnings.push(headroom.note)
     if (input.logs) {
       const files = o.accessOf(front.host).files
       for (const p of [input.logs.champion, input.logs.challenger])
@@ -821,9 +821,12 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       timer = setTimeout(loop, 0)
     },
     async stop() {
+      if (!on) return
       on = false
       if (timer) clearTimeout(timer)
       await running
+      // A clean stop says so at once: a CLI starting a release then knows no console carries it.
+      db.prepare(`UPDATE release_settings SET value = '0' WHERE key = 'heartbeat'`).run()
     },
     fronts: () => (db.prepare('SELECT * FROM release_fronts ORDER BY model').all() as FrontRow[]).map(toFront),
     front: (model) => {
