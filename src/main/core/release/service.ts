@@ -36,6 +36,7 @@ import {
   type StepEvidence,
 } from '../../../shared/release'
 import type { Gpu } from '../../../shared/gpu'
+import { TRANSITIONS } from '../../../shared/registry'
 import { commandsOf, createNginxRouter, frontNames } from './nginx'
 import type { ApplyResult, Traffic, TrafficRouter } from './router'
 import {
@@ -378,8 +379,11 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
     const { version } = registry.getVersion(input.model, input.version)
     if (version.stage === 'production')
       throw new GantryError('release/invalid', `v${input.version} of ${input.model} is already in production`)
-    if (version.stage === 'archived' || version.stage === 'retired')
-      throw new GantryError('release/invalid', `v${input.version} of ${input.model} is ${version.stage}`)
+    if (!TRANSITIONS[version.stage].includes('production'))
+      throw new GantryError(
+        'release/invalid',
+        `v${input.version} of ${input.model} is ${version.stage}: its promotion would be refused (stage it first)`,
+      )
     if (input.challenger.replace(/\/$/, '') === front.champion.replace(/\/$/, ''))
       throw new GantryError('release/invalid', `the challenger ${input.challenger} is the champion's own address`)
     let steps = stepsOf(input)

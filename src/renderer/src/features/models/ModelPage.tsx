@@ -11,6 +11,7 @@ import { DeploySection } from '../deploy/DeploySection'
 import { ModelDrift } from '../drift/ModelDrift'
 import { ModelKpis } from './ModelKpis'
 import { ModelAlerts, ModelRetrain } from './ModelRetrain'
+import { ModelRelease } from '../release/ModelRelease'
 import { AuditTable, StageChip } from './Models'
 import { modelHref, useRegistryCall, when } from './useRegistry'
 
@@ -87,6 +88,7 @@ function ModelBody({ d, onError }: { d: ModelDetail; onError: (e: string | null)
       <Versions d={d} onError={onError} />
       <ModelAlerts model={m.name} />
       <DeploySection model={m.name} versions={d.versions} />
+      <ModelRelease model={m.name} versions={d.versions} />
       <ModelDrift model={m.name} />
       <ModelKpis model={m.name} />
       <ModelRetrain model={m.name} />
