@@ -17,6 +17,7 @@ import { benchDrift } from './drift.mjs'
 import { benchSshFleet } from './ssh-fleet.mjs'
 import { benchPromFleet } from './prom-fleet.mjs'
 import { benchAlerts } from './alerts.mjs'
+import { benchRelease } from './release.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 buildIfNeeded()
@@ -31,6 +32,7 @@ const benches = {
   'ssh-fleet': benchSshFleet,
   'prom-fleet': benchPromFleet,
   alerts: benchAlerts,
+  release: benchRelease,
 }
 const only = process.argv.slice(2)
 const lines = []
