@@ -5,7 +5,7 @@
 // aborted at the first step with the evidence; a shadow whose answers never reach clients, whose
 // hung challenger never delays the champion, and whose skipped mirrors are counted; SSE passing
 // unbuffered. The same on the SSH test host (nginx and the servers as the login there).
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -238,6 +238,20 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
     })
     expect(foreign).toMatch(/was not written by Gantry/)
     writeFileSync(w.front.file, text)
+
+    // A folder whose path nginx would read as syntax (here a ";" and a "$") is refused before any write.
+    const evil = join(w.nginx.dir, 'x; include $evil')
+    mkdirSync(evil)
+    const syntax = await w.refused('front.add', {
+      model: 'm',
+      nginxDir: evil,
+      listen: `127.0.0.1:${w.port}`,
+      champion: w.champ.url,
+      reloadCommand: w.nginx.reloadCommand,
+    })
+    expect(syntax).toMatch(/characters nginx would read as syntax/)
+    expect(readdirSync(evil)).toEqual([])
+    expect(readFileSync(w.front.file, 'utf8')).toBe(text)
   }, 60_000)
 
   it('a canary splits by its weights, sticks per key, and its last step promotes through the registry', async () => {

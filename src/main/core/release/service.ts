@@ -850,6 +850,12 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
         )
       const access = o.accessOf(host)
       const dir = await access.files.resolve(input.nginxDir, { what: 'the nginx folder', kind: 'dir' })
+      // nginx reads the paths unquoted (and would expand a $ in a log path): plain characters only.
+      if (!/^\/[A-Za-z0-9._/-]*$/.test(dir))
+        throw new GantryError(
+          'release/invalid',
+          `the nginx folder ${JSON.stringify(dir)} has characters nginx would read as syntax: use a path of letters, digits and . _ - /`,
+        )
       const listen = /^\d+$/.test(input.listen) ? input.listen : input.listen
       for (const other of (db.prepare('SELECT * FROM release_fronts').all() as FrontRow[]).map(toFront))
         if (other.model !== input.model && other.host === host && other.listen === listen)
