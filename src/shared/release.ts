@@ -9,9 +9,18 @@ import { ModelName } from './registry'
 const Url = z
   .string()
   .max(2048)
-  .refine((u) => /^http:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/.test(u), {
-    message: 'http://HOST:PORT (nginx proxies to it; no path, no https)',
-  })
+  .refine(
+    (u) => {
+      if (!/^http:\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/.test(u)) return false
+      try {
+        const p = Number(new URL(u).port)
+        return p >= 1 && p <= 65535
+      } catch {
+        return false
+      }
+    },
+    { message: 'http://HOST:PORT with a port 1–65535 (nginx proxies to it; no path, no https)' },
+  )
 
 const Argv = z
   .array(
@@ -100,7 +109,7 @@ export const GateSettings = z
     maxOutputShift: z.number().min(0).max(1).default(0.2),
     /** Fewer challenger requests than this in a window: the gate is not judged yet. */
     minRequests: z.number().int().min(1).max(1_000_000).default(50),
-    /** The error rate of each one-sided statement (the confidence sequences' α per arm). */
+    /** Each gate's error rate: its confidence sequences hold together with 1 − α (α/2 per arm where two are compared). */
     alpha: z.number().min(1e-6).max(0.2).default(0.05),
   })
   .strict()
@@ -142,7 +151,9 @@ export const ReleaseInput = z
     warmupPath: z
       .string()
       .max(500)
-      .regex(/^\/[^\s]*$/, 'a path starting with /')
+      // A path on the challenger, never another address ("/http://…" or "//host" would be one).
+      .regex(/^\/(?!\/)[A-Za-z0-9._~%!$&'()*+,;=@/?-]*$/, 'a path on the challenger starting with / (no host)')
+      .refine((p) => !/^\/[A-Za-z][A-Za-z0-9+.-]*:/.test(p), 'a path on the challenger, not a URL')
       .default('/health'),
     /** Shadow: the methods the operator says are safe to send twice. */
     idempotent: z
@@ -173,9 +184,8 @@ export const ArmEvidence = z.object({
   errors: z.number(),
   /** Seconds, from nginx's $upstream_response_time (null: no requests yet). */
   latency: Quantiles.nullable(),
-  /** Requests slower than the window's slow threshold. */
+  /** Requests slower than the window's slow line, of `sampled` counted since the line was fixed. */
   slow: z.number(),
-  /** How many latencies the quantiles are computed from (a reservoir past its cap). */
   sampled: z.number(),
 })
 export type ArmEvidence = z.infer<typeof ArmEvidence>

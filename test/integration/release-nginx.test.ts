@@ -6,7 +6,7 @@
 // hung challenger never delays the champion, and whose skipped mirrors are counted; SSE passing
 // unbuffered. The same on the SSH test host (nginx and the servers as the login there).
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
+import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createGantry, type Gantry } from '../../src/main/core'
@@ -152,7 +152,7 @@ function hit(
   })
 }
 
-/** Steady load through nginx until stop() (bounded: at most `max` requests), `concurrency` at a time. */
+/** Steady load through nginx until stop() (bounded: at most `max` requests and 90 s), `concurrency` at a time. */
 function load(
   port: number,
   o: { max?: number; concurrency?: number; make?: (i: number) => Parameters<typeof hit>[1] } = {},
@@ -161,9 +161,10 @@ function load(
   let i = 0
   const results: Awaited<ReturnType<typeof hit>>[] = []
   const errors: string[] = []
-  const max = o.max ?? 20_000
+  const max = o.max ?? 200_000
+  const t0 = Date.now()
   const worker = async (): Promise<void> => {
-    while (on && i < max) {
+    while (on && i < max && Date.now() - t0 < 90_000) {
       const n = i++
       try {
         results.push(await hit(port, o.make?.(n)))
@@ -265,7 +266,7 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
       version: 2,
       challenger: w.chall.url,
       steps: [20, 100],
-      holdMs: 4000,
+      holdMs: 8000,
       gateIntervalMs: 500,
       gates: { minRequests: 20 },
     })
@@ -284,6 +285,7 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
     const onChallenger = [...at20.values()].filter((s) => s.has('challenger')).length / users
     expect(onChallenger).toBeGreaterThan(0.12) // 20 % of 400 users: ±4 σ is 12–28 %
     expect(onChallenger).toBeLessThan(0.28)
+    expect((await status(w)).release?.weight).toBe(20) // the sample was all taken at 20 %
 
     const done = await settled(w, ['promoted', 'aborted', 'paused'])
     await traffic.stop()
@@ -348,7 +350,9 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
       const after = traffic.results.length
       await new Promise((res) => setTimeout(res, 1000))
       await traffic.stop()
-      expect(traffic.results.slice(after).every((x) => x.route === 'champion')).toBe(true)
+      const later = traffic.results.slice(after)
+      expect(later.length).toBeGreaterThan(10)
+      expect(later.every((x) => x.route === 'champion')).toBe(true)
       expect(r.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['started', 'ready', 'step', 'aborted']))
       const model = await w.call<{ versions: { version: number; stage: string }[] }>('registry.getModel', { name: 'm' })
       expect(model.versions.find((v) => v.version === 1)?.stage).toBe('production')
@@ -378,7 +382,8 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
       maxMirrorBody: 2000,
       holdMs: 60_000,
       gateIntervalMs: 500,
-      gates: { minRequests: 20 },
+      // Only agreement may decide here (a loaded test machine must not fail it on latency first).
+      gates: { minRequests: 20, maxErrorRise: 1, maxSlowRise: 1 },
       logs: { champion: w.champ.logFile, challenger: w.chall.logFile },
     })
     const r = await settled(w, ['aborted', 'passed', 'paused', 'promoted'])
@@ -400,6 +405,9 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
   }, 60_000)
 
   it('a hung challenger in a shadow never delays the champion; the mirror is cut at its timeout', async () => {
+    // The answer itself is never held. nginx does hold a request until its mirror ends, so the next
+    // request on the same keep-alive connection waits up to the mirror timeout — bounded, and the
+    // errors gate aborts the shadow on the cut mirrors.
     const w = await world()
     await w.chall.control({ hang: true })
     await w.call('release.start', {
@@ -412,7 +420,9 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
       gateIntervalMs: 500,
       mirrorTimeoutMs: 1000,
       warmupRequests: 1,
-      gates: { minRequests: 5 },
+      // Not judged before the 20th cut mirror: the keep-alive measurement below must not meet the
+      // abort's reload (which closes idle keep-alive connections).
+      gates: { minRequests: 20 },
     })
     await until('the shadow', async () => (await status(w)).release?.state === 'running')
     await new Promise((r) => setTimeout(r, 300))
@@ -423,6 +433,23 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
       times.push(r.ms)
     }
     expect(Math.max(...times)).toBeLessThan(500)
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const kept: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      await new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: w.port, path: '/v1/predict?x=1', agent }, (res) => {
+          res.resume()
+          res.on('end', () => resolve())
+        })
+        req.on('error', reject)
+        req.end()
+      })
+      kept.push(performance.now() - t0)
+    }
+    agent.destroy()
+    expect(Math.max(...kept)).toBeLessThan(1000 + 800) // the mirror timeout, and no more
+    for (let i = 0; i < 10; i++) expect((await hit(w.port)).server).toBe('champion')
     // The cut mirrors are the challenger's errors (504): the errors gate aborts it.
     const r = await settled(w, ['aborted', 'passed', 'paused'])
     expect(r.state).toBe('aborted')
@@ -479,6 +506,56 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
       ]),
     )
   }, 60_000)
+
+  it('a paused release is still watched: a challenger that starts failing meanwhile is aborted', async () => {
+    const w = await world()
+    const traffic = load(w.port, { concurrency: 6 })
+    cleanups.push(() => traffic.stop())
+    await w.call('release.start', {
+      model: 'm',
+      mode: 'canary',
+      version: 2,
+      challenger: w.chall.url,
+      steps: [40, 100],
+      holdMs: 60_000,
+      gateIntervalMs: 500,
+      gates: { minRequests: 20 },
+    })
+    await until('the first step', async () => (await status(w)).release?.state === 'running')
+    await w.call('release.pause', { model: 'm', reason: 'lunch' })
+    await w.chall.control({ errorRate: 0.7 })
+    const r = await settled(w, ['aborted'])
+    await traffic.stop()
+    expect(r.reason).toMatch(/gate failed while paused at step 1 \(40 %\): errors/)
+    expect(r.weight).toBe(0)
+  }, 60_000)
+
+  it('a file written by a process that died before its reload is reloaded, not trusted', async () => {
+    const w = await world()
+    const { createNginxRouter } = await import('../../src/main/core/release/nginx')
+    const access = w.g.fleet.get('local').access
+    const router = createNginxRouter(() => access)
+    const at = (weight: number) =>
+      ({
+        mode: 'canary',
+        weight,
+        challenger: w.chall.url,
+        idempotent: [] as string[],
+        maxMirrorBody: 1,
+        mirrorTimeoutMs: 1000,
+        release: 9,
+        rev: weight,
+      }) as const
+    // The crash: the 100 % file is on disk, but nginx never reloaded it (it still serves the champion).
+    writeFileSync(w.front.file, router.render(w.front, at(100)))
+    await new Promise((r) => setTimeout(r, 200))
+    expect((await hit(w.port)).server).toBe('champion')
+    const res = await router.apply(w.front, at(100))
+    expect(res).toMatchObject({ ok: true, changed: true })
+    await until('the reload', async () => (await hit(w.port)).server === 'challenger', 3000)
+    // Now it is loaded: the same traffic again is a no-op.
+    expect(await router.apply(w.front, at(100))).toMatchObject({ ok: true, changed: false })
+  }, 30_000)
 })
 
 const sshSkip = skip ?? sshdUnavailable()
@@ -520,7 +597,13 @@ describe.skipIf(sshSkip)('a release on the SSH test host', () => {
     expect(r.reason).toMatch(/gate failed at step 1 \(30 %\): errors/)
     expect(r.evidence[0].challenger.errors).toBeGreaterThan(5)
     expect(readFileSync(w.front.file, 'utf8')).not.toContain('challenger;')
-    // nginx there keeps serving the champion; the file is the login's (written over SFTP).
-    expect((await hit(w.port)).server).toBe('champion')
+    // nginx there serves the champion alone once its old workers are gone (a graceful reload).
+    await until(
+      'the reload',
+      async () =>
+        (await Promise.all(Array.from({ length: 10 }, () => hit(w.port)))).every((x) => x.server === 'champion'),
+      5000,
+    )
+    for (let i = 0; i < 10; i++) expect((await hit(w.port)).server).toBe('champion')
   }, 90_000)
 })

@@ -124,7 +124,7 @@ describe.skipIf(skip)('releases from the CLI, carried by a console that is kille
       '--steps',
       '30,100',
       '--hold',
-      '4s',
+      '6s',
       '--gate-interval',
       '500ms',
       '--min-requests',
@@ -133,7 +133,7 @@ describe.skipIf(skip)('releases from the CLI, carried by a console that is kille
     ])
     expect(start.code).toBe(0)
     const started = JSON.parse(start.stdout) as { release: Release; warnings: string[] }
-    expect(started.release).toMatchObject({ state: 'warming', steps: [30, 100], holdMs: 4000 })
+    expect(started.release).toMatchObject({ state: 'warming', steps: [30, 100], holdMs: 6000 })
     const status = async (): Promise<ReleaseStatus> =>
       JSON.parse((await gantry(w.dataDir, ['release', 'status', 'm', '--json'])).stdout)
     await until('the 30 % step', async () => (await status()).release?.weight === 30)
@@ -156,9 +156,11 @@ describe.skipIf(skip)('releases from the CLI, carried by a console that is kille
 
     // Traffic flows meanwhile (the gates of the new console need requests to judge).
     let on = true
-    const traffic = (async () => {
-      for (let i = 0; on && i < 20_000; i++) await route(w.port, `u${i % 97}`).catch(() => '')
-    })()
+    const traffic = Promise.all(
+      [0, 1, 2, 3].map(async (k) => {
+        for (let i = 0; on && i < 20_000; i++) await route(w.port, `u${(i * 4 + k) % 97}`).catch(() => '')
+      }),
+    )
     cleanups.push(async () => {
       on = false
       await traffic
@@ -211,8 +213,11 @@ describe.skipIf(skip)('releases from the CLI, carried by a console that is kille
     // nginx's graceful reload: the old workers stop taking connections within moments.
     await until(
       'old workers gone',
-      async () => (await Promise.all([0, 1, 2].map((i) => route(w.port, `u${i}`)))).every((s) => s === 'champion'),
-      3000,
+      async () =>
+        (await Promise.all(Array.from({ length: 20 }, (_, i) => route(w.port, `u${i}`)))).every(
+          (s) => s === 'champion',
+        ),
+      5000,
     )
     for (let i = 0; i < 30; i++) expect(await route(w.port, `u${i}`)).toBe('champion')
     const st = await gantry(w.dataDir, ['release', 'status', 'm'])

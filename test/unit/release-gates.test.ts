@@ -69,9 +69,21 @@ function win(o: { champErr?: number; challErr?: number; n?: number; slow?: numbe
   const rand = rng(11)
   const n = o.n ?? 400
   const lat = (k: number, slow: number): number[] => Array.from({ length: k }, () => 0.01 + rand() * 0.005 + slow)
+  const champ = lat(n * 9, 0)
+  const chall = lat(n, o.slow ?? 0)
+  // The slow line as a window fixes it (the champion's p95 + 20 %), then each request counted against it.
+  const line = [...champ].sort((a, b) => a - b)[Math.floor(champ.length * 0.95)] * 1.2
+  const arm = (xs: number[], err: number) => ({
+    requests: xs.length,
+    errors: Math.round(xs.length * err),
+    latencies: xs,
+    timed: xs.length,
+    slow: xs.filter((x) => x > line).length,
+  })
   return {
-    champion: { requests: n * 9, errors: Math.round(n * 9 * (o.champErr ?? 0)), latencies: lat(n * 9, 0) },
-    challenger: { requests: n, errors: Math.round(n * (o.challErr ?? 0)), latencies: lat(n, o.slow ?? 0) },
+    champion: arm(champ, o.champErr ?? 0),
+    challenger: arm(chall, o.challErr ?? 0),
+    slowAbove: line,
     joined: 0,
     agreed: 0,
     outputs: null,
@@ -89,9 +101,15 @@ describe('the gates', () => {
     expect(g.detail).toMatch(/challenger 20\.0 % \[.+\] vs champion 0\.0 %/)
   })
 
-  it('fail a slow challenger on latency', () => {
+  it('fail a slow challenger on latency, against a slow line fixed once per window', () => {
     const j = judge(win({ slow: 0.05 }), settings, false)
     expect(j.gates.find((x) => x.gate === 'latency')?.verdict).toBe('fail')
+    // Before the line is fixed the gate is not judged; judge() proposes the line from the champion.
+    const unfixed = { ...win({ slow: 0.05 }), slowAbove: null }
+    const k = judge(unfixed, settings, false)
+    expect(k.gates.find((x) => x.gate === 'latency')?.verdict).toBe('pending')
+    expect(k.slowAbove).toBeGreaterThan(0.014)
+    expect(k.slowAbove).toBeLessThan(0.019)
   })
 
   it('pass an equal challenger only at the end of the hold; before it they are pending', () => {

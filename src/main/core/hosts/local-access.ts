@@ -155,7 +155,8 @@ export function createLocalAccess(
     },
     async writeFile(path, data) {
       const tmp = `${path}.gantry-${process.pid}.tmp`
-      const fh = await open(tmp, 'w', 0o644)
+      // O_EXCL: a link planted at the temporary name is never followed.
+      const fh = await open(tmp, 'wx', 0o644)
       try {
         await fh.writeFile(data)
         await fh.sync()

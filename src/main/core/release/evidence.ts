@@ -31,8 +31,11 @@ export interface ArmAcc {
   requests: number
   errors: number
   latency: Reservoir
+  /** Requests seen since the window's slow line was fixed, and how many were above it. */
+  timed: number
+  slow: number
 }
-const arm = (): ArmAcc => ({ requests: 0, errors: 0, latency: reservoir() })
+const arm = (): ArmAcc => ({ requests: 0, errors: 0, latency: reservoir(), timed: 0, slow: 0 })
 
 /** A window's counts, plain JSON (persisted with the offsets they were read to). */
 export interface WindowAcc {
@@ -44,6 +47,9 @@ export interface WindowAcc {
   joined: number
   agreed: number
   diffs: Reservoir
+  /** The window's slow line (seconds): the champion's p95 plus the slack, fixed once the champion
+   *  has enough requests, so that each later request is one draw against one fixed line. */
+  slowAbove: number | null
 }
 export function newWindow(): WindowAcc {
   return {
@@ -55,7 +61,15 @@ export function newWindow(): WindowAcc {
     joined: 0,
     agreed: 0,
     diffs: reservoir(),
+    slowAbove: null,
   }
+}
+
+function time(w: WindowAcc, a: ArmAcc, s: number): void {
+  offer(a.latency, s)
+  if (w.slowAbove === null) return
+  a.timed++
+  if (s > w.slowAbove) a.slow++
 }
 
 /** Where each file was read to (byte offsets) and its inode (a rotated file is read from 0). */
@@ -80,16 +94,21 @@ interface AccessLine {
   mir?: string
 }
 
-/** One line of the main access log, into the window (shadow: every request is the champion's). */
-export function takeAccess(w: WindowAcc, line: AccessLine): void {
+/**
+ * One line of the main access log, into the window. In a shadow every request is the champion's,
+ * and only the mirrored ones count as its evidence: the challenger sees only those (idempotent
+ * methods, small bodies), and the arms are compared on the same requests.
+ */
+export function takeAccess(w: WindowAcc, line: AccessLine, shadow = false): void {
+  if (line.mir === 'skipped-method') w.skipped.method++
+  else if (line.mir === 'skipped-size') w.skipped.size++
+  if (shadow && line.mir !== 'mirrored') return
   const status = Number(line.st)
   const a = line.arm === 'challenger' ? w.challenger : w.champion
   a.requests++
   if (!(status > 0 && status < 500)) a.errors++
   const s = seconds(line.urt, line.rt)
-  if (s !== null) offer(a.latency, s)
-  if (line.mir === 'skipped-method') w.skipped.method++
-  else if (line.mir === 'skipped-size') w.skipped.size++
+  if (s !== null) time(w, a, s)
 }
 
 /** One line of the shadow log: a mirrored request, as the challenger answered it (or nginx cut it). */
@@ -99,7 +118,7 @@ export function takeShadow(w: WindowAcc, line: AccessLine): void {
   w.challenger.requests++
   if (!(status > 0 && status < 500)) w.challenger.errors++
   const s = seconds(line.urt, line.rt)
-  if (s !== null) offer(w.challenger.latency, s)
+  if (s !== null) time(w, w.challenger, s)
 }
 
 /** Joins the two arms' inference-log records on the request id (kept in memory, bounded). */
@@ -202,12 +221,21 @@ export function parseJsonLine(line: string): Record<string, unknown> | null {
 
 export function windowData(w: WindowAcc, o: { logs: boolean; shadow: boolean }): WindowData {
   return {
-    champion: { requests: w.champion.requests, errors: w.champion.errors, latencies: w.champion.latency.values },
+    champion: {
+      requests: w.champion.requests,
+      errors: w.champion.errors,
+      latencies: w.champion.latency.values,
+      timed: w.champion.timed,
+      slow: w.champion.slow,
+    },
     challenger: {
       requests: w.challenger.requests,
       errors: w.challenger.errors,
       latencies: w.challenger.latency.values,
+      timed: w.challenger.timed,
+      slow: w.challenger.slow,
     },
+    slowAbove: w.slowAbove,
     joined: w.joined,
     agreed: w.agreed,
     outputs: w.numeric ? { champion: w.outputs.champion.values, challenger: w.outputs.challenger.values } : null,

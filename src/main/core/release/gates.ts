@@ -106,9 +106,21 @@ export function quantilesOf(values: number[]): { p50: number; p90: number; p95: 
 }
 
 /** What the gates need from one window. */
+interface ArmData {
+  requests: number
+  errors: number
+  /** A sample of the latencies (seconds): the percentiles shown. */
+  latencies: number[]
+  /** Requests since the slow line was fixed, and how many were above it: the latency gate. */
+  timed: number
+  slow: number
+}
+
 export interface WindowData {
-  champion: { requests: number; errors: number; latencies: number[] }
-  challenger: { requests: number; errors: number; latencies: number[] }
+  champion: ArmData
+  challenger: ArmData
+  /** The window's slow line once fixed (null: not yet; judge() proposes one). */
+  slowAbove: number | null
   joined: number
   agreed: number
   /** Numeric outputs of each arm (canary: the KS gate), or null when the logs are not numeric / absent. */
@@ -140,21 +152,35 @@ export function judge(w: WindowData, s: GateSettings, final: boolean): Judgement
       final,
     ),
   )
-  // Latency: the champion's p95 in this window, with slack, is the line; each arm's share above it.
-  const champSorted = Float64Array.from(w.champion.latencies).sort()
-  const slowAbove = champSorted.length ? quantile(champSorted, 0.95) * (1 + s.latencySlack) : null
-  const slowOf = (xs: number[]): number => (slowAbove === null ? 0 : xs.filter((x) => x > slowAbove).length)
-  const champSlow = slowOf(w.champion.latencies)
-  const challSlow = slowOf(w.challenger.latencies)
-  const lat = compareRates(
-    'latency',
-    `share slower than ${slowAbove === null ? '—' : `${(slowAbove * 1000).toFixed(1)} ms`} (champion p95 + ${Math.round(s.latencySlack * 100)} %)`,
-    { n: w.champion.latencies.length, k: champSlow },
-    { n: w.challenger.latencies.length, k: challSlow },
-    s.maxSlowRise,
-    s,
-    final,
-  )
+  // Latency: the champion's p95 in this window, with slack, is the line — fixed once, when the
+  // champion first has enough requests (a line re-estimated at every look would not be one
+  // Bernoulli stream); then every later request of each arm is counted against it.
+  let slowAbove = w.slowAbove
+  if (slowAbove === null && w.champion.latencies.length >= s.minRequests) {
+    slowAbove = quantile(Float64Array.from(w.champion.latencies).sort(), 0.95) * (1 + s.latencySlack)
+  }
+  const champSlow = w.champion.slow
+  const challSlow = w.challenger.slow
+  const lat =
+    w.slowAbove === null
+      ? ({
+          gate: 'latency',
+          verdict: final ? 'inconclusive' : 'pending',
+          detail:
+            slowAbove === null
+              ? `the champion has ${w.champion.latencies.length} timed requests: fewer than the ${s.minRequests} that fix the slow line`
+              : `the slow line is fixed now (${(slowAbove * 1000).toFixed(1)} ms): requests from here on are counted against it`,
+          numbers: { slowAbove },
+        } satisfies GateResult)
+      : compareRates(
+          'latency',
+          `share slower than ${(w.slowAbove * 1000).toFixed(1)} ms (champion p95 + ${Math.round(s.latencySlack * 100)} %)`,
+          { n: w.champion.timed, k: champSlow },
+          { n: w.challenger.timed, k: challSlow },
+          s.maxSlowRise,
+          s,
+          final,
+        )
   gates.push(lat)
 
   if (!w.logs) {
@@ -218,12 +244,12 @@ export function judge(w: WindowData, s: GateSettings, final: boolean): Judgement
       : judged.some((g) => g.verdict === 'pending')
         ? 'pending'
         : 'pass'
-  const arm = (a: WindowData['champion'], slow: number): ArmEvidence => ({
+  const arm = (a: ArmData, slow: number): ArmEvidence => ({
     requests: a.requests,
     errors: a.errors,
     latency: quantilesOf(a.latencies),
     slow,
-    sampled: a.latencies.length,
+    sampled: a.timed,
   })
   return {
     gates,

@@ -201,11 +201,26 @@ export function createNginxRouter(accessOf: (host: string) => HostAccess): Traff
     }
   }
 
-  /** Writes `next` (or removes the file), has nginx test it and reload; restores the previous on failure. */
+  const digest = (text: string | null): string =>
+    text === null ? 'none' : createHash('sha256').update(text).digest('hex')
+  /** What nginx was last reloaded with, as recorded beside the file after each good reload. */
+  async function loaded(access: HostAccess, front: Front): Promise<string | null> {
+    const mark = await current(access, `${front.file}.loaded`).catch(() => null)
+    return mark?.trim() || null
+  }
+
+  /**
+   * Writes `next` (or removes the file), has nginx test it and reload; restores the previous on
+   * failure. "Already there" means the file says `next` *and* the mark written after the last good
+   * reload says nginx loaded exactly that — a file written by a process that died before its
+   * reload is tested and reloaded again, not trusted.
+   */
   async function swap(front: Front, next: string | null): Promise<ApplyResult> {
     const access = accessOf(front.host)
     const before = await current(access, front.file)
-    if (before === next) return { ok: true, changed: false, message: 'nginx already has this', warnings: [] }
+    const mark = await loaded(access, front)
+    if (before === next && mark === digest(next))
+      return { ok: true, changed: false, message: 'nginx already has this', warnings: [] }
     if (before !== null && !before.startsWith(MARK))
       return {
         ok: false,
@@ -213,21 +228,31 @@ export function createNginxRouter(accessOf: (host: string) => HostAccess): Traff
         message: `${front.file} exists and was not written by Gantry: move it away or choose another folder (Gantry writes only files it owns)`,
         warnings: [],
       }
+    // What to put back on failure: what nginx last loaded (the .prev of an interrupted write when
+    // the file itself never was), else the file as it was.
+    let good = before
+    if (mark !== null && digest(before) !== mark) {
+      const prev = await current(access, `${front.file}.prev`).catch(() => null)
+      if (digest(prev) === mark) good = prev
+      else if (mark === 'none') good = null
+    }
     const restore = async (): Promise<void> => {
-      if (before !== null) await access.writeFile(front.file, before)
+      if (good !== null) await access.writeFile(front.file, good)
       else await access.unlink(front.file).catch(() => {})
     }
     try {
-      if (before !== null) await access.writeFile(`${front.file}.prev`, before)
-      if (next === null) await access.unlink(front.file)
-      else await access.writeFile(front.file, next)
+      if (before !== next) {
+        if (good !== null) await access.writeFile(`${front.file}.prev`, good)
+        if (next === null) await access.unlink(front.file)
+        else await access.writeFile(front.file, next)
+      }
     } catch (err) {
       await restore().catch(() => {})
       return { ok: false, changed: false, message: `writing ${front.file}: ${errorMessage(err)}`, warnings: [] }
     }
     const t = await access.run(front.testCommand, { timeoutMs: CMD_TIMEOUT_MS })
     if (t.code !== 0) {
-      await restore()
+      await restore().catch(() => {})
       return {
         ok: false,
         changed: false,
@@ -237,7 +262,7 @@ export function createNginxRouter(accessOf: (host: string) => HostAccess): Traff
     }
     const r = await access.run(front.reloadCommand, { timeoutMs: CMD_TIMEOUT_MS })
     if (r.code !== 0) {
-      await restore()
+      await restore().catch(() => {})
       const again = await access.run(front.reloadCommand, { timeoutMs: CMD_TIMEOUT_MS })
       return {
         ok: false,
@@ -246,6 +271,7 @@ export function createNginxRouter(accessOf: (host: string) => HostAccess): Traff
         warnings: [],
       }
     }
+    await access.writeFile(`${front.file}.loaded`, `${digest(next)}\n`).catch(() => {})
     const warnings: string[] = []
     if (before === null && next !== null) {
       // The first write: is the file really included? `nginx -T` prints every file it loaded.

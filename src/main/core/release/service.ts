@@ -54,12 +54,15 @@ import {
   type WindowAcc,
 } from './evidence'
 import { z } from 'zod'
+import { randomUUID } from 'node:crypto'
 
 export const DEFAULT_STEPS = [1, 5, 25, 50, 100]
 /** The busiest GPU may reach this with the mirror's load on top. */
 const GPU_CEILING = 90
 /** How often a console compares each front's file with what the database says. */
 const RECONCILE_MS = 10_000
+/** How long a challenger may take to answer its warm-up before the release is aborted. */
+const WARMUP_DEADLINE_MS = 5 * 60_000
 
 /** The settings a release started with (validated on read). */
 const Settings = z.object({
@@ -194,6 +197,12 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
     db
       .prepare('SELECT * FROM release_windows WHERE release_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1')
       .get(id) as WindowRow | undefined
+  const previousWindow = (id: number, before: number): WindowRow | undefined =>
+    db
+      .prepare(
+        'SELECT * FROM release_windows WHERE release_id = ? AND id < ? AND weight < 100 ORDER BY id DESC LIMIT 1',
+      )
+      .get(id, before) as WindowRow | undefined
   const eventsOf = (id: number): ReleaseEvent[] =>
     db
       .prepare('SELECT at, kind, actor, detail FROM release_events WHERE release_id = ? ORDER BY id')
@@ -303,9 +312,17 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
     }
   }
   const lastApplied = new Map<string, number>()
+  /** Makes nginx say what the database says now — again if the database moved while it wrote
+   *  (another process aborted meanwhile: its state, not ours, must be the one left in nginx). */
   async function applyNow(model: string): Promise<ApplyResult> {
-    const { front, traffic } = desired(model)
-    const res = await router.apply(front, traffic)
+    let { front, traffic } = desired(model)
+    let res = await router.apply(front, traffic)
+    for (let i = 0; i < 3 && res.ok; i++) {
+      const now = desired(model)
+      if (now.traffic.rev === traffic.rev && now.front.champion === front.champion) break
+      ;({ front, traffic } = now)
+      res = await router.apply(front, traffic)
+    }
     lastApplied.set(model, traffic.rev)
     if (res.changed || !res.ok || !front.applied?.ok) {
       const f = frontRow(model)
@@ -398,10 +415,27 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
         steps = [headroom.allowedShare]
       }
     } else if (input.mode === 'shadow' && headroom.gpus.length === 0) warnings.push(headroom.note)
-    if (input.logs) {
+    let logs = input.logs ?? null
+    if (logs) {
+      // Stored as resolved (a relative path from the CLI would otherwise be read from the console's folder).
       const files = o.accessOf(front.host).files
-      for (const p of [input.logs.champion, input.logs.challenger])
-        await files.resolveNew(p, { what: 'an inference log' })
+      logs = {
+        ...logs,
+        champion: await files.resolveNew(logs.champion, { what: "the champion's inference log" }),
+        challenger: await files.resolveNew(logs.challenger, { what: "the challenger's inference log" }),
+      }
+    }
+    // A canary ends at 100 %: a promotion the registry would refuse must be settled before the ramp.
+    if (input.mode === 'canary') {
+      const md = registry.getModel(input.model)
+      if (
+        md.model.policy.productionNeedsApproval &&
+        !md.approvals.some((a) => a.version === input.version && a.status === 'approved')
+      )
+        throw new GantryError(
+          'registry/approval-required',
+          `${input.model} needs an approval before v${input.version} goes to production: have it approved before the canary (a shadow needs none)`,
+        )
     }
     if (input.mode === 'shadow' && !input.idempotent.some((m) => m !== 'GET' && m !== 'HEAD'))
       warnings.push(
@@ -421,7 +455,7 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       maxMirrorBody: input.maxMirrorBody,
       mirrorTimeoutMs: input.mirrorTimeoutMs,
       gates: GateSettings.parse(input.gates ?? {}),
-      logs: input.logs ?? null,
+      logs,
     }
     const file = router.render(front, {
       mode: input.mode,
@@ -453,7 +487,7 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
   }
   const live = new Map<number, Live>()
   const busy = new Set<number>()
-  const warmFails = new Map<number, string>()
+  const warmSince = new Map<number, number>()
 
   async function logPaths(r: ReleaseRow): Promise<string[]> {
     const f = mustFront(r.model)
@@ -487,13 +521,13 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
   }
 
   /** Reads what the logs gained since the window's cursors into its counts (kept in memory; saved by the caller). */
-  async function ingest(r: ReleaseRow, l: Live, cursors: Cursors): Promise<void> {
+  async function ingest(r: ReleaseRow, l: { acc: WindowAcc; joiner: Joiner }, cursors: Cursors): Promise<void> {
     const f = mustFront(r.model)
     const s = settingsOf(r)
     const files = o.accessOf(f.host).files
     for (const line of await readNewLines(files, f.accessLog, cursors, 'the nginx access log')) {
       const v = parseJsonLine(line)
-      if (v) takeAccess(l.acc, v)
+      if (v) takeAccess(l.acc, v, s.mode === 'shadow')
     }
     if (s.mode === 'shadow')
       for (const line of await readNewLines(files, f.shadowLog, cursors, 'the nginx shadow log')) {
@@ -536,7 +570,7 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       transition(
         r.id,
         ['running', 'warming'],
-        { state: 'paused', weight: r.weight, reason: `nginx did not take ${what}: ${res.message}` },
+        { state: 'paused', weight: r.weight, step: r.step, reason: `nginx did not take ${what}: ${res.message}` },
         true,
       )
       event(r.id, 'paused', 'gantry', `nginx did not take ${what}: ${res.message}`)
@@ -584,15 +618,21 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
     })()
     closeWindows(r.id, actor === 'gantry' ? 'fail' : null)
     const res = await applyNow(r.model)
+    const retried = o.runs || fresh()
     event(
       r.id,
       res.ok ? 'nginx' : 'error',
       'gantry',
       res.ok
         ? 'nginx reloaded: the challenger gets nothing'
-        : `nginx did not take share 0 yet: ${res.message} (retried)`,
+        : `nginx did not take share 0 yet: ${res.message}${retried ? ' (a running console retries)' : ''}`,
     )
     publish(r.model, r.id, 'aborted')
+    if (!res.ok && !o.runs)
+      throw new GantryError(
+        'release/proxy-refused',
+        `release #${r.id} is aborted in the journal, but nginx did not take share 0: ${res.message} — ${retried ? 'the running console keeps retrying' : 'no console is running to retry: fix that and run the abort again, or start one'}`,
+      )
     return toRelease(rowOf(r.id))
   }
 
@@ -626,68 +666,130 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
     })()
     closeWindows(r.id, auto ? 'pass' : null)
     const res = await applyNow(r.model)
-    if (!res.ok) event(r.id, 'error', 'gantry', `nginx did not take the new champion yet: ${res.message} (retried)`)
+    if (!res.ok)
+      event(
+        r.id,
+        'error',
+        'gantry',
+        `nginx did not take the new champion yet: ${res.message}${o.runs || fresh() ? ' (a running console retries)' : ''}`,
+      )
     publish(r.model, r.id, 'promoted')
     return toRelease(rowOf(r.id))
   }
 
-  /** One release, one step forward where its time has come. */
-  async function advance(r: ReleaseRow): Promise<void> {
-    const s = settingsOf(r)
-    if (r.state === 'warming') {
-      const problem = await warmup(r)
-      if (problem) {
-        warmFails.set(r.id, problem)
-        if (o.now() - r.started_at > Math.max(60_000, 3 * s.gateIntervalMs))
-          await finishAbort(r, 'gantry', `the challenger did not become ready: ${problem}`, ['warming'])
-        return
-      }
-      warmFails.delete(r.id)
-      event(r.id, 'ready', 'gantry', `challenger ready: ${s.warmupRequests} × GET ${s.warmupPath} answered`)
-      await beginStep(r, r.step, ['warming'])
-      return
-    }
-    // running
+  /** The open window's counts as the runner keeps them (read back from the journal after a restart). */
+  function liveOf(r: ReleaseRow, w: WindowRow): Live {
     let l = live.get(r.id)
-    const w = openWindow(r.id)
-    if (!w) {
-      await beginStep(r, r.step, ['running'])
-      return
-    }
     if (!l || l.windowId !== w.id) {
       l = {
         windowId: w.id,
         acc: JSON.parse(w.acc_json) as WindowAcc,
-        joiner: new Joiner(s.gates.agreeWithin),
+        joiner: new Joiner(settingsOf(r).gates.agreeWithin),
         lastGate: 0,
       }
       live.set(r.id, l)
     }
-    const now = o.now()
-    if (now - l.lastGate < s.gateIntervalMs) return
-    l.lastGate = now
+    return l
+  }
+
+  /** Reads the logs into a copy of the window, judges it, and saves both — or neither, when a read fails. */
+  async function look(r: ReleaseRow, w: WindowRow, l: Live, final: boolean): Promise<ReturnType<typeof judge>> {
+    const s = settingsOf(r)
     const cursors = JSON.parse(r.cursors_json) as Cursors
-    await ingest(r, l, cursors)
-    const final = r.step_started_at !== null && now >= r.step_started_at + s.holdMs
-    const j = judge(windowData(l.acc, { logs: s.logs !== null, shadow: s.mode === 'shadow' }), s.gates, final)
-    const ev = evidenceOf(l.acc, j, {
+    const acc = structuredClone(l.acc)
+    await ingest(r, { acc, joiner: l.joiner }, cursors)
+    const data = windowData(acc, { logs: s.logs !== null, shadow: s.mode === 'shadow' })
+    // At 100 % the champion has no traffic of its own: it is the champion of the step before.
+    const before = s.mode === 'canary' && r.weight >= 100 ? previousWindow(r.id, w.id) : null
+    if (before) {
+      const pacc = JSON.parse(before.acc_json) as WindowAcc
+      if (acc.slowAbove === null && pacc.slowAbove !== null) acc.slowAbove = pacc.slowAbove
+      data.champion = windowData(pacc, { logs: false, shadow: false }).champion
+      data.slowAbove = acc.slowAbove
+      if (!pacc.numeric) data.outputs = null
+      else if (data.outputs) data.outputs.champion = pacc.outputs.champion.values
+    }
+    let j = judge(data, s.gates, final)
+    // The slow line fixed only now (a console that came back after the hold ran out, a quiet
+    // champion): the requests counted against it are still to come — one more look, not a verdict.
+    if (final && data.slowAbove === null && j.slowAbove !== null) j = judge(data, s.gates, false)
+    if (before)
+      for (const g of j.gates)
+        if (g.gate === 'errors' || g.gate === 'latency' || g.gate === 'output-shift')
+          g.detail += ` — the champion as step ${before.step + 1} measured it (at 100 % it has no traffic)`
+    if (acc.slowAbove === null && j.slowAbove !== null) acc.slowAbove = j.slowAbove
+    const ev = evidenceOf(acc, j, {
       index: r.step,
       weight: r.weight,
       startedAt: w.started_at,
       endedAt: null,
       verdict: j.verdict === 'pending' ? null : j.verdict,
     })
-    saveWindow(r, l, cursors, ev)
-    const cur = rowOf(r.id)
-    if (cur.state !== 'running') return // paused or aborted by someone meanwhile
-    const label = s.mode === 'shadow' ? 'the shadow' : `step ${r.step + 1} (${r.weight} %)`
-    if (j.verdict === 'fail') {
-      const failed = j.gates.filter((g) => g.verdict === 'fail').map((g) => `${g.gate}: ${g.detail}`)
-      await finishAbort(cur, 'gantry', `gate failed at ${label}: ${failed.join('; ')}`, ['running'])
+    saveWindow(r, { ...l, acc }, cursors, ev)
+    l.acc = acc
+    return j
+  }
+
+  const failedGates = (j: ReturnType<typeof judge>): string =>
+    j.gates
+      .filter((g) => g.verdict === 'fail')
+      .map((g) => `${g.gate}: ${g.detail}`)
+      .join('; ')
+
+  /** One release, one step forward where its time has come. */
+  async function advance(r: ReleaseRow): Promise<void> {
+    const s = settingsOf(r)
+    if (r.state === 'warming') {
+      if (!warmSince.has(r.id)) warmSince.set(r.id, o.now())
+      const problem = await warmup(r)
+      if (problem) {
+        // A model server still loading its weights may take minutes: 5 of them (or 3 gate looks).
+        if (o.now() - (warmSince.get(r.id) ?? o.now()) > Math.max(WARMUP_DEADLINE_MS, 3 * s.gateIntervalMs))
+          await finishAbort(r, 'gantry', `the challenger did not become ready: ${problem}`, ['warming'])
+        return
+      }
+      warmSince.delete(r.id)
+      event(r.id, 'ready', 'gantry', `challenger ready: ${s.warmupRequests} × GET ${s.warmupPath} answered`)
+      await beginStep(r, r.step, ['warming'])
       return
     }
+    const label = s.mode === 'shadow' ? 'the shadow' : `step ${r.step + 1} (${r.weight} %)`
+    const w = openWindow(r.id)
+    if (r.state === 'paused') {
+      // Paused keeps its share, so it is still watched: a failure aborts it; nothing else moves.
+      if (r.weight <= 0) return
+      if (!w) {
+        const started = await startWindow(r, r.step, r.weight)
+        db.prepare('UPDATE releases SET cursors_json = ? WHERE id = ?').run(JSON.stringify(started.cursors), r.id)
+        return
+      }
+      const l = liveOf(r, w)
+      if (o.now() - l.lastGate < s.gateIntervalMs) return
+      l.lastGate = o.now()
+      const j = await look(rowOf(r.id), w, l, false)
+      if (j.verdict === 'fail')
+        await finishAbort(rowOf(r.id), 'gantry', `gate failed while paused at ${label}: ${failedGates(j)}`, ['paused'])
+      return
+    }
+    // running
+    if (!w) {
+      await beginStep(r, r.step, ['running'])
+      return
+    }
+    const l = liveOf(r, w)
+    const now = o.now()
+    if (now - l.lastGate < s.gateIntervalMs) return
+    l.lastGate = now
+    const final = r.step_started_at !== null && now >= r.step_started_at + s.holdMs
+    const j = await look(r, w, l, final)
+    const cur = rowOf(r.id)
+    if (j.verdict === 'fail' && (cur.state === 'running' || cur.state === 'paused')) {
+      await finishAbort(cur, 'gantry', `gate failed at ${label}: ${failedGates(j)}`, ['running', 'paused'])
+      return
+    }
+    if (cur.state !== 'running') return // paused or aborted by someone meanwhile
     publish(r.model, r.id, 'running')
-    if (!final) return
+    if (!final || j.verdict === 'pending') return // pending: one more look was asked for
     if (j.verdict !== 'pass') {
       const open = j.gates.filter((g) => g.verdict === 'inconclusive').map((g) => `${g.gate}: ${g.detail}`)
       const reason = `inconclusive at ${label}: ${open.join('; ')} — resume to judge it again, promote, or abort`
@@ -745,10 +847,39 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
     await beginStep(rowOf(r.id), r.step + 1, ['running'])
   }
 
+  /** Whether a console's runner looked within the last 10 s. */
+  function fresh(): boolean {
+    const v = (
+      db.prepare(`SELECT value FROM release_settings WHERE key = 'heartbeat'`).get() as { value: string } | undefined
+    )?.value
+    return o.now() - Number(v ?? 0) <= 10_000
+  }
+
   let lastReconcile = 0
   let beat: number | null = null
+  // Two consoles on one data directory (a `gantry serve` and the desktop app) must not both carry
+  // the releases: one holds a lease it renews every tick; the other waits until it lapses.
+  const runnerId = `${process.pid}-${randomUUID()}`
+  const LEASE_MS = 5000
+  function holdLease(now: number): boolean {
+    return db
+      .transaction(() => {
+        const v = (
+          db.prepare(`SELECT value FROM release_settings WHERE key = 'runner'`).get() as { value: string } | undefined
+        )?.value
+        const held = v ? (JSON.parse(v) as { id: string; at: number }) : null
+        if (held && held.id !== runnerId && now - held.at < LEASE_MS) return false
+        db.prepare(
+          `INSERT INTO release_settings (key, value) VALUES ('runner', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        ).run(JSON.stringify({ id: runnerId, at: now }))
+        return true
+      })
+      .immediate()
+  }
+
   async function tick(): Promise<void> {
     const now = o.now()
+    if (!holdLease(now)) return
     beat = now
     db.prepare(
       `INSERT INTO release_settings (key, value) VALUES ('heartbeat', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
@@ -758,7 +889,7 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       .all() as ReleaseRow[]
     await Promise.all(
       rows
-        .filter((r) => r.state !== 'paused' && !busy.has(r.id))
+        .filter((r) => !busy.has(r.id))
         .map(async (r) => {
           busy.add(r.id)
           try {
@@ -829,8 +960,10 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       on = false
       if (timer) clearTimeout(timer)
       await running
-      // A clean stop says so at once: a CLI starting a release then knows no console carries it.
+      // A clean stop says so at once: a CLI starting a release then knows no console carries it,
+      // and another console may take the lease.
       db.prepare(`UPDATE release_settings SET value = '0' WHERE key = 'heartbeat'`).run()
+      db.prepare(`DELETE FROM release_settings WHERE key = 'runner' AND value LIKE ?`).run(`{"id":"${runnerId}"%`)
     },
     fronts: () => (db.prepare('SELECT * FROM release_fronts ORDER BY model').all() as FrontRow[]).map(toFront),
     front: (model) => {
@@ -856,10 +989,26 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
           'release/invalid',
           `the nginx folder ${JSON.stringify(dir)} has characters nginx would read as syntax: use a path of letters, digits and . _ - /`,
         )
-      const listen = /^\d+$/.test(input.listen) ? input.listen : input.listen
-      for (const other of (db.prepare('SELECT * FROM release_fronts').all() as FrontRow[]).map(toFront))
-        if (other.model !== input.model && other.host === host && other.listen === listen)
-          throw new GantryError('release/invalid', `${listen} on ${host} is ${other.model}'s front already`)
+      const listen = input.listen
+      // One port, one front: "8080" listens on every address, so it collides with "10.0.0.5:8080".
+      const split = (a: string): { addr: string; port: string } => {
+        const i = a.lastIndexOf(':')
+        return i < 0 ? { addr: '*', port: a } : { addr: a.slice(0, i), port: a.slice(i + 1) }
+      }
+      const mine = split(listen)
+      for (const other of (db.prepare('SELECT * FROM release_fronts').all() as FrontRow[]).map(toFront)) {
+        const theirs = split(other.listen)
+        if (
+          other.model !== input.model &&
+          other.host === host &&
+          theirs.port === mine.port &&
+          (theirs.addr === mine.addr || theirs.addr === '*' || mine.addr === '*')
+        )
+          throw new GantryError(
+            'release/invalid',
+            `${listen} on ${host} overlaps ${other.model}'s front (${other.listen})`,
+          )
+      }
       const names = frontNames(input.model, dir)
       const cmds = commandsOf(input.reloadCommand, input.testCommand)
       const existing = frontRow(input.model)
@@ -921,6 +1070,9 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
     async begin(input, actor) {
       const { plan, settings } = await prepare(input)
       const id = db.transaction(() => {
+        const busyNow = activeRow(input.model)
+        if (busyNow)
+          throw new GantryError('release/busy', `${input.model} has release #${busyNow.id} ${busyNow.state} already`)
         const rid = Number(
           db
             .prepare(
@@ -1003,7 +1155,7 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       const why = reason ?? `paused by ${actor}`
       if (!transition(r.id, ['warming', 'running'], { state: 'paused', reason: why }, false))
         throw new GantryError('release/conflict', `release #${r.id} changed meanwhile`)
-      closeWindows(r.id, null)
+      // The window stays open: a paused release keeps its share and is still watched for failures.
       event(r.id, 'paused', actor, `${why} (the challenger keeps its ${r.weight} %)`)
       audit('release.pause', model, { release: r.id, weight: r.weight }, actor)
       publish(model, r.id, 'paused')
@@ -1016,6 +1168,7 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       const to: ReleaseState = r.weight > 0 ? 'running' : 'warming'
       if (!transition(r.id, ['paused'], { state: to, reason: null, step_started_at: o.now() }, false))
         throw new GantryError('release/conflict', `release #${r.id} changed meanwhile`)
+      closeWindows(r.id, null)
       event(r.id, 'resumed', actor, `resumed at step ${r.step + 1}: judged again over a new window`)
       audit('release.resume', model, { release: r.id }, actor)
       publish(model, r.id, to)
@@ -1034,6 +1187,9 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       }
       if (!r)
         throw new GantryError('release/none', `${model} has no release to promote (gantry release status ${model})`)
+      // By hand it may come from a shadow that passed days ago: the challenger must answer now.
+      const problem = await warmup(r)
+      if (problem) throw new GantryError('release/unavailable', `not promoted: ${problem}`)
       return commitPromotion(r, actor, false)
     },
     tick,

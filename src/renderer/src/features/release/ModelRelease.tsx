@@ -445,6 +445,7 @@ export function ModelRelease({ model, versions }: { model: string; versions: Ver
   const [planned, setPlanned] = useState<{ input: ReleaseInput; plan: ReleasePlan } | null>(null)
   const [confirm, setConfirm] = useState<'abort' | 'promote' | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [warnings, setWarnings] = useState<string[]>([])
   const now = useNow(1000)
   useEffect(() => {
     void bridge.call('release.status', { model }).then((r) => r.ok && setSt(r.data))
@@ -465,6 +466,7 @@ export function ModelRelease({ model, versions }: { model: string; versions: Ver
     setPlanned(null)
     setStarting(false)
     if (!r.ok) setError(r.error.message)
+    else setWarnings(r.data.warnings)
     setTick((t) => t + 1)
   }
   if (!st) return null
@@ -543,6 +545,11 @@ export function ModelRelease({ model, versions }: { model: string; versions: Ver
           {error}
         </p>
       ) : null}
+      {warnings.map((w) => (
+        <p key={w} className="state-note warn" data-testid="release-warning">
+          {w}
+        </p>
+      ))}
       {r ? (
         <div className="live-deploy" data-testid="release-current" data-state={r.state}>
           <div className="health-head">
