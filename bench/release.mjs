@@ -113,6 +113,9 @@ export async function benchRelease() {
     // 1. p99 without and with a 100 % shadow.
     await wrk(url, 3, dir) // warm-up
     const plain = await wrk(url, SECONDS, dir)
+    // The same machine with the challenger as busy as a 100 % mirror makes it, but fed by a second
+    // wrk directly: what of the difference is this 2-core VM sharing its cores, not nginx's mirror.
+    const [busy] = await Promise.all([wrk(url, SECONDS, dir), wrk(`${chall.url}/v1/predict?x=1`, SECONDS, dir)])
     await call('release.start', {
       model: 'm',
       mode: 'shadow',
@@ -220,6 +223,7 @@ export async function benchRelease() {
     return (
       `release: nginx + 2 model servers under wrk at ~${Math.round(plain.rate)} req/s — champion p99 ${plain.p99ms.toFixed(2)} ms without a shadow (baseline), ` +
       `${shadowed.p99ms.toFixed(2)} ms with a 100 % shadow (${mirrored} mirrored in the window judged): ratio ${p99Ratio.toFixed(2)}× (target ≤ 1.05: ${p99Ratio <= 1.05 ? 'met' : 'NOT met'}); ` +
+      `without a shadow but the challenger as busy (a second wrk on it) ${busy.p99ms.toFixed(2)} ms: the mirror itself ${(shadowed.p99ms / busy.p99ms).toFixed(2)}×; ` +
       `${kept.changes} weight changes (nginx reloads) in ${(kept.rampMs / 1000).toFixed(1)} s under load (${kept.ramp.state}): keep-alive clients ${kept.failed} failed of ${kept.loaded.requests} ` +
       `(${kept.loaded.socketErrors} socket errors: idle keep-alive connections the old workers close at each reload; ${kept.loaded.non2xx} non-2xx), ` +
       `clients closing after each request ${closing.failed} failed of ${closing.loaded.requests} (${closing.changes} changes) (target 0: ${kept.failed === 0 && closing.failed === 0 ? 'met' : closing.failed === 0 ? 'met without keep-alive only' : 'NOT met'}), ` +
