@@ -5,7 +5,7 @@
 // aborted at the first step with the evidence; a shadow whose answers never reach clients, whose
 // hung challenger never delays the champion, and whose skipped mirrors are counted; SSE passing
 // unbuffered. The same on the SSH test host (nginx and the servers as the login there).
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -253,6 +253,21 @@ describe.skipIf(skip)('an nginx front and releases through it', () => {
     expect(syntax).toMatch(/characters nginx would read as syntax/)
     expect(readdirSync(evil)).toEqual([])
     expect(readFileSync(w.front.file, 'utf8')).toBe(text)
+
+    // Moved to a folder nginx does not include: said, and the old file does not linger.
+    const other = join(w.nginx.dir, 'elsewhere')
+    mkdirSync(other)
+    const moved = await w.call<{ front: Front; warnings: string[] }>('front.add', {
+      model: 'm',
+      nginxDir: other,
+      listen: `127.0.0.1:${w.port}`,
+      champion: w.champ.url,
+      reloadCommand: w.nginx.reloadCommand,
+    })
+    expect(moved.warnings.join(' ')).toMatch(
+      /nginx does not include .*elsewhere.*: add "include .*elsewhere\/\*\.conf;"/,
+    )
+    expect(existsSync(w.front.file)).toBe(false)
   }, 60_000)
 
   it('a canary splits by its weights, sticks per key, and its last step promotes through the registry', async () => {

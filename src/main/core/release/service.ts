@@ -1041,6 +1041,13 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
       })
       if (!res.ok) throw new GantryError('release/proxy-refused', res.message)
       saveFront({ ...front, applied: { at: o.now(), ok: true, rev: 0, message: res.message } })
+      // Moved (another folder or host): the old file would keep serving the old front — remove it.
+      const old = existing ? toFront(existing) : null
+      if (old && (old.file !== front.file || old.host !== front.host)) {
+        const gone = await router.remove(old).catch((err: unknown) => ({ ok: false, message: errorMessage(err) }))
+        if (!gone.ok)
+          res.warnings.push(`the front's old file ${old.file} on ${old.host} could not be removed: ${gone.message}`)
+      }
       audit(
         'front.add',
         input.model,
