@@ -5,10 +5,12 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createRequire } from 'node:module'
 import { chromium } from 'playwright'
 import { buildIfNeeded } from './build-if-needed.mjs'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, root, standinGpuEnv, startConsole } from './console-process.mjs'
 
+const require = createRequire(import.meta.url)
 const waitIdx = process.argv.indexOf('--wait-ms')
 const waitMs = waitIdx > 0 ? Number(process.argv[waitIdx + 1]) : 15_000
 
@@ -28,6 +30,7 @@ const url = server.url
 seedRegistry(server.dataDir)
 const deploys = await seedDeploys(server.dataDir)
 seedAlerts(server.dataDir)
+const release = await seedRelease(server.dataDir)
 await new Promise((r) => setTimeout(r, waitMs))
 const browser = await chromium.launch({
   executablePath: CHROMIUM_PATH,
@@ -99,6 +102,13 @@ try {
     await page.getByTestId('alert-page').waitFor()
     await page.waitForTimeout(300)
     await page.screenshot({ path: join(root, 'docs', `alert-${theme}.png`) })
+    if (release) {
+      await page.goto(`${url}#/models/reranker`)
+      await page.getByTestId('release-step').first().waitFor()
+      await page.getByTestId('release-section').scrollIntoViewIfNeeded()
+      await page.waitForTimeout(500)
+      await page.screenshot({ path: join(root, 'docs', `release-${theme}.png`) })
+    }
     await page.goto(`${url}#/models/fraud-detector/3`)
     await page.locator('[data-screen="version"][data-state="ready"]').waitFor()
     await page.waitForTimeout(500)
@@ -109,6 +119,7 @@ try {
   await browser.close()
   await server.close()
   deploys.stop()
+  await release?.stop()
 }
 console.log('screenshots written to docs/')
 
@@ -123,6 +134,84 @@ function seedAlerts(dataDir) {
       encoding: 'utf8',
     })
     if (r.status !== 0) throw new Error(`gantry ${args.join(' ')}: ${r.stderr}`)
+  }
+}
+
+/** A canary through a real nginx (when there is one) in front of two model servers, under a
+ *  little load, so the model page shows a release stepping with its evidence. */
+async function seedRelease(dataDir) {
+  const { nginxUnavailable, startNginx, startModelServer } = require('./nginx.cjs')
+  const { freePort } = require('./sshd.cjs')
+  if (nginxUnavailable()) return null
+  const work = mkdtempSync(join(tmpdir(), 'gantry-shots-release-'))
+  const nginx = startNginx(join(work, 'nginx'))
+  const champ = await startModelServer('champion', join(work, 'champion.jsonl'))
+  const chall = await startModelServer('challenger', join(work, 'challenger.jsonl'))
+  const g = (...args) => {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'gantry.js'), '--data-dir', dataDir, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, GANTRY_ACTOR: 'maria' },
+    })
+    if (r.status !== 0) throw new Error(`gantry ${args.join(' ')}: ${r.stderr}`)
+  }
+  for (const v of [1, 2]) {
+    writeFileSync(join(work, `reranker-v${v}.onnx`), Buffer.alloc(100_000, v))
+    g('register', '--model', 'reranker', '--artifact', join(work, `reranker-v${v}.onnx`), '--owner', 'search-ml')
+    g('stage', 'reranker', String(v), 'staging')
+  }
+  g('stage', 'reranker', '1', 'production')
+  const port = await freePort()
+  g(
+    'front',
+    'add',
+    'reranker',
+    '--nginx-dir',
+    nginx.confd,
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--champion',
+    champ.url,
+    '--key',
+    'X-User',
+    '--reload-command',
+    nginx.reloadCommand.join(' '),
+  )
+  g(
+    'release',
+    'canary',
+    'reranker',
+    '--version',
+    '2',
+    '--challenger',
+    chall.url,
+    '--steps',
+    '5,25,50,100',
+    '--hold',
+    '10m',
+    '--gate-interval',
+    '2s',
+  )
+  // Bounded load: at most 2 minutes or 200,000 requests.
+  let on = true
+  let n = 0
+  const t0 = Date.now()
+  const loop = (async () => {
+    while (on && n < 200_000 && Date.now() - t0 < 120_000) {
+      n++
+      await fetch(`http://127.0.0.1:${port}/v1/predict?x=${n % 7}`, { headers: { 'X-User': `u${n % 300}` } })
+        .then((r) => r.arrayBuffer())
+        .catch(() => {})
+    }
+  })()
+  return {
+    async stop() {
+      on = false
+      await loop
+      nginx.stop()
+      champ.stop()
+      chall.stop()
+      rmSync(work, { recursive: true, force: true })
+    },
   }
 }
 

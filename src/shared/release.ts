@@ -241,13 +241,10 @@ export const ReleaseEvent = z.object({
 })
 export type ReleaseEvent = z.infer<typeof ReleaseEvent>
 
-export const Release = z.object({
-  id: z.number(),
-  model: z.string(),
+/** What a release started with: its mode, both arms, its steps, timings and gates. */
+export const ReleaseSettings = z.object({
   mode: ReleaseMode,
   version: z.number(),
-  /** The production version when it started (the champion's), if the registry had one. */
-  championVersion: z.number().nullable(),
   champion: z.string(),
   challenger: z.string(),
   steps: z.array(z.number()),
@@ -260,6 +257,14 @@ export const Release = z.object({
   mirrorTimeoutMs: z.number(),
   gates: GateSettings,
   logs: InferenceLogs.nullable(),
+})
+export type ReleaseSettings = z.infer<typeof ReleaseSettings>
+
+export const Release = ReleaseSettings.extend({
+  id: z.number(),
+  model: z.string(),
+  /** The production version when it started (the champion's), if the registry had one. */
+  championVersion: z.number().nullable(),
   state: ReleaseState,
   /** The step now (index into steps), and the challenger's share nginx has now. */
   step: z.number(),

@@ -24,8 +24,8 @@ import { LOCAL_HOST } from '../../../shared/hosts'
 import {
   Front,
   GateSettings,
-  InferenceLogs,
   ReleaseInput,
+  ReleaseSettings,
   FrontInput,
   type Headroom,
   type Release,
@@ -65,23 +65,8 @@ const RECONCILE_MS = 10_000
 const WARMUP_DEADLINE_MS = 5 * 60_000
 
 /** The settings a release started with (validated on read). */
-const Settings = z.object({
-  mode: z.enum(['shadow', 'canary']),
-  version: z.number(),
-  champion: z.string(),
-  challenger: z.string(),
-  steps: z.array(z.number()),
-  holdMs: z.number(),
-  gateIntervalMs: z.number(),
-  warmupRequests: z.number(),
-  warmupPath: z.string(),
-  idempotent: z.array(z.string()),
-  maxMirrorBody: z.number(),
-  mirrorTimeoutMs: z.number(),
-  gates: GateSettings,
-  logs: InferenceLogs.nullable(),
-})
-type Settings = z.infer<typeof Settings>
+const Settings = ReleaseSettings
+type Settings = ReleaseSettings
 
 interface FrontRow {
   model: string
@@ -211,23 +196,10 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
   const toRelease = (r: ReleaseRow): Release => {
     const s = settingsOf(r)
     return {
+      ...s,
       id: r.id,
       model: r.model,
-      mode: s.mode,
-      version: s.version,
       championVersion: r.champion_version,
-      champion: s.champion,
-      challenger: s.challenger,
-      steps: s.steps,
-      holdMs: s.holdMs,
-      gateIntervalMs: s.gateIntervalMs,
-      warmupRequests: s.warmupRequests,
-      warmupPath: s.warmupPath,
-      idempotent: s.idempotent,
-      maxMirrorBody: s.maxMirrorBody,
-      mirrorTimeoutMs: s.mirrorTimeoutMs,
-      gates: s.gates,
-      logs: s.logs,
       state: r.state,
       step: r.step,
       weight: r.weight,
