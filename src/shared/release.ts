@@ -194,7 +194,7 @@ export const GateVerdict = z.enum(['pass', 'fail', 'inconclusive', 'pending', 'n
 export type GateVerdict = z.infer<typeof GateVerdict>
 
 export const GateResult = z.object({
-  gate: z.enum(['errors', 'latency', 'agreement', 'output-shift']),
+  gate: z.enum(['errors', 'latency', 'agreement', 'output-shift', 'kpi']),
   verdict: GateVerdict,
   /** In words with the numbers: "challenger 12.0 % [9.1, 15.4] vs champion 0.1 % [0.0, 0.3]". */
   detail: z.string(),

@@ -473,6 +473,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
         return null
       }
     },
+    kpis: (model) => Promise.all(promStore.kpis(model).map((k) => prom.kpi(k, 60_000, 2))),
     now,
     actor: config.actor,
     runs: config.door !== 'cli',

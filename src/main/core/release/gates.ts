@@ -90,6 +90,57 @@ function compareRates(
   return { gate, verdict, detail: body, numbers }
 }
 
+/** All gates together: any failure fails; then any inconclusive; then any still pending; else pass. */
+export function overall(gates: GateResult[]): GateVerdict {
+  const judged = gates.filter((g) => g.verdict !== 'not-measured')
+  return judged.some((g) => g.verdict === 'fail')
+    ? 'fail'
+    : judged.some((g) => g.verdict === 'inconclusive')
+      ? 'inconclusive'
+      : judged.some((g) => g.verdict === 'pending')
+        ? 'pending'
+        : 'pass'
+}
+
+/** A model's business KPIs (from Prometheus) as gates: the model's own numbers, not per arm — a
+ *  KPI on the wrong side of its threshold while the challenger has traffic fails the step. */
+export function kpiGates(
+  kpis: {
+    name: string
+    value: number | null
+    threshold: number | null
+    breached: boolean
+    unit: string
+    error: string | null
+    direction: string
+  }[],
+  final: boolean,
+): GateResult[] {
+  return kpis.map((k): GateResult => {
+    const side = k.direction === 'higher-is-better' ? 'at least' : 'at most'
+    if (k.threshold === null)
+      return {
+        gate: 'kpi',
+        verdict: 'not-measured',
+        detail: `${k.name}: no threshold set`,
+        numbers: { value: k.value },
+      }
+    if (k.error || k.value === null)
+      return {
+        gate: 'kpi',
+        verdict: final ? 'inconclusive' : 'pending',
+        detail: `${k.name}: ${k.error ?? 'no value from Prometheus'}`,
+        numbers: { value: null, threshold: k.threshold },
+      }
+    return {
+      gate: 'kpi',
+      verdict: k.breached ? 'fail' : final ? 'pass' : 'pending',
+      detail: `${k.name} ${k.value}${k.unit ? ` ${k.unit}` : ''} (${side} ${k.threshold} wanted; the model's KPI, both arms together)`,
+      numbers: { value: k.value, threshold: k.threshold },
+    }
+  })
+}
+
 export function quantile(sortedValues: ArrayLike<number>, q: number): number {
   const n = sortedValues.length
   if (n === 0) return NaN
@@ -236,14 +287,7 @@ export function judge(w: WindowData, s: GateSettings, final: boolean): Judgement
       })
     }
   }
-  const judged = gates.filter((g) => g.verdict !== 'not-measured')
-  const verdict: GateVerdict = judged.some((g) => g.verdict === 'fail')
-    ? 'fail'
-    : judged.some((g) => g.verdict === 'inconclusive')
-      ? 'inconclusive'
-      : judged.some((g) => g.verdict === 'pending')
-        ? 'pending'
-        : 'pass'
+  const verdict = overall(gates)
   const arm = (a: ArmData, slow: number): ArmEvidence => ({
     requests: a.requests,
     errors: a.errors,

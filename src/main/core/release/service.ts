@@ -39,6 +39,7 @@ import type { Gpu } from '../../../shared/gpu'
 import { TRANSITIONS } from '../../../shared/registry'
 import { commandsOf, createNginxRouter, frontNames } from './nginx'
 import type { ApplyResult, Traffic, TrafficRouter } from './router'
+import { kpiGates, overall } from './gates'
 import {
   Joiner,
   cursorsAtEnd,
@@ -112,6 +113,8 @@ export interface ReleaseServiceOptions {
   tunnelOf(host: string): Tunnel | undefined
   /** The host's GPUs as their last sample showed them (null: no readings). */
   gpusOf(host: string): Gpu[] | null
+  /** The model's business KPIs now (Prometheus), each a gate while a release runs. */
+  kpis?(model: string): Promise<Parameters<typeof kpiGates>[0]>
   router?: TrafficRouter
   now(): number
   actor: string
@@ -684,7 +687,13 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
     let j = judge(data, s.gates, final)
     // The slow line fixed only now (a console that came back after the hold ran out, a quiet
     // champion): the requests counted against it are still to come — one more look, not a verdict.
-    if (final && data.slowAbove === null && j.slowAbove !== null) j = judge(data, s.gates, false)
+    const asked = final && data.slowAbove === null && j.slowAbove !== null ? false : final
+    if (asked !== final) j = judge(data, s.gates, false)
+    const kpis = o.kpis ? await o.kpis(r.model).catch(() => []) : []
+    if (kpis.length) {
+      j.gates.push(...kpiGates(kpis, asked))
+      j.verdict = overall(j.gates)
+    }
     if (before)
       for (const g of j.gates)
         if (g.gate === 'errors' || g.gate === 'latency' || g.gate === 'output-shift')
