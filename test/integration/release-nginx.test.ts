@@ -15,7 +15,7 @@ import { fakeHostDeps, fakeStorageDeps } from '../helpers/fakes'
 import { nginxUnavailable, startModelServer, startNginx, type ModelServer, type Nginx } from '../helpers/nginx'
 import { createLogin, freePort, sshdUnavailable, startSshd, type Login, type Sshd } from '../helpers/sshd'
 import { cleanupTmp, tmpDir } from '../helpers/tmp'
-import { havePrometheus, startPrometheus } from '../helpers/prometheus'
+import { havePrometheus, startPrometheus, until as pollUntil } from '../helpers/prometheus'
 import { createServer } from 'node:http'
 
 const skip = nginxUnavailable()
@@ -186,15 +186,9 @@ function load(
   }
 }
 
-async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await f()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+/** Polls until `f` gives something truthy (the shared helper, with the reason first). */
+const until = <T>(what: string, f: () => Promise<T | null | undefined | false>, ms?: number): Promise<T> =>
+  pollUntil(f, what, ms)
 
 const status = (w: World): Promise<ReleaseStatus> => w.call<ReleaseStatus>('release.status', { model: 'm' })
 const settled = (w: World, states: string[]): Promise<Release> =>
