@@ -241,5 +241,17 @@ describe.skipIf(skip)('releases from the CLI, carried by a console that is kille
     ])
     expect(steps.code).not.toBe(0)
     expect(steps.stderr).toMatch(/steps must rise/)
+    const share = await gantry(w.dataDir, [
+      'release',
+      'canary',
+      'm',
+      '--version',
+      '2',
+      '--challenger',
+      w.chall.url,
+      '--share',
+      '5',
+    ])
+    expect(share.stderr).toMatch(/a canary has steps \(--steps\), not a share/)
   }, 90_000)
 })

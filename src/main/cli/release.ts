@@ -239,8 +239,12 @@ export function addReleaseCommands(program: Command, withCore: WithCore): void {
       )
       .requiredOption('--version <n>', 'the registry version the challenger serves', positive)
       .requiredOption('--challenger <url>', 'where the challenger serves, http://HOST:PORT')
-    if (mode === 'canary') c.option('--steps <list>', 'the shares, e.g. 1,5,25,50,100 (the last is 100)', stepsOf)
-    else c.option('--share <pct>', 'the share of requests mirrored (default 10)', percent)
+    // Both options on both commands (the shape scripts use); the core says which one a mode takes.
+    c.option('--steps <list>', 'canary: the shares, e.g. 1,5,25,50,100 (the last is 100)', stepsOf).option(
+      '--share <pct>',
+      'shadow: the share of requests mirrored (default 10)',
+      percent,
+    )
     c.option('--hold <duration>', 'how long each step is held and judged (default 5m)', parseDuration)
       .option('--gate-interval <duration>', 'how often the gates look (default 10s)', parseDuration)
       .option('--warmup <n>', 'successful GETs of the warm-up path before each increase (default 3)', (v) => Number(v))
