@@ -2,7 +2,7 @@
 // each method with its zod input and output schema, each event with its payload schema.
 // Times are UTC epoch milliseconds; sizes are bytes; percentages are 0–100.
 import { z } from 'zod'
-import { Health, HealthLevel } from './contract-base'
+import { Health, HealthItem, HealthLevel } from './contract-base'
 import { GpuDetail, GpuSnapshot } from './gpu'
 import { EndpointAuthInput, EndpointStatus, ProbeResult, ServingEndpoint, ServingKind, SmokeSpec } from './serving'
 import {
@@ -63,10 +63,11 @@ import {
   Transition,
 } from './alerts'
 import { Front, FrontInput, Release, ReleaseInput, ReleasePlan, ReleaseState, ReleaseStatus } from './release'
+import { HealthRollup } from './health'
 import type { EventName, MethodName } from './names'
 import type { Result } from './result'
 
-export { Health, HealthLevel }
+export { Health, HealthItem, HealthLevel }
 export type { Gpu, GpuDetail, GpuProcess, GpuSnapshot, MigDevice } from './gpu'
 export type { Approval, AuditRow, AuditVerdict, Model, ModelDetail, ModelSummary, Stage, Version } from './registry'
 export type { EndpointStatus, ProbeResult, ServedModel, ServingEndpoint, ServingKind } from './serving'
@@ -576,6 +577,11 @@ export const methods = {
       .optional(),
     output: z.array(SeriesInfo),
   },
+  /** The one health roll-up (the Overview card and every navigation badge) as seen from a host. */
+  'health.get': {
+    input: z.object({ host: HostName.optional() }).strict().optional(),
+    output: HealthRollup,
+  },
   /** Every host with its connection, health, GPUs and storage, worst first. */
   'hosts.list': { input: Empty, output: z.array(HostSummary) },
   /** Connects to an SSH target once, without saving it: its key to confirm, its OS and tools. */
@@ -741,6 +747,8 @@ export const methods = {
 
 /** Every event the core pushes to subscribers. */
 export const events = {
+  /** The health roll-up of a host changed (pushed only when its reasons did). */
+  'health.changed': HealthRollup,
   /** A host poll finished (ok or degraded). */
   'host.sample': HostSnapshot,
   /** A storage poll finished (ok or degraded). */

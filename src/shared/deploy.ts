@@ -133,6 +133,8 @@ export const Deployment = z.object({
   finishedAt: z.number().nullable(),
   /** Why it ended as it did (the failure, the revert, the restart that finished it). */
   reason: z.string().nullable(),
+  /** Reverted, but the previous version did not verify: the target may serve nothing right. */
+  revertUnverified: z.boolean().default(false),
 })
 export type Deployment = z.infer<typeof Deployment>
 

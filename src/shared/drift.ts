@@ -176,6 +176,8 @@ export const MonitorStatus = z.object({
   /** Rows read into the window that is still open. */
   openRows: z.number().int(),
   problems: z.array(z.string()),
+  /** The last read of the folder failed (it stays until a read succeeds). */
+  lastError: z.object({ message: z.string(), at: z.number() }).nullable().default(null),
   latest: DriftWindow.nullable(),
   /** After setting a monitor: whether its read positions were kept, or reset and why. */
   note: z.string().nullable().default(null),

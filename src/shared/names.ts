@@ -3,6 +3,7 @@
 
 export const METHOD_NAMES = [
   'app.info',
+  'health.get',
   'host.snapshot',
   'storage.list',
   'telemetry.query',
@@ -96,6 +97,7 @@ export const METHOD_NAMES = [
 ] as const
 
 export const EVENT_NAMES = [
+  'health.changed',
   'host.sample',
   'storage.sample',
   'gpu.sample',

@@ -126,6 +126,10 @@ export const ModelSummary = z.object({
   drift: z.object({ drifted: z.boolean(), share: z.number(), at: z.number() }).nullable(),
   /** Rows of this model that could not be shown (left out, not fatal): an older bad import. */
   problems: z.array(z.string()).default([]),
+  /** Approvals of its versions waiting for a decision. */
+  pendingApprovals: z.number().int().default(0),
+  /** Its drift monitor's last read error, until a read succeeds (null: none, or no monitor). */
+  monitorError: z.string().nullable().default(null),
 })
 export type ModelSummary = z.infer<typeof ModelSummary>
 

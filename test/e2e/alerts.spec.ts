@@ -87,9 +87,15 @@ test('a filesystem threshold below current use fires, notifies, marks the rows, 
       : new RegExp(`^\\[WARNING\\] ${n} alerts on local$`),
   )
   await expect(page.getByTestId('toasts')).toContainText(title)
-  const badge = page.getByTestId('alerts-badge')
+  const badge = page.getByTestId('nav-badge-alerts')
   await expect(badge).toHaveText(String(n))
   await expect(badge).toHaveAttribute('aria-label', `Alerts: warning, ${n} open`)
+  // The Overview's health card says the same: the alerts' reason names every open one.
+  await page.locator('a[data-nav="overview"]').click()
+  const alertReason = page.locator('[data-testid="health-reasons"] [data-area="alerts"]')
+  await expect(alertReason).toHaveCount(1)
+  await expect(page.getByTestId('nav-badge-overview')).toHaveAttribute('data-level', /warning|critical/)
+  await page.locator('a[data-nav="alerts"]').click()
   await page.screenshot({ path: join(test.info().outputDir, 'alerts-center.png') })
 
   // At 1280×720 the center fits without scrolling sideways.

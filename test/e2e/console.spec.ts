@@ -11,10 +11,11 @@ test('Overview shows this host live: health first, then usage, with the last-upd
   await page.goto(gantry.url)
   const screen = page.locator('[data-screen="overview"][data-state="ready"]')
   await expect(screen).toBeVisible()
-  await expect(page.getByTestId('health').locator('[data-health]')).toHaveAttribute(
-    'data-health',
-    /ok|warning|critical|unknown/,
-  )
+  await expect(page.getByTestId('health')).toHaveAttribute('data-level', /ok|warning|critical|unknown/)
+  // The Overview's navigation badge is the same verdict, in words for assistive technology.
+  const level = await page.getByTestId('health').getAttribute('data-level')
+  await expect(page.getByTestId('nav-badge-overview')).toHaveAttribute('data-level', level ?? '')
+  await expect(page.getByTestId('nav-badge-overview')).toHaveAttribute('aria-label', /^Overview: /)
   await expect(page.getByTestId('card-cpu')).toContainText(/\d+\.\d %/)
   await expect(page.getByTestId('card-memory')).toContainText(/of \d/)
   await expect(page.getByTestId('connection')).toHaveText('connected')

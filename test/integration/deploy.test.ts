@@ -119,10 +119,13 @@ describe('model-folder deploys', () => {
     const d = await failing(w, /the server is not live/)
     // The revert could not verify v1 either (the server still refuses readiness), and says so.
     expect(d.reason).toMatch(/v1 is back but did NOT verify/)
+    expect(d.revertUnverified).toBe(true)
+    expect(d.steps.find((s) => s.name === 'revert')?.state).toBe('failed')
     rmSync(join(w.serveDir, 'FAIL_READY'))
     writeFileSync(join(w.serveDir, 'IGNORE_RELOAD'), '')
     const d2 = await failing(w, /wrong version served: serves .*v1.* but the registry's intended v2/)
     expect(d2.reason).toMatch(/v1 is back and verified/)
+    expect(d2.revertUnverified).toBe(false)
   })
 
   it('reverts when the server process dies after the switch', async () => {

@@ -14,6 +14,7 @@ function handlers(over: Partial<Handlers> = {}): Handlers {
     'app.info': () => {
       throw new Error('not used')
     },
+    'health.get': notUsed,
     'host.snapshot': () => null,
     'storage.list': () => null,
     'telemetry.query': () => series,

@@ -59,6 +59,8 @@ import type { AlertFacts } from './alerts/signals'
 import type { Route, Silence } from '../../shared/alerts'
 import { createReleaseService, type ReleaseService } from './release/service'
 import { releaseHandlers } from './release/handlers'
+import { createHealthService, type HealthService } from './health/service'
+import { healthHandlers } from './health/handlers'
 
 export type GantryEvents = { [E in EventName]: EventPayload<E> }
 
@@ -87,6 +89,8 @@ export interface Gantry {
   alerts: AlertService
   /** nginx fronts and shadow / canary releases (carried forward while a console runs). */
   releases: ReleaseService
+  /** The one health roll-up (the Overview card, the navigation badges, `gantry health`). */
+  health: HealthService
 }
 
 export interface GantryOptions extends Partial<GantryConfig> {
@@ -484,6 +488,56 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     log,
   })
 
+  // --- the health roll-up: everything above, as one list of reasons per host ---------------------
+  const services = (host: string) => {
+    try {
+      return hostRows.get(host) ? fleet.get(host) : null // a Prometheus-only host has no services here
+    } catch {
+      return null // removed since the list was read
+    }
+  }
+  const health: HealthService = createHealthService({
+    facts: {
+      hosts: () => fleet.summaries(),
+      host: (h) => services(h)?.host.latest() ?? null,
+      storage: (h) => services(h)?.storage.latest() ?? null,
+      gpu: (h) => services(h)?.gpu.snapshot() ?? null,
+      endpoints: () => endpoints.list(),
+      models: () => registry.listModels({}),
+      approvals: () => registry.pendingApprovals(),
+      monitors: () =>
+        drift.monitored().map((model) => {
+          const st = drift.status(model)
+          return { model, problems: st.problems, lastError: st.lastError }
+        }),
+      lastDeploys: () => deployer.lastFinished(),
+      releases: () => releases.active().map((r) => ({ model: r.model, state: r.state, reason: r.reason })),
+      alerts: () => {
+        const l = alerts.list()
+        return { alerts: l.alerts, counts: l.counts }
+      },
+    },
+    now,
+    everyMs: config.door === 'cli' ? 0 : 3000,
+    publish: (r) => {
+      if (!stopped) emit('health.changed', r)
+    },
+    log,
+  })
+  for (const name of [
+    'host.sample',
+    'storage.sample',
+    'gpu.sample',
+    'serving.sample',
+    'registry.changed',
+    'deploy.progress',
+    'drift.window',
+    'alerts.changed',
+    'hosts.changed',
+    'release.changed',
+  ] as const)
+    events.on(name, () => health.changed())
+
   // --- the api: each area's handler table ------------------------------------------------------
   const handlers: Handlers = {
     ...appHandlers({ config, opened, startedAt: now(), version: appVersion(), fleet, jobs, roots, registry }),
@@ -506,6 +560,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
       actor: config.actor,
     }),
     ...releaseHandlers({ releases, actor: config.actor }),
+    ...healthHandlers({ health, fleet }),
   }
   const inner = createApi(handlers, {
     onInternalError: (err) =>
@@ -619,6 +674,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
   })
   lifecycle.add(alerts)
   lifecycle.add(releases)
+  lifecycle.add(health)
   lifecycle.add(
     createPeriodic({
       name: 'alert settings',
@@ -677,6 +733,7 @@ export function createGantry(options: GantryOptions = {}): Gantry {
     metrics,
     alerts,
     releases,
+    health,
     api,
     client: typedClient(api),
     events,

@@ -129,6 +129,9 @@ export function createDeployer(o: DeployerOptions): Deployer {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     reason: r.reason,
+    revertUnverified:
+      r.state === 'reverted' &&
+      (JSON.parse(r.steps_json) as DeployStep[]).some((s) => s.name === 'revert' && s.state === 'failed'),
   })
   const rowOf = (id: number): Row => db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as Row
   const audit = (action: string, model: string, version: number | null, before: unknown, after: unknown): void => {
@@ -189,6 +192,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
   ): Promise<Deployment> {
     let d = journal(r.id, 'reverting', steps, { reason: why })
     o.afterStep?.('reverting', d)
+    let verified = true
     try {
       const note = await step(
         steps,
@@ -217,6 +221,7 @@ export function createDeployer(o: DeployerOptions): Deployer {
               await adapter.verify(from, o.now() + deadlineMs)
               return `v${r.from_version} is back and verified${reloadNote}${restored ? ` (${restored})` : ''}`
             } catch (err) {
+              verified = false
               return `v${r.from_version} is back but did NOT verify: ${errorMessage(err)}${reloadNote}`
             }
           }
@@ -225,6 +230,12 @@ export function createDeployer(o: DeployerOptions): Deployer {
         },
         (x) => x,
       )
+      // Put back but not shown to work: the revert step did not reach its goal (the emergency the
+      // console marks), though the deployment is still a revert, not a half-way failure.
+      if (!verified) {
+        const s = steps.findLast((x) => x.name === 'revert')
+        if (s) s.state = 'failed'
+      }
       const state: DeploymentState = r.from_version === null ? 'failed' : 'reverted'
       db.transaction(() => {
         d = journal(r.id, state, steps, { reason: `${why} — ${note}` })

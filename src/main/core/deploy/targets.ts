@@ -47,12 +47,25 @@ const HTTP = { timeoutMs: 10_000 }
 /** Polls `check` until it returns null (done) or the deadline passes; rejects with the last reason. */
 async function until(deadline: number, check: () => Promise<string | null>, sleep = sleepMs): Promise<void> {
   let why: string | null = 'not checked'
+  const started = Date.now()
   for (;;) {
     why = await check()
     if (why === null) return
-    if (Date.now() >= deadline) throw new Error(why)
+    // The headline says what ran out (the verification timeout), then what was still wrong.
+    if (Date.now() >= deadline)
+      throw new Error(`verification timed out after ${Math.max(1, Math.round((deadline - started) / 1000))} s: ${why}`)
     await sleep(Math.min(500, Math.max(50, deadline - Date.now())))
   }
+}
+
+/** The probe's own failing health or readiness check, not a secondary one (a missing /metrics). */
+function causeOf(r: {
+  checks: { method: string; path: string; status: number | null; error: string | null }[]
+  problems: string[]
+}): string {
+  const c = r.checks.find((x) => !/metrics/i.test(x.path) && (x.error !== null || (x.status ?? 0) >= 400))
+  if (c) return `${c.method} ${c.path}: ${c.error ?? `HTTP ${c.status}`}`
+  return r.problems.find((p) => !/^metrics\b/i.test(p)) ?? r.problems[0] ?? 'no answer'
 }
 
 function answerError(
@@ -154,8 +167,8 @@ export function createAdapter(model: string, c: TargetConfig, deps: AdapterDeps)
             deadline,
             async () => {
               const r = await deps.probe(c.endpointId)
-              if (r.live !== true) return `the server is not live (${r.problems[0] ?? 'no answer'})`
-              if (r.ready === false) return 'the server answers but is not ready'
+              if (r.live !== true) return `the server is not live (${causeOf(r)})`
+              if (r.ready === false) return `the server answers but is not ready (${causeOf(r)})`
               if (r.smoke && !r.smoke.ok) return `the smoke request fails: ${r.smoke.error}`
               const i = checkIntent({ model, servedName: served, alias: 'intended' }, v, r)
               if (i.state !== 'match') return `wrong version served: ${i.detail}`

@@ -137,8 +137,11 @@ export function createDriftMonitor(o: {
   const references = new Map<string, { key: string; table: Table; types: Record<string, ColumnType> }>()
 
   const row = (model: string) =>
-    o.db.prepare('SELECT config_json, state_json, rev FROM drift_monitors WHERE model = ?').get(model) as
-      { config_json: string; state_json: string; rev: number } | undefined
+    o.db
+      .prepare('SELECT config_json, state_json, rev, last_error, last_error_at FROM drift_monitors WHERE model = ?')
+      .get(model) as
+      | { config_json: string; state_json: string; rev: number; last_error: string | null; last_error_at: number | null }
+      | undefined
   // This process's identity for the read lease, and the revision of each model's positions as
   // this process last committed or loaded them.
   const me = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
@@ -384,8 +387,16 @@ export function createDriftMonitor(o: {
         .filter((e) => e.kind !== 'dir' && /\.(jsonl|ndjson|csv|parquet)$/i.test(e.name))
         .map((e) => e.name)
     } catch (err) {
-      throw new GantryError('drift/invalid-data', `cannot read the log folder ${cfg.folder}: ${errorMessage(err)}`)
+      // Kept in the database: the model, the Models list and the health roll-up show it until a read works.
+      const message = `cannot read the log folder ${cfg.folder}: ${errorMessage(err)}`
+      o.db
+        .prepare('UPDATE drift_monitors SET last_error = ?, last_error_at = ? WHERE model = ?')
+        .run(message, o.now(), model)
+      throw new GantryError('drift/invalid-data', message)
     }
+    o.db
+      .prepare('UPDATE drift_monitors SET last_error = NULL, last_error_at = NULL WHERE model = ? AND last_error IS NOT NULL')
+      .run(model)
     /** One row into the open window. `taken` moves the read position past the row: called before
      *  a row window that this row completes is closed, so that window's positions include it. */
     const take = async (rec: Record<string, unknown>, taken: () => void): Promise<void> => {
@@ -619,6 +630,11 @@ export function createDriftMonitor(o: {
         const real = await logs.resolve(config.folder, { what: 'log folder', kind: 'dir' }).catch((err: unknown) => {
           throw new GantryError((err as GantryError).code ?? 'drift/invalid-data', errorMessage(err))
         })
+        // Resolving is not reading: a folder Gantry may name but not list (its permissions, an SSH
+        // login without access) is refused now, not at the first poll.
+        await logs.list(real, { what: 'log folder' }).catch((err: unknown) => {
+          throw new GantryError('drift/invalid-data', `cannot read the log folder ${config.folder}: ${errorMessage(err)}`)
+        })
         if (config.performance) await logs.resolveNew(config.performance.groundTruth, { what: 'ground truth' })
         const before = configOf(model)
         const why = before
@@ -660,6 +676,7 @@ export function createDriftMonitor(o: {
         config: r ? DriftMonitorConfig.parse(JSON.parse(r.config_json)) : null,
         openRows: open.get(model)?.builder.rows ?? 0,
         problems: state?.problems ?? [],
+        lastError: r?.last_error ? { message: r.last_error, at: r.last_error_at ?? 0 } : null,
         latest: latest(model),
         note: null,
       }

@@ -534,6 +534,18 @@ export function createRegistry(o: RegistryOptions) {
       return actorOr(o.actor)
     },
 
+    /** Every approval waiting for a decision, oldest first. */
+    pendingApprovals(): { model: string; version: number; requestedBy: string; requestedAt: number }[] {
+      return (
+        db
+          .prepare(
+            `SELECT m.name, a.version, a.requested_by, a.requested_at FROM reg_approvals a
+              JOIN reg_models m ON m.id = a.model_id WHERE a.status = 'pending' AND a.${VALID_VERSION} ORDER BY a.id`,
+          )
+          .all() as { name: string; version: number; requested_by: string; requested_at: number }[]
+      ).map((r) => ({ model: r.name, version: r.version, requestedBy: r.requested_by, requestedAt: r.requested_at }))
+    },
+
     listModels(q: { query?: string; owner?: string; stage?: Stage } = {}): ModelSummary[] {
       const where: string[] = []
       const args: string[] = []
@@ -561,6 +573,10 @@ export function createRegistry(o: RegistryOptions) {
       const driftQ = db.prepare(
         'SELECT drifted, share, created_at FROM drift_windows WHERE model = ? ORDER BY id DESC LIMIT 1',
       )
+      const monitorQ = db.prepare('SELECT last_error FROM drift_monitors WHERE model = ?')
+      const pendingQ = db.prepare(
+        `SELECT COUNT(*) n FROM reg_approvals WHERE model_id = ? AND status = 'pending' AND ${VALID_VERSION}`,
+      )
       const now = o.now()
       return models.map((m) => {
         const rows = counts.all(m.id) as { stage: Stage; n: number; latest: number }[]
@@ -582,6 +598,8 @@ export function createRegistry(o: RegistryOptions) {
             return d ? { drifted: d.drifted === 1, share: d.share, at: d.created_at } : null
           })(),
           problems: problemsOf(m.id),
+          pendingApprovals: (pendingQ.get(m.id) as { n: number }).n,
+          monitorError: (monitorQ.get(m.name) as { last_error: string | null } | undefined)?.last_error ?? null,
         }
       })
     },

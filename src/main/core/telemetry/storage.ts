@@ -92,8 +92,8 @@ export function storageSnapshot(
     return { ...f, usedPct, forecast, health: filesystemHealth({ ...f, usedPct }, forecast, at) }
   })
   const h = new HealthBuilder()
-  for (const p of facts.problems) h.add('unknown', p)
-  for (const f of filesystems) for (const r of f.health.reasons) h.add(f.health.level, r)
+  for (const p of facts.problems) h.add('unknown', p, { kind: 'storage-unreadable', title: 'storage not readable' })
+  for (const f of filesystems) h.merge(f.health)
   return {
     host,
     at,

@@ -18,24 +18,23 @@ import { Serving } from '../features/serving/Serving'
 import { Settings } from '../features/settings/Settings'
 import { Storage } from '../features/storage/Storage'
 import { useStore } from '../store'
-import type { HealthLevel } from '../../../shared/contract'
-import { HealthBadge } from '../ui/Health'
-
-const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
+import type { HealthArea } from '../../../shared/health'
+import { AreaBadge } from '../ui/Health'
+import { clock } from '../ui/format'
 import { hostFromHash, hostHref, paramFromHash, routeFromHash, subFromHash, type Route } from './slice'
 import { useResolvedTheme } from './theme'
 import { Locked } from './Locked'
 
-const NAV: { route: Route; label: string; key: string }[] = [
-  { route: 'hosts', label: 'Hosts', key: '0' },
-  { route: 'overview', label: 'Overview', key: '1' },
-  { route: 'gpus', label: 'GPUs', key: '2' },
-  { route: 'storage', label: 'Storage', key: '3' },
-  { route: 'serving', label: 'Serving', key: '4' },
-  { route: 'models', label: 'Models', key: '5' },
-  { route: 'drift', label: 'Drift', key: '6' },
-  { route: 'deployments', label: 'Deployments', key: '7' },
-  { route: 'alerts', label: 'Alerts', key: '8' },
+const NAV: { route: Route; label: string; key: string; area?: HealthArea }[] = [
+  { route: 'hosts', area: 'hosts', label: 'Hosts', key: '0' },
+  { route: 'overview', area: 'overview', label: 'Overview', key: '1' },
+  { route: 'gpus', area: 'gpus', label: 'GPUs', key: '2' },
+  { route: 'storage', area: 'storage', label: 'Storage', key: '3' },
+  { route: 'serving', area: 'serving', label: 'Serving', key: '4' },
+  { route: 'models', area: 'models', label: 'Models', key: '5' },
+  { route: 'drift', area: 'drift', label: 'Drift', key: '6' },
+  { route: 'deployments', area: 'deployments', label: 'Deployments', key: '7' },
+  { route: 'alerts', area: 'alerts', label: 'Alerts', key: '8' },
   { route: 'settings', label: 'Settings', key: '9' },
 ]
 
@@ -46,28 +45,24 @@ export function App() {
     routeSub,
     setRoute,
     connection,
-    host,
-    storage,
+    connectionSince,
     info,
-    gpu,
+    health,
     hostName,
     hosts,
     setHostName,
-    alertCounts,
   } = useStore(
     useShallow((s) => ({
-      alertCounts: s.alertCounts,
+      health: s.health,
+      connectionSince: s.connectionSince,
       hostName: s.hostName,
       hosts: s.hosts,
       setHostName: s.setHostName,
       route: s.route,
       routeParam: s.routeParam,
       routeSub: s.routeSub,
-      gpu: s.gpu,
       setRoute: s.setRoute,
       connection: s.connection,
-      host: s.host,
-      storage: s.storage,
       info: s.info,
     })),
   )
@@ -101,13 +96,7 @@ export function App() {
     }
   }, [setRoute, setHostName])
 
-  const hostLevel = host?.health.level
-  const storageLevel = storage?.health.level
-  const gpuLevel = gpu?.health.length
-    ? gpu.health.reduce<HealthLevel>((w, h) => (RANK[h.health.level] > RANK[w] ? h.health.level : w), 'ok')
-    : gpu && gpu.state !== 'ok' && gpu.state !== 'no-driver' && gpu.state !== 'off'
-      ? 'unknown'
-      : undefined
+  const stale = connection !== 'open'
 
   if (connection === 'unauthorized') return <Locked />
 
@@ -155,10 +144,9 @@ export function App() {
                 data-nav={n.route}
               >
                 <span>{n.label}</span>
-                {n.route === 'overview' && hostLevel ? <HealthBadge level={hostLevel} compact /> : null}
-                {n.route === 'storage' && storageLevel ? <HealthBadge level={storageLevel} compact /> : null}
-                {n.route === 'gpus' && gpuLevel ? <HealthBadge level={gpuLevel} compact /> : null}
-                {n.route === 'alerts' && alertCounts ? <AlertBadge counts={alertCounts} /> : null}
+                {n.area && health ? (
+                  <AreaBadge area={health.areas[n.area]} stale={stale} testId={`nav-badge-${n.area}`} />
+                ) : null}
               </a>
             </li>
           ))}
@@ -178,7 +166,8 @@ export function App() {
       <main className="main">
         {connection === 'closed' ? (
           <div className="banner" role="alert">
-            Lost the connection to the Gantry core; retrying. Values below are the last received.
+            Lost the connection to the Gantry core at {clock(connectionSince)}; retrying. Values below and the
+            navigation badges (greyed) are the last received.
           </div>
         ) : null}
         {route === 'hosts' ? (
@@ -218,27 +207,5 @@ export function App() {
         )}
       </main>
     </div>
-  )
-}
-
-/** The navigation's alert count: open alerts (firing, not acknowledged, silenced or inhibited), in
- *  the colour of the worst, said in words to assistive technology. */
-function AlertBadge({ counts }: { counts: NonNullable<ReturnType<typeof useStore.getState>['alertCounts']> }) {
-  const label = counts.open
-    ? `Alerts: ${counts.worst ?? 'warning'}, ${counts.open} open`
-    : counts.problems
-      ? `Alerts: ${counts.problems} rule${counts.problems === 1 ? '' : 's'} cannot be evaluated`
-      : 'Alerts: none open'
-  if (!counts.open && !counts.problems) return <span className="sr-only">{label}</span>
-  return (
-    <span
-      className={`nav-count sev-${counts.open ? (counts.worst ?? 'warning') : 'unknown'}`}
-      role="status"
-      aria-label={label}
-      title={label}
-      data-testid="alerts-badge"
-    >
-      {counts.open || '!'}
-    </span>
   )
 }

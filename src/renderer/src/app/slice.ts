@@ -3,6 +3,7 @@
 import type { StateCreator } from 'zustand'
 import type { AppInfo } from '../../../shared/contract'
 import type { HostSummary } from '../../../shared/hosts'
+import type { HealthRollup } from '../../../shared/health'
 import type { ConnectionState } from '../bridge'
 import type { Store } from '../store'
 
@@ -34,7 +35,12 @@ export interface AppSlice {
   hostsError: string | null
   theme: ThemeChoice
   connection: ConnectionState
+  /** When the connection entered its state (the disconnected banner says since when). */
+  connectionSince: number
   info: AppInfo | null
+  /** The one health roll-up of the shown host: the Overview card and every navigation badge. */
+  health: HealthRollup | null
+  setHealth(h: HealthRollup): void
   setRoute(route: Route, param?: string | null, sub?: string | null): void
   /** Scopes the host-level screens to another host: its data is loaded afresh. */
   setHostName(name: string): void
@@ -92,7 +98,10 @@ export const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
   hostsError: null,
   theme: initialTheme(),
   connection: 'connecting',
+  connectionSince: Date.now(),
   info: null,
+  health: null,
+  setHealth: (health) => set((st) => (health.host === st.hostName ? { health } : {})),
   setRoute: (route, param = null, sub = null) => set({ route, routeParam: param, routeSub: sub }),
   setHostName: (hostName) =>
     set((st) => {
@@ -117,6 +126,7 @@ export const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
         gpuDetail: null,
         gpuDetailState: 'idle',
         gpuDetailError: null,
+        health: null,
       }
     }),
   setHosts: (list, error) => set(list ? { hosts: list, hostsError: null } : { hostsError: error ?? 'unavailable' }),
@@ -124,6 +134,7 @@ export const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
     localStorage.setItem('gantry-theme', theme)
     set({ theme })
   },
-  setConnection: (connection) => set({ connection }),
+  setConnection: (connection) =>
+    set((st) => (st.connection === connection ? {} : { connection, connectionSince: Date.now() })),
   setInfo: (info) => set({ info }),
 })

@@ -110,6 +110,10 @@ export function connectStore(
       void loadAlerts()
     }, 200)
   }
+  async function loadHealth(): Promise<void> {
+    const r = await bridge.call('health.get', scope())
+    if (r.ok) s().setHealth(r.data)
+  }
   async function loadEndpoints(): Promise<void> {
     const r = await bridge.call('serving.listEndpoints')
     if (r.ok) s().setEndpoints(r.data)
@@ -127,8 +131,10 @@ export function connectStore(
         void loadGpu().then(loadGpuHistory)
         void loadEndpoints()
         void loadAlerts()
+        void loadHealth()
       }
     }),
+    bridge.on('health.changed', (h) => s().setHealth(h)),
     bridge.on('alerts.changed', reloadAlertsSoon),
     bridge.on('alerts.notification', (n) => {
       s().addNotification(n)
@@ -153,7 +159,12 @@ export function connectStore(
         void loadGpuHistory()
       }
     }),
-    bridge.on('serving.sample', (p) => s().applyServingSample(p.status)),
+    bridge.on('serving.sample', (p) => {
+      // An endpoint this screen does not know was added by another process (the CLI, a pipeline):
+      // the list is read again, so it shows as polled with this very sample.
+      if (!s().endpoints.some((e) => e.endpoint.id === p.endpoint.id)) void loadEndpoints()
+      else s().applyServingSample(p.status)
+    }),
     bridge.on('service.status', () => void loadInfo()),
     bridge.on('hosts.changed', () => void loadHosts()),
     // A Prometheus host pushes no samples: its last poll is read when its source was asked again.
@@ -171,6 +182,7 @@ export function connectStore(
     }),
     store.subscribe((now, prev) => {
       if (now.hostName !== prev.hostName) {
+        void loadHealth()
         void loadHost()
         void loadStorage().then(loadMountHistory)
         void loadGpu().then(loadGpuHistory)

@@ -3,6 +3,7 @@
 import type { ReactNode } from 'react'
 import { ago } from './format'
 import { useNow } from './hooks'
+import { stamp } from './format'
 
 export type ScreenState = 'loading' | 'ready' | 'error' | 'empty'
 
@@ -24,7 +25,7 @@ export function Screen(props: {
         <div className="screen-meta">
           {props.actions}
           {props.updatedAt !== undefined ? (
-            <span className="updated" title={props.updatedAt ? new Date(props.updatedAt).toISOString() : ''}>
+            <span className="updated" title={props.updatedAt ? stamp(props.updatedAt) : ''}>
               updated {ago(props.updatedAt, now)}
             </span>
           ) : null}

@@ -47,6 +47,24 @@ export function until(t: number, now: number): string {
   return d < 365 ? `${d.toFixed(d < 10 ? 1 : 0)} days` : 'over a year'
 }
 
+// One time format for the whole console: 24-hour local time, with the date where it is not today.
+const p2 = (n: number): string => String(n).padStart(2, '0')
+const dateOf = (d: Date): string => `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}`
+
+/** 14:05:09 */
 export function clock(t: number): string {
-  return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+  const d = new Date(t)
+  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`
+}
+
+/** 14:05:09 today; 2026-11-30 14:05 another day. */
+export function when(t: number | null | undefined, now = Date.now()): string {
+  if (t === null || t === undefined || !Number.isFinite(t)) return '—'
+  const d = new Date(t)
+  return dateOf(d) === dateOf(new Date(now)) ? clock(t) : `${dateOf(d)} ${p2(d.getHours())}:${p2(d.getMinutes())}`
+}
+
+/** 2026-11-30 14:05:09: always with the date (audit rows, hover titles). */
+export function stamp(t: number): string {
+  return `${dateOf(new Date(t))} ${clock(t)}`
 }

@@ -7,55 +7,103 @@ import { XID_MEANINGS, normalizeBusId, type XidEvent } from './xid'
 /** Used when the driver does not tell us the slowdown threshold (the CSV stream does not). */
 export const DEFAULT_WARN_TEMP_C = 85
 
-const REASON_TEXT: Record<string, { level: 'warning' | 'critical'; text: string }> = {
-  hw_thermal_slowdown: { level: 'critical', text: 'hardware thermal slowdown active (clocks cut: the GPU is too hot)' },
-  sw_thermal_slowdown: { level: 'warning', text: 'software thermal slowdown active' },
-  hw_power_brake_slowdown: { level: 'critical', text: 'hardware power brake active (external power signal)' },
-  hw_slowdown: { level: 'warning', text: 'hardware slowdown active (thermal or power brake)' },
-  sw_power_cap: { level: 'warning', text: 'power capping active' },
+/** nvidia-smi's clock event reasons in plain words: the group title, and the reason's text. */
+const REASON_TEXT: Record<string, { level: 'warning' | 'critical'; title: string; text: string }> = {
+  hw_thermal_slowdown: {
+    level: 'critical',
+    title: 'too hot: clocks cut by the hardware',
+    text: 'hardware thermal slowdown active (clocks cut: the GPU is too hot)',
+  },
+  sw_thermal_slowdown: {
+    level: 'warning',
+    title: 'running hot: clocks lowered by the driver',
+    text: 'software thermal slowdown active (the driver lowers clocks to stay under its temperature target)',
+  },
+  hw_power_brake_slowdown: {
+    level: 'critical',
+    title: 'power brake: clocks cut by an external signal',
+    text: 'hardware power brake active (an external power signal, e.g. the PSU or the chassis)',
+  },
+  hw_slowdown: {
+    level: 'warning',
+    title: 'hardware slowdown (heat or power brake)',
+    text: 'hardware slowdown active (thermal or power brake)',
+  },
+  sw_power_cap: {
+    level: 'warning',
+    title: 'power cap: clocks held down to stay under the power limit',
+    text: 'power capping active',
+  },
 }
 
 export function diagnoseGpu(gpu: Gpu, xids: readonly XidEvent[] = [], slowdownC: number | null = null): Health {
   const h = new HealthBuilder()
   const t = gpu.temperature.gpuC
   const slow = gpu.temperature.slowdownC ?? slowdownC
+  const hot = { kind: 'gpu-temperature', title: 'close to its slowdown temperature' }
   if (t !== null) {
     if (slow !== null) {
-      if (t >= slow) h.add('critical', `temperature ${t} °C at or above the slowdown threshold (${slow} °C)`)
-      else if (t >= slow - 5) h.add('warning', `temperature ${t} °C within 5 °C of the slowdown threshold (${slow} °C)`)
+      if (t >= slow) h.add('critical', `temperature ${t} °C at or above the slowdown threshold (${slow} °C)`, hot)
+      else if (t >= slow - 5)
+        h.add('warning', `temperature ${t} °C within 5 °C of the slowdown threshold (${slow} °C)`, hot)
     } else if (t >= DEFAULT_WARN_TEMP_C) {
-      h.add('warning', `temperature ${t} °C (slowdown threshold unknown; warning from ${DEFAULT_WARN_TEMP_C} °C)`)
+      h.add('warning', `temperature ${t} °C (slowdown threshold unknown; warning from ${DEFAULT_WARN_TEMP_C} °C)`, hot)
     }
   }
   for (const r of gpu.clockEventReasons ?? []) {
     const known = REASON_TEXT[r]
     if (!known) continue
+    // A cap active while the sampled draw is far below the limit is not a contradiction: the
+    // driver caps on short peaks the sampled draw averages away, or on a lower enforced limit.
     const power =
       r === 'sw_power_cap' && gpu.power.drawW !== null && gpu.power.limitW !== null
-        ? ` (drawing ${gpu.power.drawW.toFixed(0)} of ${gpu.power.limitW.toFixed(0)} W)`
+        ? gpu.power.drawW < gpu.power.limitW * 0.9
+          ? ` (sampled draw ${gpu.power.drawW.toFixed(0)} of ${gpu.power.limitW.toFixed(0)} W: the cap acts on short peaks the sample averages away, or on a lower enforced limit)`
+          : ` (drawing ${gpu.power.drawW.toFixed(0)} of ${gpu.power.limitW.toFixed(0)} W)`
         : ''
-    h.add(known.level, `${known.text}${power}`)
+    h.add(known.level, `${known.text}${power}`, { kind: `gpu-${r}`, title: known.title })
   }
   const unc = gpu.ecc.uncorrectedVolatile
   if (unc !== null && unc > 0)
-    h.add('critical', `${unc} uncorrected ECC error${unc === 1 ? '' : 's'} since the last driver load`)
-  if (gpu.remappedRows.failure) h.add('critical', 'row remapping failed: the GPU needs service')
-  if (gpu.remappedRows.pending) h.add('warning', 'row remap pending: reset the GPU to apply it')
-  if (gpu.retiredPages.pending) h.add('warning', 'page retirement pending: reset the GPU to apply it')
+    h.add('critical', `${unc} uncorrected ECC error${unc === 1 ? '' : 's'} since the last driver load`, {
+      kind: 'gpu-ecc',
+      title: 'uncorrected memory (ECC) errors',
+    })
+  if (gpu.remappedRows.failure)
+    h.add('critical', 'row remapping failed: the GPU needs service', {
+      kind: 'gpu-remap-failed',
+      title: 'memory row remapping failed: needs service',
+    })
+  if (gpu.remappedRows.pending)
+    h.add('warning', 'row remap pending: reset the GPU to apply it', {
+      kind: 'gpu-remap-pending',
+      title: 'needs a reset (row remap pending)',
+    })
+  if (gpu.retiredPages.pending)
+    h.add('warning', 'page retirement pending: reset the GPU to apply it', {
+      kind: 'gpu-retire-pending',
+      title: 'needs a reset (page retirement pending)',
+    })
   const { widthCurrent, widthMax, genCurrent, genMax } = gpu.pcie
   if (widthCurrent !== null && widthMax !== null && widthCurrent < widthMax) {
-    h.add('warning', `PCIe link running x${widthCurrent} of x${widthMax} (reseat or check the slot)`)
+    h.add('warning', `PCIe link running x${widthCurrent} of x${widthMax} (reseat or check the slot)`, {
+      kind: 'gpu-pcie-width',
+      title: 'PCIe link narrower than the slot',
+    })
   }
   // The link generation drops when idle to save power; it only matters under load.
   const busy = (gpu.utilization.gpuPct ?? 0) >= 50
   if (busy && genCurrent !== null && genMax !== null && genCurrent < genMax) {
-    h.add('warning', `PCIe Gen${genCurrent} under load, capable of Gen${genMax}`)
+    h.add('warning', `PCIe Gen${genCurrent} under load, capable of Gen${genMax}`, {
+      kind: 'gpu-pcie-gen',
+      title: 'PCIe link slower than it can be under load',
+    })
   }
   const bus = gpu.busId ? normalizeBusId(gpu.busId) : null
   for (const x of xids) {
     if (!bus || x.busId !== bus) continue
     const sev = XID_MEANINGS[x.code]?.severity ?? 'warning'
-    h.add(sev, `XID ${x.code}: ${x.meaning}`)
+    h.add(sev, `XID ${x.code}: ${x.meaning}`, { kind: `gpu-xid-${x.code}`, title: `XID ${x.code}: ${x.meaning}` })
   }
   return h.build()
 }

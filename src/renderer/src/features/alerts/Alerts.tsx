@@ -22,6 +22,7 @@ import { ago } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
 import { RollbackDialog, useRollback } from '../deploy/DeploySection'
 import { isOpen } from './slice'
+import { stamp, when } from '../../ui/format'
 
 type Tab = 'open' | 'acknowledged' | 'silenced' | 'history' | 'rules' | 'silences' | 'forwarding'
 const TABS: { id: Tab; label: string }[] = [
@@ -641,7 +642,7 @@ function TransitionTable({ list }: { list: Transition[] }) {
         <tbody>
           {list.map((t) => (
             <tr key={t.id}>
-              <td className="small mono">{new Date(t.at).toISOString().replace('T', ' ').slice(0, 19)}</td>
+              <td className="small mono">{stamp(t.at)}</td>
               <td className="small">
                 {t.from ?? '—'} → <strong>{t.to}</strong>
               </td>
@@ -880,7 +881,7 @@ function Silences() {
                 {s.state}
                 {s.origin === 'alertmanager' ? ' (Alertmanager)' : ''}
               </td>
-              <td className="small mono">{new Date(s.endsAt).toISOString().replace('T', ' ').slice(0, 16)}</td>
+              <td className="small mono">{when(s.endsAt)}</td>
               <td className="small cell-text">
                 {s.createdBy}: {s.comment}
               </td>

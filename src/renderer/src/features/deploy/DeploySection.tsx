@@ -13,7 +13,8 @@ import type {
 import type { Version } from '../../../../shared/registry'
 import { useBridge } from '../../bridge/context'
 import { useStore } from '../../store'
-import { useRegistryCall, when } from '../models/useRegistry'
+import { useRegistryCall } from '../models/useRegistry'
+import { when } from '../../ui/format'
 
 export function StepList({ d }: { d: Deployment }) {
   return (

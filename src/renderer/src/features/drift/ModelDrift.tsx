@@ -5,8 +5,8 @@ import { useEffect, useState } from 'react'
 import type { DriftMonitorConfig, DriftWindow, MonitorStatus, Performance } from '../../../../shared/drift'
 import { useBridge } from '../../bridge/context'
 import { Sparkline } from '../../ui/Sparkline'
-import { when } from '../models/useRegistry'
 import { DriftResult, parseTypes } from './Drift'
+import { when } from '../../ui/format'
 
 export function ModelDrift({ model }: { model: string }) {
   const { bridge } = useBridge()
@@ -249,7 +249,7 @@ function WindowTable({ history }: { history: DriftWindow[] }) {
                 <td>{when(w.at)}</td>
                 <td className="small">
                   {w.windowStart !== null && w.windowEnd !== null
-                    ? `${new Date(w.windowStart).toISOString().slice(0, 16).replace('T', ' ')} – ${new Date(w.windowEnd).toISOString().slice(11, 16)} UTC`
+                    ? `${when(w.windowStart)} – ${when(w.windowEnd)}`
                     : `#${w.id}`}
                 </td>
                 <td className="num">{w.rows}</td>

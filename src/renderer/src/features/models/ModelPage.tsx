@@ -13,7 +13,8 @@ import { ModelKpis } from './ModelKpis'
 import { ModelAlerts, ModelRetrain } from './ModelRetrain'
 import { ModelRelease } from '../release/ModelRelease'
 import { AuditTable, StageChip } from './Models'
-import { modelHref, useRegistryCall, when } from './useRegistry'
+import { modelHref, useRegistryCall } from './useRegistry'
+import { when } from '../../ui/format'
 
 export function ModelPage({ name }: { name: string }) {
   const d = useRegistryCall('registry.getModel', { name }, name)

@@ -9,6 +9,7 @@ import { ago } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
 import { SeverityBadge } from '../alerts/Alerts'
 import { alertsAbout } from '../alerts/slice'
+import { when } from '../../ui/format'
 
 export function ModelAlerts({ model }: { model: string }) {
   const alerts = useStore((s) => s.alerts)
@@ -221,7 +222,7 @@ export function ModelRetrain({ model }: { model: string }) {
               {runs.map((r) => (
                 <tr key={r.id} data-run={r.id} data-state={r.state}>
                   <td className="small">
-                    #{r.id} · {new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 16)}
+                    #{r.id} · {when(r.startedAt)}
                     <div className="muted mono small" title={r.what}>
                       {r.what.length > 60 ? `${r.what.slice(0, 60)}…` : r.what}
                     </div>

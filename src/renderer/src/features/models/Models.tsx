@@ -7,7 +7,8 @@ import { FLAG_TEXT, STAGES } from '../../../../shared/registry'
 import { useBridge } from '../../bridge/context'
 import { bytes } from '../../ui/format'
 import { Screen } from '../../ui/Screen'
-import { modelHref, useRegistryCall, when } from './useRegistry'
+import { modelHref, useRegistryCall } from './useRegistry'
+import { when } from '../../ui/format'
 import { AlertMark } from '../alerts/AlertMark'
 
 export function StageChip({ stage, children }: { stage: Stage; children?: React.ReactNode }) {

@@ -6,7 +6,8 @@ import { useBridge } from '../../bridge/context'
 import { bytes } from '../../ui/format'
 import { Screen } from '../../ui/Screen'
 import { StageChip } from './Models'
-import { modelHref, useRegistryCall, when } from './useRegistry'
+import { modelHref, useRegistryCall } from './useRegistry'
+import { when } from '../../ui/format'
 
 interface DiffRow {
   what: string

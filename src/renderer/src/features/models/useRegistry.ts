@@ -47,7 +47,3 @@ export function useRegistryCall<M extends MethodName>(
 export const modelHref = (name: string, version?: number): string =>
   `#/models/${encodeURIComponent(name)}${version === undefined ? '' : `/${version}`}`
 
-export function when(t: number | null | undefined): string {
-  if (!t) return '—'
-  return new Date(t).toISOString().slice(0, 16).replace('T', ' ')
-}

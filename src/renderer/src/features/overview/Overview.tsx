@@ -1,71 +1,23 @@
 // Overview: this host at a glance. Health first ("how is my machine?"), then usage ("what is it
 // doing?"), each with when it was last observed.
 import { useShallow } from 'zustand/react/shallow'
-import type { EndpointStatus, GpuSnapshot, Health } from '../../../../shared/contract'
+import type { GpuSnapshot } from '../../../../shared/contract'
 import { Chart } from '../../ui/Chart'
 import { bytes, duration, pct, rate } from '../../ui/format'
 import { FLAG_TEXT } from '../../../../shared/registry'
 import { useRegistryCall } from '../models/useRegistry'
-import { HealthBadge, HealthReasons } from '../../ui/Health'
+import { HealthBadge, RollupReasons } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
 import { useResolvedTheme } from '../../app/theme'
 import { hostHref } from '../../app/slice'
 import { useStore } from '../../store'
 import { HOST_SERIES } from '../../../../shared/series'
 
-const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
-
-function combine(...all: (Health | undefined)[]): Health {
-  const parts = all.filter((x): x is Health => !!x)
-  if (parts.length === 0) return { level: 'unknown', reasons: ['no sample yet'] }
-  const level = parts.reduce((w, h) => (RANK[h.level] > RANK[w] ? h.level : w), 'ok' as Health['level'])
-  return { level, reasons: parts.flatMap((p) => p.reasons) }
-}
-
-/** All GPUs as one verdict for the Overview, each reason naming its GPU. */
-function gpuHealth(gpu: GpuSnapshot | null): Health | undefined {
-  if (!gpu || gpu.state === 'starting' || gpu.state === 'off' || gpu.state === 'no-driver') return undefined
-  if (gpu.state === 'ok' && gpu.health.length === 0) return undefined
-  if (gpu.state !== 'ok') return { level: 'critical', reasons: [`GPUs: ${gpu.reason ?? gpu.state}`] }
-  const index = new Map(gpu.gpus.map((g) => [g.uuid, g.index]))
-  return combine(
-    ...gpu.health.map((h) => ({
-      level: h.health.level,
-      reasons: h.health.reasons.map((r) => `GPU ${index.get(h.uuid)}: ${r}`),
-    })),
-  )
-}
-
-/** Endpoints that do not answer or are not ready, as one verdict. */
-function servingHealth(endpoints: EndpointStatus[]): Health | undefined {
-  const polled = endpoints.filter((e) => e.latest)
-  if (polled.length === 0) return undefined
-  const reasons: string[] = []
-  let level: Health['level'] = 'ok'
-  for (const { endpoint: e, latest: l, verdict, intent } of polled) {
-    if (!l) continue
-    if (!l.live) {
-      level = 'critical'
-      reasons.push(`endpoint ${e.name}: not answering`)
-    } else if (verdict === 'hung') {
-      level = 'critical'
-      reasons.push(`endpoint ${e.name}: hung (healthy, but its smoke request fails)`)
-    } else if (l.ready === false) {
-      if (level !== 'critical') level = 'warning'
-      reasons.push(`endpoint ${e.name}: live but not ready`)
-    }
-    for (const i of intent.filter((x) => x.state === 'mismatch' || x.state === 'missing')) {
-      if (level === 'ok') level = 'warning'
-      reasons.push(`endpoint ${e.name}: ${i.model} — ${i.detail}`)
-    }
-  }
-  return { level, reasons }
-}
-
 export function Overview() {
   const hostName = useStore((st) => st.hostName)
-  const { host, hostState, hostError, storage, history, gpu, endpoints } = useStore(
+  const { host, hostState, hostError, storage, history, gpu, endpoints, health } = useStore(
     useShallow((s) => ({
+      health: s.health,
       endpoints: s.endpoints,
       gpu: s.gpu,
       host: s.host,
@@ -76,7 +28,6 @@ export function Overview() {
     })),
   )
   const theme = useResolvedTheme()
-  const health = combine(combine(host?.health, storage?.health), gpuHealth(gpu), servingHealth(endpoints))
   const state = hostState === 'error' ? 'error' : host ? 'ready' : 'loading'
   const cpu = history[HOST_SERIES.cpuLoad.key]
   const mem = history[HOST_SERIES.memUsedPct.key]
@@ -95,15 +46,24 @@ export function Overview() {
           <p className="subtitle">
             <strong>{host.hostname}</strong> · {host.platform} · kernel {host.kernel} · up {duration(host.uptimeSec)}
           </p>
-          <section className={`panel health-panel level-${health.level}`} aria-label="Health" data-testid="health">
+          <section
+            className={`panel health-panel level-${health?.level ?? 'unknown'}`}
+            aria-label="Health"
+            data-testid="health"
+            data-level={health?.level ?? 'unknown'}
+          >
             <div className="health-head">
               <h2>Health</h2>
-              <HealthBadge level={health.level} />
+              <HealthBadge level={health?.level ?? 'unknown'} />
             </div>
-            <HealthReasons
-              health={health}
-              okText="All checks pass: memory, load, every filesystem, every GPU and every endpoint are within limits."
-            />
+            {health ? (
+              <RollupReasons
+                rollup={health}
+                okText="All checks pass: this host, its filesystems and GPUs, every endpoint, the models, deploys and alerts."
+              />
+            ) : (
+              <p className="muted">Reading the health roll-up…</p>
+            )}
           </section>
 
           <section className="panel" aria-label="GPU health" data-testid="gpu-overview">
@@ -116,19 +76,7 @@ export function Overview() {
             ) : gpu.gpus.length === 0 ? (
               <p className="muted">{gpu.reason ?? 'No GPUs reported.'}</p>
             ) : (
-              <ul className="gpu-summary">
-                {gpu.health.map((h) => {
-                  const g = gpu.gpus.find((x) => x.uuid === h.uuid)
-                  return (
-                    <li key={h.uuid}>
-                      <a href={hostHref(hostName, 'gpus', h.uuid)} title={h.health.reasons.join('\n') || 'healthy'}>
-                        <HealthBadge level={h.health.level} compact /> GPU {g?.index}
-                      </a>
-                      {h.health.reasons[0] ? <span className="muted small"> {h.health.reasons[0]}</span> : null}
-                    </li>
-                  )
-                })}
-              </ul>
+              <GpuSummary gpu={gpu} hostName={hostName} />
             )}
             {gpu && gpu.state !== 'ok' && gpu.gpus.length > 0 ? <p className="state-note warn">{gpu.reason}</p> : null}
           </section>
@@ -250,14 +198,55 @@ export function Overview() {
   )
 }
 
+/** Few GPUs: one line each with its first reason. Many: a count per level and a dot per GPU (its
+ *  reasons are grouped in the health card above, not repeated here). */
+function GpuSummary({ gpu, hostName }: { gpu: GpuSnapshot; hostName: string }) {
+  const levels = gpu.health.map((h) => ({ h, g: gpu.gpus.find((x) => x.uuid === h.uuid) }))
+  if (levels.length <= 8)
+    return (
+      <ul className="gpu-summary">
+        {levels.map(({ h, g }) => (
+          <li key={h.uuid}>
+            <a href={hostHref(hostName, 'gpus', h.uuid)} title={h.health.reasons.join('\n') || 'healthy'}>
+              <HealthBadge level={h.health.level} compact label={`GPU ${g?.index}: ${h.health.level}`} /> GPU {g?.index}
+            </a>
+            {h.health.reasons[0] ? <span className="muted small"> {h.health.reasons[0]}</span> : null}
+          </li>
+        ))}
+      </ul>
+    )
+  const count = (l: string): number => levels.filter((x) => x.h.health.level === l).length
+  return (
+    <>
+      <p className="small">
+        {levels.length} GPUs: {count('ok')} healthy
+        {count('warning') ? ` · ${count('warning')} warning` : ''}
+        {count('critical') ? ` · ${count('critical')} critical` : ''}
+        {count('unknown') ? ` · ${count('unknown')} unknown` : ''}
+      </p>
+      <div className="gpu-dots">
+        {levels.map(({ h, g }) => (
+          <a
+            key={h.uuid}
+            href={hostHref(hostName, 'gpus', h.uuid)}
+            title={`GPU ${g?.index}: ${h.health.reasons.join('; ') || 'healthy'}`}
+          >
+            <HealthBadge level={h.health.level} compact label={`GPU ${g?.index}: ${h.health.level}`} />
+          </a>
+        ))}
+      </div>
+    </>
+  )
+}
+
 /** Models at a glance: how many, which need attention (flags, drift), recent deployments that failed. */
 function ModelsOverview() {
   const models = useRegistryCall('registry.listModels', {}, 'overview-models')
-  const deploys = useRegistryCall('deploy.list', { limit: 20 }, 'overview-deploys')
   const list = models.data ?? []
   const drifted = list.filter((m) => m.drift?.drifted)
   const flagged = list.filter((m) => m.flags.length > 0)
-  const bad = (deploys.data ?? []).filter((d) => d.state === 'reverted' || d.state === 'failed').slice(0, 3)
+  const pending = list.reduce((n, m) => n + m.pendingApprovals, 0)
+  const monitorErrors = list.filter((m) => m.monitorError)
   return (
     <section className="panel" aria-label="Models" data-testid="models-overview">
       <div className="health-head">
@@ -269,7 +258,7 @@ function ModelsOverview() {
       ) : (
         <ul className="gpu-summary">
           <li>
-            <HealthBadge level={drifted.length ? 'critical' : 'ok'} compact /> {list.length} models,{' '}
+            <HealthBadge level={drifted.length ? 'warning' : 'ok'} compact /> {list.length} models,{' '}
             {list.filter((m) => m.production).length} in production
             {drifted.length ? ` · drifted: ${drifted.map((m) => m.name).join(', ')}` : ' · no drift seen'}
           </li>
@@ -282,12 +271,17 @@ function ModelsOverview() {
                 .join('; ')}
             </li>
           ) : null}
-          {bad.map((d) => (
-            <li key={d.id}>
-              <HealthBadge level="warning" compact /> deploy #{d.id} {d.model} v{d.toVersion} {d.state}
-              <span className="muted small"> — {d.reason}</span>
+          {pending ? (
+            <li data-testid="overview-approvals">
+              <HealthBadge level="warning" compact /> {pending} approval{pending === 1 ? '' : 's'} waiting for a decision
             </li>
-          ))}
+          ) : null}
+          {monitorErrors.length ? (
+            <li>
+              <HealthBadge level="warning" compact /> drift monitor cannot read its logs:{' '}
+              {monitorErrors.map((m) => m.name).join(', ')}
+            </li>
+          ) : null}
         </ul>
       )}
     </section>

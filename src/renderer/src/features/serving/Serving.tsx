@@ -10,6 +10,7 @@ import { Sparkline } from '../../ui/Sparkline'
 import { useShallow } from 'zustand/react/shallow'
 import { useStore } from '../../store'
 import { AlertMark } from '../alerts/AlertMark'
+import { when } from '../../ui/format'
 
 const VERDICT = { up: 'up', hung: 'HUNG', 'not-ready': 'not ready', down: 'down', unknown: 'not polled yet' } as const
 const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
@@ -139,7 +140,7 @@ export function Serving() {
                   <td>
                     <RpsSpark id={e.id} at={l?.at ?? 0} />
                   </td>
-                  <td className="muted small">{l ? new Date(l.at).toLocaleTimeString() : '—'}</td>
+                  <td className="muted small">{l ? when(l.at) : '—'}</td>
                   <td>
                     <button
                       type="button"
