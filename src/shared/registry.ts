@@ -111,6 +111,12 @@ export const FLAG_TEXT: Record<ModelFlag, string> = {
   'review-overdue': 'owner review overdue',
 }
 
+/** The flags that ask something of someone (the health roll-up and the Models list count these):
+ *  every flag, except "no owner" on a model nobody runs in production. */
+export function attentionFlags(m: { flags: readonly ModelFlag[]; production: number | null }): ModelFlag[] {
+  return m.flags.filter((f) => f !== 'unowned' || m.production !== null)
+}
+
 export const ModelSummary = z.object({
   name: z.string(),
   description: z.string(),

@@ -2,7 +2,7 @@
 // fast polling, waits for the link it prints (URL + access token), and stops it after the test.
 // The test's page holds the token as a tab that opened the link would (session storage), so a
 // test navigates to `${gantry.url}#/route` like an operator who is already in.
-import { test as base, type Page } from '@playwright/test'
+import { test as base, expect, type Page } from '@playwright/test'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -86,4 +86,48 @@ export async function holdToken(page: Page, token: string): Promise<void> {
   )
 }
 
-export { expect } from '@playwright/test'
+export { expect }
+
+/** In the page (plain JavaScript: this file is typed for Node): where the badges and the card disagree. */
+const AGREEMENT = `(() => {
+  const rank = { ok: 0, unknown: 1, warning: 2, critical: 3 }
+  const card = document.querySelector('[data-testid="health"]')
+  const worst = {}
+  for (const li of document.querySelectorAll('[data-testid="health-reasons"] li[data-area]')) {
+    const area = li.dataset.area
+    const level = li.querySelector('[data-health]')?.dataset.health ?? 'unknown'
+    if (!worst[area] || rank[level] > rank[worst[area]]) worst[area] = level
+  }
+  const wrong = []
+  for (const b of document.querySelectorAll('[data-testid^="nav-badge-"]')) {
+    const area = b.dataset.testid.slice('nav-badge-'.length)
+    const want = area === 'overview' ? card?.dataset.level : (worst[area] ?? 'ok')
+    if (b.dataset.level !== want) wrong.push(area + ': badge ' + b.dataset.level + ', card ' + want)
+    // Said in words, never by colour alone: "Serving: critical, 1 problem".
+    if (!/^[A-Z][A-Za-z]+: /.test(b.getAttribute('aria-label') ?? '')) wrong.push(area + ': no words')
+  }
+  return wrong
+})()`
+
+/**
+ * The Overview's health card and every navigation badge tell the same story: each badged area's
+ * level is the worst of the card's reasons in that area ("ok" with none), and the Overview badge
+ * is the card's verdict. Call it on the Overview; it waits until they agree, or fails with where not.
+ */
+export async function expectHealthAgrees(page: Page): Promise<void> {
+  await page.locator('[data-testid="health"][data-level]').waitFor()
+  await expect.poll(() => page.evaluate(AGREEMENT) as Promise<string[]>, { timeout: 10_000 }).toEqual([])
+}
+
+/** Neither the page nor the console's scrolling main area is wider than the window. */
+export async function expectNoSidewaysScroll(page: Page): Promise<void> {
+  const over = (await page.evaluate(`(() => {
+    const main = document.querySelector('main')
+    return {
+      page: document.documentElement.scrollWidth - window.innerWidth,
+      main: main ? main.scrollWidth - main.clientWidth : 0,
+    }
+  })()`)) as { page: number; main: number }
+  expect(over.page, 'the page scrolls sideways').toBeLessThanOrEqual(0)
+  expect(over.main, 'the main area scrolls sideways').toBeLessThanOrEqual(1)
+}

@@ -37,7 +37,7 @@ const model = (name: string, over: Partial<ModelSummary> = {}): ModelSummary => 
   versions: 1,
   latest: 1,
   production: 1,
-  stages: { none: 0, staging: 0, production: 1, archived: 0 } as ModelSummary['stages'],
+  stages: { registered: 0, staging: 0, production: 1, archived: 0, retired: 0 },
   flags: [],
   updatedAt: 0,
   drift: null,
@@ -162,7 +162,11 @@ describe('health roll-up', () => {
   it('a reverted deploy leaves once a later one on the same target succeeds', () => {
     const before = rollUp(facts({ lastDeploys: () => [deploy({ state: 'reverted' })] }), 'local', 5)
     expect(before.areas.deployments).toMatchObject({ level: 'warning', problems: 1 })
-    const after = rollUp(facts({ lastDeploys: () => [deploy({ id: 9, kind: 'rollback', state: 'succeeded' })] }), 'local', 5)
+    const after = rollUp(
+      facts({ lastDeploys: () => [deploy({ id: 9, kind: 'rollback', state: 'succeeded' })] }),
+      'local',
+      5,
+    )
     expect(after.areas.deployments).toMatchObject({ level: 'ok', problems: 0 })
   })
 

@@ -45,7 +45,9 @@ describe('host health', () => {
   })
   it('is unknown, with the reason, when a part could not be read', () => {
     const h = hostHealth({ problems: ['memory unavailable: EACCES'], memory: null, load: null, cpu: null })
-    expect(h).toEqual({ level: 'unknown', reasons: ['memory unavailable: EACCES'] })
+    expect(h).toMatchObject({ level: 'unknown', reasons: ['memory unavailable: EACCES'] })
+    // Kind-tagged, so the roll-up groups it with the same problem on other hosts.
+    expect(h.items?.[0]).toMatchObject({ kind: 'host-unreadable', text: 'memory unavailable: EACCES' })
   })
   it('puts the worst reason first', () => {
     const h = hostHealth({ problems: ['CPU unavailable: x'], memory: mem(0.01), load: null, cpu: null })

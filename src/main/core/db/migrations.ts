@@ -573,7 +573,7 @@ CREATE TABLE release_settings (
   },
   {
     id: 15,
-    name: "drift monitors remember their last read error (shown until a read succeeds)",
+    name: 'drift monitors remember their last read error (shown until a read succeeds)',
     sql: `
 ALTER TABLE drift_monitors ADD COLUMN last_error TEXT;
 ALTER TABLE drift_monitors ADD COLUMN last_error_at INTEGER;

@@ -140,7 +140,13 @@ export function createDriftMonitor(o: {
     o.db
       .prepare('SELECT config_json, state_json, rev, last_error, last_error_at FROM drift_monitors WHERE model = ?')
       .get(model) as
-      | { config_json: string; state_json: string; rev: number; last_error: string | null; last_error_at: number | null }
+      | {
+          config_json: string
+          state_json: string
+          rev: number
+          last_error: string | null
+          last_error_at: number | null
+        }
       | undefined
   // This process's identity for the read lease, and the revision of each model's positions as
   // this process last committed or loaded them.
@@ -395,7 +401,9 @@ export function createDriftMonitor(o: {
       throw new GantryError('drift/invalid-data', message)
     }
     o.db
-      .prepare('UPDATE drift_monitors SET last_error = NULL, last_error_at = NULL WHERE model = ? AND last_error IS NOT NULL')
+      .prepare(
+        'UPDATE drift_monitors SET last_error = NULL, last_error_at = NULL WHERE model = ? AND last_error IS NOT NULL',
+      )
       .run(model)
     /** One row into the open window. `taken` moves the read position past the row: called before
      *  a row window that this row completes is closed, so that window's positions include it. */
@@ -633,7 +641,10 @@ export function createDriftMonitor(o: {
         // Resolving is not reading: a folder Gantry may name but not list (its permissions, an SSH
         // login without access) is refused now, not at the first poll.
         await logs.list(real, { what: 'log folder' }).catch((err: unknown) => {
-          throw new GantryError('drift/invalid-data', `cannot read the log folder ${config.folder}: ${errorMessage(err)}`)
+          throw new GantryError(
+            'drift/invalid-data',
+            `cannot read the log folder ${config.folder}: ${errorMessage(err)}`,
+          )
         })
         if (config.performance) await logs.resolveNew(config.performance.groundTruth, { what: 'ground truth' })
         const before = configOf(model)

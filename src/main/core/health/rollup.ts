@@ -19,7 +19,7 @@ import {
   type RollupReason,
   type RollupSubject,
 } from '../../../shared/health'
-import { FLAG_TEXT, type ModelFlag } from '../../../shared/registry'
+import { FLAG_TEXT, attentionFlags } from '../../../shared/registry'
 
 export interface HealthFacts {
   hosts(): HostSummary[]
@@ -39,7 +39,12 @@ export interface HealthFacts {
 
 const RANK: Record<HealthLevel, number> = { ok: 0, unknown: 1, warning: 2, critical: 3 }
 const worse = (a: HealthLevel, b: HealthLevel): HealthLevel => (RANK[b] > RANK[a] ? b : a)
-const WORDS: Record<HealthLevel, string> = { ok: 'healthy', warning: 'warning', critical: 'critical', unknown: 'unknown' }
+const WORDS: Record<HealthLevel, string> = {
+  ok: 'healthy',
+  warning: 'warning',
+  critical: 'critical',
+  unknown: 'unknown',
+}
 
 export const hostQuery = (host: string): string => (host === 'local' ? '' : `?host=${encodeURIComponent(host)}`)
 const enc = encodeURIComponent
@@ -69,7 +74,7 @@ class Groups {
   reasons(): RollupReason[] {
     return [...this.map.entries()].map(([key, g]) => {
       const names = [...new Set(g.subjects.map((s) => s.name))]
-      const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ')
+      const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')
       return {
         key,
         area: g.area,
@@ -155,11 +160,18 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
         detail: l.problems.join('\n') || 'no answer to its health check',
       })
     else if (l && verdict === 'hung')
-      g.add('serving', 'endpoint-hung', 'critical', 'endpoints hung (healthy, but the smoke request fails)', '#/serving', {
-        name,
-        href: at,
-        detail: l.smoke?.error ?? `smoke request answered ${l.smoke?.status ?? 'nothing'}`,
-      })
+      g.add(
+        'serving',
+        'endpoint-hung',
+        'critical',
+        'endpoints hung (healthy, but the smoke request fails)',
+        '#/serving',
+        {
+          name,
+          href: at,
+          detail: l.smoke?.error ?? `smoke request answered ${l.smoke?.status ?? 'nothing'}`,
+        },
+      )
     else if (l && verdict === 'not-ready')
       g.add('serving', 'endpoint-not-ready', 'warning', 'endpoints live but not ready', '#/serving', {
         name,
@@ -171,7 +183,9 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
         'serving',
         `intent-${i.state}`,
         'warning',
-        i.state === 'missing' ? 'a model the registry expects is not served' : 'serving another version than the registry says',
+        i.state === 'missing'
+          ? 'a model the registry expects is not served'
+          : 'serving another version than the registry says',
         '#/serving',
         { name: `${e.name}: ${i.model}`, href: at, detail: i.detail },
       )
@@ -181,8 +195,7 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
   const models = f.models()
   for (const m of models) {
     const href = `#/models/${enc(m.name)}`
-    for (const flag of m.flags as ModelFlag[]) {
-      if (flag === 'unowned' && m.production === null) continue // nobody to page for a model nobody runs
+    for (const flag of attentionFlags(m)) {
       const title = flag === 'unowned' ? 'in production with no owner' : FLAG_TEXT[flag]
       g.add('models', `flag-${flag}`, 'warning', title, '#/models', { name: m.name, href, detail: FLAG_TEXT[flag] })
     }
@@ -222,11 +235,18 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
     const href = `#/models/${enc(d.model)}`
     const detail = `#${d.id} ${d.kind} to v${d.toVersion}: ${d.reason ?? d.state}`
     if (d.state === 'reverted' && d.revertUnverified)
-      g.add('deployments', 'revert-unverified', 'critical', 'reverted but NOT verified: check the target now', '#/deployments', {
-        name,
-        href,
-        detail,
-      })
+      g.add(
+        'deployments',
+        'revert-unverified',
+        'critical',
+        'reverted but NOT verified: check the target now',
+        '#/deployments',
+        {
+          name,
+          href,
+          detail,
+        },
+      )
     else if (d.state === 'reverted')
       g.add('deployments', 'reverted', 'warning', 'deploys reverted (the previous version is back)', '#/deployments', {
         name,
@@ -247,11 +267,18 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
   const { alerts, counts } = f.alerts()
   for (const a of alerts) {
     if (a.state !== 'firing' || a.ack || a.silencedBy.length || a.inhibitedBy.length) continue
-    g.add('alerts', `alert-${a.rule}`, a.severity === 'critical' ? 'critical' : 'warning', `alert ${a.rule} firing`, '#/alerts', {
-      name: a.summary,
-      href: a.subject.link || '#/alerts',
-      detail: `${a.severity}: ${a.summary}${a.firedAt ? ` (firing since ${new Date(a.firedAt).toISOString()})` : ''}`,
-    })
+    g.add(
+      'alerts',
+      `alert-${a.rule}`,
+      a.severity === 'critical' ? 'critical' : 'warning',
+      `alert ${a.rule} firing`,
+      '#/alerts',
+      {
+        name: a.summary,
+        href: a.subject.link || '#/alerts',
+        detail: `${a.severity}: ${a.summary}${a.firedAt ? ` (firing since ${new Date(a.firedAt).toISOString()})` : ''}`,
+      },
+    )
   }
   if (counts.problems > 0)
     g.add('alerts', 'alert-problems', 'unknown', 'alert rules that cannot be evaluated', '#/alerts', {
@@ -293,6 +320,7 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
   areas.overview = area('overview', reasons)
   // Nothing read yet from this host: the verdict is not "healthy" but unknown.
   const level = !host && reasons.length === 0 ? 'unknown' : areas.overview.level
-  if (level !== areas.overview.level) areas.overview = { ...areas.overview, level, label: 'Overview: unknown, no sample yet' }
+  if (level !== areas.overview.level)
+    areas.overview = { ...areas.overview, level, label: 'Overview: unknown, no sample yet' }
   return { at, host: view, level, areas, reasons }
 }

@@ -62,7 +62,11 @@ export function hostHealth(s: Pick<HostSnapshot, 'problems' | 'memory' | 'load' 
     else if (perCore > 2) h.add('warning', `load ${s.load.five.toFixed(2)} over 5 min on ${s.cpu.cores} cores`, load)
   }
   if (s.cpu && s.cpu.iowaitPct !== null && s.cpu.iowaitPct > 30)
-    h.add('warning', `CPU waiting on IO ${s.cpu.iowaitPct.toFixed(0)} % of the time`, K('iowait', 'CPU waiting on disks'))
+    h.add(
+      'warning',
+      `CPU waiting on IO ${s.cpu.iowaitPct.toFixed(0)} % of the time`,
+      K('iowait', 'CPU waiting on disks'),
+    )
   return h.build()
 }
 

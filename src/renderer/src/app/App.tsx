@@ -24,6 +24,7 @@ import { clock } from '../ui/format'
 import { hostFromHash, hostHref, paramFromHash, routeFromHash, subFromHash, type Route } from './slice'
 import { useResolvedTheme } from './theme'
 import { Locked } from './Locked'
+import { Keyboard } from './Keyboard'
 
 const NAV: { route: Route; label: string; key: string; area?: HealthArea }[] = [
   { route: 'hosts', area: 'hosts', label: 'Hosts', key: '0' },
@@ -140,7 +141,7 @@ export function App() {
               <a
                 href={`#/${n.route}`}
                 aria-current={route === n.route ? 'page' : undefined}
-                title={`${n.label} (Alt+${n.key})`}
+                title={`${n.label} (Alt+${n.key}; Ctrl+K: the palette)`}
                 data-nav={n.route}
               >
                 <span>{n.label}</span>
@@ -163,6 +164,7 @@ export function App() {
         </div>
       </nav>
       <Toasts />
+      <Keyboard nav={NAV} />
       <main className="main">
         {connection === 'closed' ? (
           <div className="banner" role="alert">

@@ -250,7 +250,19 @@ export function DriftResult({ r, history }: { r: DriftReport; history?: DriftWin
         </section>
       ) : null}
       <section className="panel table-wrap">
-        <table className="table" data-testid="drift-columns">
+        <table className="table dt-table fit" data-testid="drift-columns">
+          <colgroup>
+            <col />
+            <col style={{ width: '8%' }} />
+            <col style={{ width: '10%' }} />
+            <col style={{ width: '8%' }} />
+            <col style={{ width: '8%' }} />
+            <col style={{ width: '8%' }} />
+            <col style={{ width: '10%' }} />
+            <col style={{ width: '11%' }} />
+            <col style={{ width: '9%' }} />
+            <col style={{ width: '7%' }} />
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Column</th>
@@ -285,7 +297,7 @@ export function DriftResult({ r, history }: { r: DriftReport; history?: DriftWin
                   data-drifted={String(c.drifted)}
                   onClick={() => setOpen(open === c.name ? null : c.name)}
                 >
-                  <td className="mono">
+                  <td className="mono" title={c.name}>
                     {c.name}
                     {c.role === 'prediction' ? <span className="tag">prediction</span> : null}
                   </td>
@@ -305,7 +317,10 @@ export function DriftResult({ r, history }: { r: DriftReport; history?: DriftWin
                   </td>
                   <td className="num">{fmt(c.pvalue)}</td>
                   <td className="num">{fmt(c.threshold, 2)}</td>
-                  <td className={c.drifted ? 'intent-mismatch' : c.drifted === false ? 'intent-match' : 'muted'}>
+                  <td
+                    className={c.drifted ? 'intent-mismatch' : c.drifted === false ? 'intent-match' : 'muted'}
+                    title={c.drifted === null ? (c.reason ?? undefined) : undefined}
+                  >
                     {c.drifted === null ? c.reason : c.drifted ? 'drifted' : 'ok'}
                   </td>
                   <td className="num">

@@ -3,9 +3,12 @@
 // stages); registering a version with a hashing progress bar; imports; the audit chain's state.
 import { useEffect, useMemo, useState } from 'react'
 import type { ImportReport, ModelSummary, Stage } from '../../../../shared/registry'
-import { FLAG_TEXT, STAGES } from '../../../../shared/registry'
+import { FLAG_TEXT, STAGES, attentionFlags } from '../../../../shared/registry'
 import { useBridge } from '../../bridge/context'
-import { bytes } from '../../ui/format'
+import { createColumnHelper } from '@tanstack/react-table'
+import { bytes, stamp } from '../../ui/format'
+import { DataTable } from '../../ui/DataTable'
+import { MidName } from '../../ui/Name'
 import { Screen } from '../../ui/Screen'
 import { modelHref, useRegistryCall } from './useRegistry'
 import { when } from '../../ui/format'
@@ -20,10 +23,9 @@ export function StageChip({ stage, children }: { stage: Stage; children?: React.
 }
 
 export function Models() {
-  const [query, setQuery] = useState('')
   const [owner, setOwner] = useState('')
   const [stage, setStage] = useState<Stage | ''>('')
-  const input = { query: query.trim() || undefined, owner: owner || undefined, stage: stage || undefined }
+  const input = { owner: owner || undefined, stage: stage || undefined }
   const list = useRegistryCall('registry.listModels', input, JSON.stringify(input))
   const all = useRegistryCall('registry.listModels', {}, 'all')
   const owners = useMemo(
@@ -31,7 +33,9 @@ export function Models() {
     [all.data],
   )
   const models = list.data ?? []
-  const flagged = (all.data ?? []).filter((m) => m.flags.length > 0).length
+  const every = all.data ?? []
+  const flagged = every.filter((m) => needsAttention(m)).length
+  const pending = every.reduce((n, m) => n + m.pendingApprovals, 0)
 
   return (
     <Screen
@@ -41,66 +45,66 @@ export function Models() {
       error={list.error}
     >
       <p className="subtitle">
-        {all.data ? `${all.data.length} models · ${flagged} need attention` : ''} — the registry is the source of truth
-        for what should run and who answers for it.
+        {all.data ? (
+          <>
+            {every.length} models · <span data-testid="models-attention">{flagged} need attention</span>
+            {pending ? (
+              <>
+                {' '}
+                ·{' '}
+                <span data-testid="models-approvals">
+                  {pending} approval{pending === 1 ? '' : 's'} waiting
+                </span>
+              </>
+            ) : null}
+          </>
+        ) : (
+          ''
+        )}{' '}
+        — the registry is the source of truth for what should run and who answers for it.
       </p>
       <section className="panel table-wrap" data-testid="models-list">
-        <div className="toolbar pad">
-          <input
-            type="search"
-            placeholder="Search name, description, owner, tags"
-            aria-label="Search models"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
-          />
-          <select aria-label="Owner" value={owner} onChange={(e) => setOwner(e.target.value)}>
-            <option value="">every owner</option>
-            <option value="(none)">no owner</option>
-            {owners.map((o) => (
-              <option key={o} value={o}>
-                {o}
-              </option>
-            ))}
-          </select>
-          <select aria-label="Stage" value={stage} onChange={(e) => setStage(e.target.value as Stage | '')}>
-            <option value="">any stage</option>
-            {STAGES.map((s) => (
-              <option key={s} value={s}>
-                has a {s} version
-              </option>
-            ))}
-          </select>
-        </div>
-        {models.length === 0 ? (
-          <p className="muted pad">
-            {all.data?.length
-              ? 'No model matches.'
-              : 'No models yet: register a version below, scan a Triton model repository, or import an MLflow export.'}
-          </p>
-        ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Model</th>
-                <th scope="col">Owner</th>
-                <th scope="col" className="num">
-                  Versions
-                </th>
-                <th scope="col">Production</th>
-                <th scope="col">Stages</th>
-                <th scope="col">Flags</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {models.map((m) => (
-                <ModelRow key={m.name} m={m} />
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DataTable
+          label="Models"
+          data={models}
+          columns={MODEL_COLUMNS}
+          rowKey={(m) => m.name}
+          rowAttrs={(m) => ({ 'data-model': m.name })}
+          onOpen={(m) => (window.location.hash = modelHref(m.name))}
+          filterPlaceholder="Search models"
+          initialSort={[{ id: 'name', desc: false }]}
+          maxHeight={640}
+          toolbar={
+            <>
+              <select aria-label="Owner" value={owner} onChange={(e) => setOwner(e.target.value)}>
+                <option value="">every owner</option>
+                <option value="(none)">no owner</option>
+                {owners.map((o) => (
+                  <option key={o} value={o}>
+                    {o}
+                  </option>
+                ))}
+              </select>
+              <select aria-label="Stage" value={stage} onChange={(e) => setStage(e.target.value as Stage | '')}>
+                <option value="">any stage</option>
+                {STAGES.map((s) => (
+                  <option key={s} value={s}>
+                    has a {s} version
+                  </option>
+                ))}
+              </select>
+            </>
+          }
+          empty={
+            <p className="muted pad">
+              {every.length
+                ? 'No model matches.'
+                : 'No models yet: register a version below, scan a Triton model repository, or import an MLflow export.'}
+            </p>
+          }
+        />
       </section>
-      <OwnershipBoard models={all.data ?? []} />
+      <OwnershipBoard models={every} />
       <div className="two-col">
         <RegisterPanel />
         <ImportPanel />
@@ -110,48 +114,120 @@ export function Models() {
   )
 }
 
-function ModelRow({ m }: { m: ModelSummary }) {
-  return (
-    <tr data-model={m.name}>
-      <td>
-        <a href={modelHref(m.name)} className="mono">
-          {m.name}
-        </a>
-        <AlertMark about={{ model: m.name }} />
-        {m.description ? <div className="muted small">{m.description}</div> : null}
-      </td>
-      <td>{m.ownerTeam ?? <span className="muted">—</span>}</td>
-      <td className="num">{m.versions}</td>
-      <td className="mono">{m.production ? `v${m.production}` : '—'}</td>
-      <td>
-        {STAGES.filter((s) => m.stages[s] > 0 && s !== 'production').map((s) => (
-          <StageChip key={s} stage={s}>
-            {m.stages[s]} {s}
-          </StageChip>
-        ))}
-      </td>
-      <td data-testid="flags">
-        {m.drift?.drifted ? (
-          <span className="tag tag-warn" data-flag="drifted" title={`latest window ${when(m.drift.at)}`}>
-            drifted ({Math.round(m.drift.share * 100)} % of features)
-          </span>
-        ) : null}
-        {m.flags.map((f) => (
-          <span key={f} className="tag tag-warn" data-flag={f}>
-            {FLAG_TEXT[f]}
-          </span>
-        ))}
-        {m.problems.length ? (
-          <span className="tag tag-warn" data-flag="bad-rows" title={m.problems.join('\n')}>
-            {m.problems.length} row(s) left out
-          </span>
-        ) : null}
-      </td>
-      <td className="small">{when(m.updatedAt)}</td>
-    </tr>
-  )
+/** What the Models list counts as needing attention — the health roll-up's rule (attentionFlags):
+ *  a flag that asks something of someone, drift, a monitor that cannot read, a pending approval. */
+const needsAttention = (m: ModelSummary): boolean =>
+  attentionFlags(m).length > 0 || !!m.drift?.drifted || !!m.monitorError || m.pendingApprovals > 0
+
+function attentionText(m: ModelSummary): string {
+  return [
+    ...(m.drift?.drifted ? [`drifted (${Math.round(m.drift.share * 100)} % of features)`] : []),
+    ...(m.monitorError ? [`drift monitor: ${m.monitorError}`] : []),
+    ...(m.pendingApprovals ? [`${m.pendingApprovals} approval(s) waiting`] : []),
+    ...m.flags.map((f) => FLAG_TEXT[f]),
+    ...(m.problems.length ? [`${m.problems.length} row(s) left out: ${m.problems.join('; ')}`] : []),
+  ].join('\n')
 }
 
+const col = createColumnHelper<ModelSummary>()
+const MODEL_COLUMNS = [
+  col.accessor((m) => `${m.name} ${m.description} ${Object.values(m.tags).join(' ')}`, {
+    id: 'name',
+    header: 'Model',
+    meta: { title: (m) => (m.description ? `${m.name} — ${m.description}` : m.name) },
+    cell: (c) => (
+      <span className="name-cell">
+        <a href={modelHref(c.row.original.name)} className="mono name-link">
+          <MidName text={c.row.original.name} />
+        </a>
+        <AlertMark about={{ model: c.row.original.name }} />
+      </span>
+    ),
+    sortingFn: (a, b) => a.original.name.localeCompare(b.original.name),
+  }),
+  col.accessor((m) => m.ownerTeam ?? '', {
+    id: 'owner',
+    header: 'Owner',
+    meta: { width: 140 },
+    cell: (c) => c.getValue() || <span className="muted">—</span>,
+  }),
+  col.accessor('versions', { header: 'Versions', meta: { width: 90, num: true, priority: 3 } }),
+  col.accessor((m) => m.production ?? 0, {
+    id: 'production',
+    header: 'Production',
+    meta: { width: 110 },
+    cell: (c) => <span className="mono">{c.row.original.production ? `v${c.row.original.production}` : '—'}</span>,
+  }),
+  col.accessor((m) => STAGES.filter((s) => m.stages[s] > 0 && s !== 'production').join(' '), {
+    id: 'stages',
+    header: 'Stages',
+    meta: {
+      width: 190,
+      priority: 3,
+      title: (m) =>
+        STAGES.filter((s) => m.stages[s] > 0)
+          .map((s) => `${m.stages[s]} ${s}`)
+          .join(', '),
+    },
+    cell: (c) =>
+      STAGES.filter((s) => c.row.original.stages[s] > 0 && s !== 'production').map((s) => (
+        <StageChip key={s} stage={s}>
+          {c.row.original.stages[s]} {s}
+        </StageChip>
+      )),
+  }),
+  col.accessor((m) => attentionText(m), {
+    id: 'attention',
+    header: 'Needs attention',
+    meta: { width: 280, title: (m) => attentionText(m) || 'nothing' },
+    sortingFn: (a, b) => Number(needsAttention(a.original)) - Number(needsAttention(b.original)),
+    cell: (c) => {
+      const m = c.row.original
+      return (
+        <span data-testid="flags">
+          {m.drift?.drifted ? (
+            <span className="tag tag-warn" data-flag="drifted" title={`latest window ${when(m.drift.at)}`}>
+              drifted ({Math.round(m.drift.share * 100)} % of features)
+            </span>
+          ) : null}
+          {m.monitorError ? (
+            <span className="tag tag-warn" data-flag="monitor-error" title={m.monitorError}>
+              drift monitor cannot read its logs
+            </span>
+          ) : null}
+          {m.pendingApprovals ? (
+            <span className="tag" data-flag="approval-pending">
+              {m.pendingApprovals} approval{m.pendingApprovals === 1 ? '' : 's'} waiting
+            </span>
+          ) : null}
+          {m.flags.map((f) => (
+            <span
+              key={f}
+              className={`tag${attentionFlags(m).includes(f) ? ' tag-warn' : ''}`}
+              data-flag={f}
+              title={attentionFlags(m).includes(f) ? undefined : 'not in production: nobody to page yet'}
+            >
+              {FLAG_TEXT[f]}
+            </span>
+          ))}
+          {m.problems.length ? (
+            <span className="tag tag-warn" data-flag="bad-rows" title={m.problems.join('\n')}>
+              {m.problems.length} row(s) left out
+            </span>
+          ) : null}
+        </span>
+      )
+    },
+  }),
+  col.accessor('updatedAt', {
+    header: 'Updated',
+    meta: { width: 150, priority: 2, title: (m) => stamp(m.updatedAt) },
+    cell: (c) => <span className="small">{when(c.getValue())}</span>,
+  }),
+]
+
+/** Owners × stages: each cell the owner's models in that stage, wrapping within the window; a long
+ *  list shows its first names and how many more (the list above filters by owner). */
 function OwnershipBoard({ models }: { models: ModelSummary[] }) {
   const rows = useMemo(() => {
     const by = new Map<string, ModelSummary[]>()
@@ -163,10 +239,14 @@ function OwnershipBoard({ models }: { models: ModelSummary[] }) {
   }, [models])
   if (models.length === 0) return null
   const shown: Stage[] = ['production', 'staging', 'registered', 'archived']
+  const CAP = 12
   return (
     <section className="panel table-wrap" data-testid="ownership-board">
       <h2 className="pad">Ownership board</h2>
-      <table className="table">
+      <table className="table dt-table">
+        <colgroup>
+          <col style={{ width: 160 }} />
+        </colgroup>
         <thead>
           <tr>
             <th scope="col">Owner</th>
@@ -180,23 +260,39 @@ function OwnershipBoard({ models }: { models: ModelSummary[] }) {
         <tbody>
           {rows.map(([owner, ms]) => (
             <tr key={owner || '(none)'} data-owner={owner || '(none)'}>
-              <th scope="row">{owner || <span className="tag tag-warn">no owner</span>}</th>
-              {shown.map((s) => (
-                <td key={s}>
-                  {ms
-                    .filter((m) => m.stages[s] > 0)
-                    .map((m) => (
-                      <a key={m.name} href={modelHref(m.name)} className="board-item mono">
-                        {m.name}
-                        {s === 'production' && m.production
-                          ? ` v${m.production}`
-                          : m.stages[s] > 1
-                            ? ` ×${m.stages[s]}`
-                            : ''}
-                      </a>
-                    ))}
-                </td>
-              ))}
+              <th scope="row" title={owner || 'no owner'}>
+                {owner || <span className="tag tag-warn">no owner</span>}
+              </th>
+              {shown.map((s) => {
+                const here = ms.filter((m) => m.stages[s] > 0)
+                return (
+                  <td key={s}>
+                    <div className="board-cell">
+                      {here.slice(0, CAP).map((m) => (
+                        <a key={m.name} href={modelHref(m.name)} className="board-item mono ellipsis" title={m.name}>
+                          {m.name}
+                          {s === 'production' && m.production
+                            ? ` v${m.production}`
+                            : m.stages[s] > 1
+                              ? ` ×${m.stages[s]}`
+                              : ''}
+                        </a>
+                      ))}
+                      {here.length > CAP ? (
+                        <span
+                          className="muted small"
+                          title={here
+                            .slice(CAP)
+                            .map((m) => m.name)
+                            .join('\n')}
+                        >
+                          and {here.length - CAP} more
+                        </span>
+                      ) : null}
+                    </div>
+                  </td>
+                )
+              })}
             </tr>
           ))}
         </tbody>

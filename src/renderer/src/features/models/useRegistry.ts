@@ -46,4 +46,3 @@ export function useRegistryCall<M extends MethodName>(
 
 export const modelHref = (name: string, version?: number): string =>
   `#/models/${encodeURIComponent(name)}${version === undefined ? '' : `/${version}`}`
-

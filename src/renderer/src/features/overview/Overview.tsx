@@ -90,31 +90,43 @@ export function Overview() {
               <p className="muted">No endpoints saved yet.</p>
             ) : (
               <ul className="gpu-summary">
-                {endpoints.map(({ endpoint: e, latest: l, verdict }) => {
-                  const level =
-                    verdict === 'unknown'
-                      ? 'unknown'
-                      : verdict === 'down' || verdict === 'hung'
-                        ? 'critical'
-                        : verdict === 'not-ready'
-                          ? 'warning'
-                          : 'ok'
-                  return (
-                    <li key={e.id} data-endpoint={e.name}>
-                      <HealthBadge level={level} compact /> {e.name}
-                      <span className="muted small">
-                        {' '}
-                        {!l
-                          ? 'not polled yet'
-                          : verdict === 'hung'
-                            ? 'HUNG: answers health, fails its smoke request'
-                            : l.live
-                              ? `${l.metrics?.requestRate != null ? `${l.metrics.requestRate.toFixed(1)} rps` : l.kind}${l.ready === false ? ' · not ready' : ''}`
-                              : 'not answering'}
-                      </span>
-                    </li>
+                {[...endpoints]
+                  .sort(
+                    (a, b) =>
+                      SEVERITY[b.verdict] - SEVERITY[a.verdict] || a.endpoint.name.localeCompare(b.endpoint.name),
                   )
-                })}
+                  .slice(0, 8)
+                  .map(({ endpoint: e, latest: l, verdict }) => {
+                    const level =
+                      verdict === 'unknown'
+                        ? 'unknown'
+                        : verdict === 'down' || verdict === 'hung'
+                          ? 'critical'
+                          : verdict === 'not-ready'
+                            ? 'warning'
+                            : 'ok'
+                    return (
+                      <li key={e.id} data-endpoint={e.name} className="ellipsis">
+                        <HealthBadge level={level} compact label={`${e.name}: ${verdict}`} /> {e.name}
+                        <span className="muted small">
+                          {' '}
+                          {!l
+                            ? 'not polled yet'
+                            : verdict === 'hung'
+                              ? 'HUNG: answers health, fails its smoke request'
+                              : l.live
+                                ? `${l.metrics?.requestRate != null ? `${l.metrics.requestRate.toFixed(1)} rps` : l.kind}${l.ready === false ? ' · not ready' : ''}`
+                                : 'not answering'}
+                        </span>
+                      </li>
+                    )
+                  })}
+                {endpoints.length > 8 ? (
+                  <li className="muted small">
+                    and {endpoints.length - 8} more ({endpoints.filter((x) => x.verdict === 'up').length} of{' '}
+                    {endpoints.length} up) — <a href="#/serving">all endpoints</a>
+                  </li>
+                ) : null}
               </ul>
             )}
           </section>
@@ -198,6 +210,8 @@ export function Overview() {
   )
 }
 
+const SEVERITY = { down: 4, hung: 4, 'not-ready': 3, unknown: 2, up: 0 } as const
+
 /** Few GPUs: one line each with its first reason. Many: a count per level and a dot per GPU (its
  *  reasons are grouped in the health card above, not repeated here). */
 function GpuSummary({ gpu, hostName }: { gpu: GpuSnapshot; hostName: string }) {
@@ -273,7 +287,8 @@ function ModelsOverview() {
           ) : null}
           {pending ? (
             <li data-testid="overview-approvals">
-              <HealthBadge level="warning" compact /> {pending} approval{pending === 1 ? '' : 's'} waiting for a decision
+              <HealthBadge level="warning" compact /> {pending} approval{pending === 1 ? '' : 's'} waiting for a
+              decision
             </li>
           ) : null}
           {monitorErrors.length ? (

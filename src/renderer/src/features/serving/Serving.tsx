@@ -1,7 +1,11 @@
-// Serving: for now, a one-off probe of a model server (what `gantry probe` does): its runtime,
-// liveness, readiness, the models and versions it really serves, and every raw response.
-// Saved endpoints polled on a schedule, metrics and the registry comparison are issue #4's rest.
-import { useEffect, useState } from 'react'
+// Serving: every saved endpoint as polled (its verdict, what the registry says it should serve,
+// what it serves, request rate, errors, latency), in the console's one table; below, a one-off
+// probe of a server (what `gantry probe` does) with every raw response, and saving it by a name.
+import { useEffect, useMemo, useState } from 'react'
+import { createColumnHelper } from '@tanstack/react-table'
+import type { EndpointStatus } from '../../../../shared/serving'
+import { DataTable } from '../../ui/DataTable'
+import { MidName } from '../../ui/Name'
 import type { ProbeResult, ServingKind } from '../../../../shared/contract'
 import { SERVING_KINDS } from '../../../../shared/serving'
 import { useBridge } from '../../bridge/context'
@@ -16,6 +20,155 @@ const VERDICT = { up: 'up', hung: 'HUNG', 'not-ready': 'not ready', down: 'down'
 const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
 const fmt = (v: number | null, unit: string, d = 1): string | null => (v === null ? null : `${v.toFixed(d)}${unit}`)
 
+const col = createColumnHelper<EndpointStatus>()
+/** A hung server keeps its runtime from the last good poll; its status says how long it waited. */
+function statusDetail(x: EndpointStatus): string {
+  const l = x.latest
+  if (!l) return ''
+  if (x.verdict === 'hung') return l.smoke?.error ?? `smoke request answered ${l.smoke?.status}`
+  return `live ${yn(l.live)} · ready ${yn(l.ready)}`
+}
+function endpointColumns(remove: (id: number) => void) {
+  return [
+    col.accessor((x) => `${x.endpoint.name} ${x.endpoint.url}`, {
+      id: 'name',
+      header: 'Endpoint',
+      meta: {
+        title: (x) =>
+          `${x.endpoint.name} — ${x.endpoint.url}${x.latest?.problems.length ? `\n! ${x.latest.problems.join('\n! ')}` : ''}`,
+      },
+      sortingFn: (a, b) => a.original.endpoint.name.localeCompare(b.original.endpoint.name),
+      cell: (c) => {
+        const { endpoint: e, latest: l } = c.row.original
+        const runtime = l ? `${l.kind}${l.runtimeVersion ? ` ${l.runtimeVersion}` : ''}` : (e.kind ?? 'detecting…')
+        return (
+          <>
+            <span className="name-cell">
+              <a href={`#/serving/${e.id}`} className="name-link">
+                <strong>
+                  <MidName text={e.name} tail={10} />
+                </strong>
+              </a>
+              <AlertMark about={{ endpoint: e.id }} />
+            </span>
+            <div className="muted small ellipsis">
+              {runtime} · <span className="mono">{e.url}</span>
+            </div>
+          </>
+        )
+      },
+    }),
+    col.accessor((x) => x.verdict, {
+      id: 'status',
+      header: 'Status',
+      meta: {
+        width: 160,
+        title: (x) =>
+          [`${VERDICT[x.verdict]} ${statusDetail(x)}`, ...(x.latest?.problems ?? []).map((p) => `! ${p}`)].join('\n'),
+      },
+      cell: (c) => {
+        const l = c.row.original.latest
+        return (
+          <>
+            <span className={`tag verdict-${c.row.original.verdict}`}>{VERDICT[c.row.original.verdict]}</span>{' '}
+            <div className="muted small ellipsis">{statusDetail(c.row.original)}</div>
+            {l && l.problems.length ? <div className="muted small ellipsis">! {l.problems[0]}</div> : null}
+          </>
+        )
+      },
+    }),
+    col.accessor((x) => x.intent.map((i) => `${i.model}@${i.alias} ${i.state}`).join(' '), {
+      id: 'intent',
+      header: 'Registry intent',
+      meta: {
+        width: 200,
+        title: (x) => x.intent.map((i) => `${i.model}@${i.alias}: ${i.detail}`).join('\n') || 'no registry binding',
+      },
+      cell: (c) =>
+        c.row.original.intent.length === 0 ? (
+          <span className="muted small" data-testid="intent">
+            no registry binding
+          </span>
+        ) : (
+          <div data-testid="intent">
+            {c.row.original.intent.map((i) => (
+              <div key={i.model} className={`small intent-${i.state} ellipsis`} data-intent={i.state} title={i.detail}>
+                {i.state === 'match' ? '✓' : i.state === 'mismatch' || i.state === 'missing' ? '✗' : '?'} {i.model}@
+                {i.alias}
+                {i.expectedVersion ? ` v${i.expectedVersion}` : ''}
+                {i.state === 'match' ? '' : ` — ${i.detail}`}
+              </div>
+            ))}
+          </div>
+        ),
+    }),
+    col.accessor(
+      (x) =>
+        x.latest?.models.map((m) => `${m.name}@${m.versions.map((v) => v.version ?? '?').join(',')}`).join('; ') || '—',
+      {
+        id: 'serving',
+        header: 'Serving',
+        meta: { width: 160, priority: 2 },
+        cell: (c) => <span className="mono small">{c.getValue()}</span>,
+      },
+    ),
+    col.accessor((x) => x.latest?.metrics?.requestRate ?? -1, {
+      id: 'rps',
+      header: 'Req/s',
+      meta: { width: 70, num: true, priority: 2 },
+      cell: (c) => fmt(c.row.original.latest?.metrics?.requestRate ?? null, '', 2) ?? '—',
+    }),
+    col.accessor((x) => x.latest?.metrics?.errorRate ?? -1, {
+      id: 'errors',
+      header: 'Errors',
+      meta: { width: 70, num: true, priority: 2 },
+      cell: (c) => {
+        const r = c.row.original.latest?.metrics?.errorRate
+        return fmt(r == null ? null : r * 100, ' %') ?? '—'
+      },
+    }),
+    col.accessor((x) => x.latest?.metrics?.p95Ms ?? x.latest?.metrics?.avgLatencyMs ?? -1, {
+      id: 'p95',
+      header: 'p95 (avg)',
+      meta: { width: 80, num: true, priority: 3 },
+      cell: (c) => {
+        const m = c.row.original.latest?.metrics
+        return (
+          fmt(m?.p95Ms ?? null, ' ms', 0) ??
+          (fmt(m?.avgLatencyMs ?? null, ' ms', 0) ? `(${fmt(m?.avgLatencyMs ?? null, ' ms', 0)})` : '—')
+        )
+      },
+    }),
+    col.display({
+      id: 'spark',
+      header: 'Req/s, 15 min',
+      meta: { width: 110, priority: 2 },
+      cell: (c) => <RpsSpark id={c.row.original.endpoint.id} at={c.row.original.latest?.at ?? 0} />,
+    }),
+    col.accessor((x) => x.latest?.at ?? 0, {
+      id: 'updated',
+      header: 'Updated',
+      meta: { width: 90, priority: 3 },
+      cell: (c) => <span className="muted small">{c.row.original.latest ? when(c.row.original.latest.at) : '—'}</span>,
+    }),
+    col.display({
+      id: 'actions',
+      header: () => <span className="sr-only">Actions</span>,
+      meta: { width: 112 },
+      cell: (c) => (
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => remove(c.row.original.endpoint.id)}
+          aria-label={`Remove ${c.row.original.endpoint.name}`}
+        >
+          Remove
+        </button>
+      ),
+    }),
+  ]
+}
+
 export function Serving() {
   const { bridge, reloadEndpoints } = useBridge()
   const { endpoints, endpointsState, endpointsError } = useStore(
@@ -26,6 +179,7 @@ export function Serving() {
     })),
   )
   const [url, setUrl] = useState('http://127.0.0.1:8000/')
+  const [name, setName] = useState('')
   const [kind, setKind] = useState<ServingKind | ''>('')
   const [busy, setBusy] = useState(false)
   const [result, setResult] = useState<ProbeResult | null>(null)
@@ -46,16 +200,26 @@ export function Serving() {
 
   async function save(): Promise<void> {
     setError(null)
-    const r = await bridge.call('serving.addEndpoint', { url: url.trim(), ...(kind ? { kind } : {}) })
+    const r = await bridge.call('serving.addEndpoint', {
+      url: url.trim(),
+      ...(name.trim() ? { name: name.trim() } : {}),
+      ...(kind ? { kind } : {}),
+    })
     if (!r.ok) setError(r.error.message)
     await reloadEndpoints()
   }
 
-  async function remove(id: number): Promise<void> {
-    const r = await bridge.call('serving.removeEndpoint', { id })
-    if (!r.ok) setError(r.error.message)
-    await reloadEndpoints()
-  }
+  const columns = useMemo(
+    () =>
+      endpointColumns((id) => {
+        void (async () => {
+          const r = await bridge.call('serving.removeEndpoint', { id })
+          if (!r.ok) setError(r.error.message)
+          await reloadEndpoints()
+        })()
+      }),
+    [bridge, reloadEndpoints],
+  )
 
   return (
     <Screen
@@ -66,96 +230,25 @@ export function Serving() {
     >
       <section className="panel table-wrap" data-testid="endpoints">
         <h2 className="pad">Endpoints</h2>
-        {endpoints.length === 0 ? (
-          <p className="muted pad">No saved endpoints yet: probe one below and save it to have it polled.</p>
-        ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Endpoint</th>
-                <th scope="col">Runtime</th>
-                <th scope="col">Status</th>
-                <th scope="col">Registry intent</th>
-                <th scope="col">Serving</th>
-                <th scope="col" className="num">
-                  Req/s
-                </th>
-                <th scope="col" className="num">
-                  Errors
-                </th>
-                <th scope="col" className="num">
-                  p95 (avg)
-                </th>
-                <th scope="col">Req/s, 15 min</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {endpoints.map(({ endpoint: e, latest: l, verdict, intent }) => (
-                <tr key={e.id} data-endpoint={e.name} data-live={l ? String(l.live) : 'pending'} data-verdict={verdict}>
-                  <td>
-                    <a href={`#/serving/${e.id}`}>
-                      <strong>{e.name}</strong>
-                    </a>
-                    <AlertMark about={{ endpoint: e.id }} /> <span className="muted mono small">{e.url}</span>
-                    {l && l.problems.length ? <div className="muted small">! {l.problems[0]}</div> : null}
-                  </td>
-                  <td>{l ? `${l.kind}${l.runtimeVersion ? ` ${l.runtimeVersion}` : ''}` : (e.kind ?? 'detecting…')}</td>
-                  <td>
-                    <span className={`tag verdict-${verdict}`}>{VERDICT[verdict]}</span>{' '}
-                    <span className="muted small">{l ? `live ${yn(l.live)} · ready ${yn(l.ready)}` : ''}</span>
-                  </td>
-                  <td data-testid="intent">
-                    {intent.length === 0 ? (
-                      <span className="muted small">no registry binding</span>
-                    ) : (
-                      intent.map((i) => (
-                        <div key={i.model} className={`small intent-${i.state}`} data-intent={i.state} title={i.detail}>
-                          {i.state === 'match' ? '✓' : i.state === 'mismatch' || i.state === 'missing' ? '✗' : '?'}{' '}
-                          {i.model}@{i.alias}
-                          {i.expectedVersion ? ` v${i.expectedVersion}` : ''}
-                          {i.state === 'match' ? '' : ` — ${i.detail}`}
-                        </div>
-                      ))
-                    )}
-                  </td>
-                  <td className="mono small">
-                    {l?.models
-                      .map((m) => `${m.name}@${m.versions.map((v) => v.version ?? '?').join(',')}`)
-                      .join('; ') || '—'}
-                  </td>
-                  <td className="num">{fmt(l?.metrics?.requestRate ?? null, '', 2) ?? '—'}</td>
-                  <td className="num">
-                    {fmt(l?.metrics?.errorRate == null ? null : l.metrics.errorRate * 100, ' %') ?? '—'}
-                  </td>
-                  <td className="num">
-                    {fmt(l?.metrics?.p95Ms ?? null, ' ms', 0) ??
-                      (fmt(l?.metrics?.avgLatencyMs ?? null, ' ms', 0)
-                        ? `(${fmt(l?.metrics?.avgLatencyMs ?? null, ' ms', 0)})`
-                        : '—')}
-                  </td>
-                  <td>
-                    <RpsSpark id={e.id} at={l?.at ?? 0} />
-                  </td>
-                  <td className="muted small">{l ? when(l.at) : '—'}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="link-button"
-                      onClick={() => void remove(e.id)}
-                      aria-label={`Remove ${e.name}`}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DataTable
+          label="Endpoints"
+          data={endpoints}
+          columns={columns}
+          rowKey={(x) => String(x.endpoint.id)}
+          rowAttrs={({ endpoint: e, latest: l, verdict }) => ({
+            'data-endpoint': e.name,
+            'data-live': l ? String(l.live) : 'pending',
+            'data-verdict': verdict,
+          })}
+          onOpen={(x) => (window.location.hash = `#/serving/${x.endpoint.id}`)}
+          filterPlaceholder="Filter endpoints"
+          maxHeight={560}
+          empty={
+            <p className="muted pad">
+              No saved endpoints yet: probe one below and save it to have it polled (or `gantry endpoint add URL`).
+            </p>
+          }
+        />
       </section>
       <p className="muted">
         Probe a server once (two /metrics scrapes 2 s apart for rates and percentiles), then save it to have it polled.
@@ -175,6 +268,16 @@ export function Serving() {
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          Name{' '}
+          <input
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            aria-label="Endpoint name"
+            placeholder="from the URL"
+            size={16}
+          />
         </label>
         <button type="submit" disabled={busy}>
           {busy ? 'Probing…' : 'Probe'}
