@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startModelServer } from '../helpers/deploy-env'
-import { expect, test } from './fixtures'
+import { expect, expectHealthAgrees, test } from './fixtures'
 
 const root = join(__dirname, '..', '..')
 const cli = (dataDir: string, ...args: string[]) => {
@@ -108,11 +108,29 @@ test('deploy v1, deploy v2, a reverted deploy, and a one-click rollback with its
   await section.getByTestId('deploy-dialog').getByRole('button', { name: 'Deploy v2' }).click()
   await expect(section.getByTestId('live-deploy')).toHaveAttribute('data-state', 'reverted', { timeout: 20_000 })
   await expect(section.getByTestId('live-deploy')).toContainText('wrong version served')
+  // The cause first; v1 is back and verified, so this is a revert, not the emergency.
+  await expect(section.getByTestId('deploy-cause')).toContainText('Reverted because: verification timed out after 2 s')
+  await expect(section.getByTestId('revert-unverified')).toHaveCount(0)
   await expect(section.getByTestId('deployments').locator('tr[data-deployment]')).toHaveCount(4)
+
+  // The reverted deploy is in the health roll-up: the Deployments badge and the card agree.
+  await page.locator('a[data-nav="overview"]').click()
+  const reverted = page.locator('[data-testid="health-reasons"] li[data-reason="deployments:reverted"]')
+  await expect(reverted).toContainText('fraud → node-1')
+  await expect(page.getByTestId('nav-badge-deployments')).toHaveAttribute('data-level', 'warning')
+  await expectHealthAgrees(page)
 
   await page.locator('a[data-nav="deployments"]').click()
   await expect(page.locator('[data-screen="deployments"][data-state="ready"]')).toBeVisible()
   await expect(page.getByTestId('targets')).toContainText('node-1')
   await expect(page.getByTestId('deployments').locator('tr[data-deployment]')).toHaveCount(4)
   await expect(page.getByTestId('deployments').locator('tr[data-state="reverted"]')).toHaveCount(1)
+
+  // A later deploy on the same target succeeds: the reverted one leaves the roll-up.
+  rmSync(join(serve, 'IGNORE_RELOAD'))
+  cli(gantry.dataDir, 'deploy', 'fraud', '--version', '2', '--target', 'node-1')
+  await page.locator('a[data-nav="overview"]').click()
+  await expect(reverted).toHaveCount(0)
+  await expect(page.getByTestId('nav-badge-deployments')).toHaveAttribute('data-level', 'ok')
+  await expectHealthAgrees(page)
 })

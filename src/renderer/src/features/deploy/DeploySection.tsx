@@ -15,18 +15,64 @@ import { useBridge } from '../../bridge/context'
 import { useStore } from '../../store'
 import { useRegistryCall } from '../models/useRegistry'
 import { when } from '../../ui/format'
+import { useNow } from '../../ui/hooks'
 
+/** The order a deploy goes through (a revert only when one fails). */
+const FORWARD = ['preflight', 'intent', 'switch', 'reload', 'verify', 'commit'] as const
+
+/** Steps done, the running one with its timer, and (while in flight) the ones still to come. */
 export function StepList({ d }: { d: Deployment }) {
+  const now = useNow(d.finishedAt === null ? 250 : 0)
+  const seen = new Set(d.steps.map((s) => s.name))
+  const upcoming = d.finishedAt === null && !seen.has('revert') ? FORWARD.filter((n) => !seen.has(n)) : []
   return (
     <ol className="steps" data-testid="deploy-steps">
       {d.steps.map((s, i) => (
         <li key={i} data-step={s.name} data-step-state={s.state} className={`step step-${s.state}`}>
-          <strong>{s.name}</strong> <span className="muted small">{s.ms === null ? '…' : `${s.ms} ms`}</span>{' '}
+          <strong>{s.name}</strong>{' '}
+          <span className="muted small">
+            {s.ms === null ? `running ${((now - s.at) / 1000).toFixed(1)} s…` : `${s.ms} ms`}
+          </span>{' '}
           <span className="small">{s.detail}</span>
+        </li>
+      ))}
+      {upcoming.map((n) => (
+        <li key={n} data-step={n} data-step-state="upcoming" className="step step-upcoming muted">
+          <strong>{n}</strong> <span className="small">to come</span>
         </li>
       ))}
     </ol>
   )
+}
+
+/** The deploy's outcome in one line, the cause first: what failed (not a secondary probe), and
+ *  whether what was put back was shown to work. A revert that did not verify is an emergency. */
+export function Outcome({ d }: { d: Deployment }) {
+  const [why, after] = (d.reason ?? '').split(' — ')
+  if (d.state === 'reverted' && d.revertUnverified)
+    return (
+      <div className="emergency" role="alert" data-testid="revert-unverified">
+        <strong>
+          Reverted, but v{d.fromVersion} did NOT verify: the target may serve neither version correctly. Check it now.
+        </strong>
+        <div className="small">Why the deploy failed: {why}</div>
+        {after ? <div className="small">After the revert: {after}</div> : null}
+      </div>
+    )
+  if (d.state === 'reverted')
+    return (
+      <div className="small" data-testid="deploy-cause">
+        <strong>Reverted because:</strong> {why}
+        {after ? <div className="muted">{after}</div> : null}
+      </div>
+    )
+  if (d.state === 'failed')
+    return (
+      <div className="emergency" role="alert" data-testid="deploy-cause">
+        <strong>Failed:</strong> {d.reason}
+      </div>
+    )
+  return d.reason ? <p className="small">{d.reason}</p> : null
 }
 
 export function DeploymentsTable({ list, showModel }: { list: Deployment[]; showModel?: boolean }) {
@@ -63,6 +109,11 @@ export function DeploymentsTable({ list, showModel }: { list: Deployment[]; show
               <td>{d.targetName}</td>
               <td className={`deploy-${d.state}`}>
                 <strong>{d.state}</strong>
+                {d.revertUnverified ? (
+                  <span className="tag tag-critical" data-flag="revert-unverified">
+                    NOT verified
+                  </span>
+                ) : null}
                 {d.reason ? <div className="small detail">{d.reason}</div> : null}
               </td>
               <td className="small">
@@ -686,8 +737,8 @@ export function DeploySection({ model, versions }: { model: string; versions: Ve
             <strong className={`deploy-${live.state}`}>{live.state}</strong>
             {live.finishedAt ? ` in ${((live.finishedAt - live.startedAt) / 1000).toFixed(1)} s` : ''}
           </p>
+          <Outcome d={live} />
           <StepList d={live} />
-          {live.reason ? <p className="small">{live.reason}</p> : null}
         </div>
       ) : null}
       <h3 className="chart-title">History</h3>
