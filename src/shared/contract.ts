@@ -184,6 +184,8 @@ export const AppInfo = z.object({
   startedAt: z.number(),
   pid: z.number().int(),
   hostname: z.string(),
+  /** Who this caller is to the core (what the audit names): approvals are not offered to their requester. */
+  actor: z.string(),
   services: z.array(ServiceStatus),
   /** The long file jobs (hashes, scans, reports, imports) running now and waiting. */
   jobs: z.object({ running: z.array(z.string()), queued: z.number().int(), limit: z.number().int() }),

@@ -79,7 +79,7 @@ test.describe('health that agrees everywhere', () => {
     cli(gantry.dataDir, 'request-approval', 'housing', '2')
     const approval = page.locator('[data-testid="health-reasons"] li[data-reason="models:approval-pending"]')
     await expect(approval).toContainText('housing v2')
-    await expect(approval.locator('a')).toHaveAttribute('href', '#/models/housing/2')
+    await expect(approval.locator('a')).toHaveAttribute('href', '#/models/housing')
     await expect(page.getByTestId('nav-badge-models')).toHaveAttribute('data-level', 'warning')
     await expect(page.getByTestId('overview-approvals')).toContainText('1 approval waiting')
     await expectHealthAgrees(page)

@@ -118,7 +118,9 @@ describe('model-folder deploys', () => {
     writeFileSync(join(w.serveDir, 'FAIL_READY'), '')
     const d = await failing(w, /the server is not live/)
     // The headline is what ran out and the probe's own failing check, not a secondary one (/metrics).
-    expect(d.reason).toMatch(/^verification timed out after \d+ s: the server is not live \(GET \S*health\S*: HTTP 503\)/)
+    expect(d.reason).toMatch(
+      /^verification timed out after \d+ s: the server is not live \(GET \S*health\S*: HTTP 503\)/,
+    )
     // The revert could not verify v1 either (the server still refuses readiness), and says so.
     expect(d.reason).toMatch(/v1 is back but did NOT verify/)
     expect(d.revertUnverified).toBe(true)

@@ -307,6 +307,13 @@ describe('approvals', () => {
     expect((await err(alice, 'registry.decideApproval', { id: req.id, decision: 'approve' })).code).toBe(
       'registry/self-approval',
     )
+    // Through another door (the web console names her "alice via web") she is still the requester.
+    const viaWeb = await alice.api.call(
+      'registry.decideApproval',
+      { id: req.id, decision: 'approve' },
+      { actor: 'alice via web', door: 'web' },
+    )
+    expect(!viaWeb.ok && viaWeb.error.code).toBe('registry/self-approval')
     const bob = core(dir, 'bob')
     await ok(bob, 'registry.commentApproval', { id: req.id, text: 'checked the eval report' })
     const approved = await ok<{ status: string; decidedBy: string; comments: { actor: string }[] }>(

@@ -155,8 +155,8 @@ describe('health roll-up', () => {
     expect(r.areas.drift).toMatchObject({ level: 'warning', problems: 2 })
     expect(r.areas.overview).toMatchObject({ level: 'critical', problems: r.reasons.length })
     expect(r.level).toBe('critical')
-    // The approval links to the version page where it is decided.
-    expect(r.reasons.find((x) => x.key === 'models:approval-pending')?.href).toBe('#/models/fraud/3')
+    // The approval links to the model page, where it is decided.
+    expect(r.reasons.find((x) => x.key === 'models:approval-pending')?.href).toBe('#/models/fraud')
   })
 
   it('a reverted deploy leaves once a later one on the same target succeeds', () => {

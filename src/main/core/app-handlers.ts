@@ -3,6 +3,7 @@
 import os from 'node:os'
 import type { FileRoots } from '../../shared/contract'
 import type { Handlers } from './api'
+import { actorOr } from './caller'
 import type { GantryConfig } from './config'
 import type { OpenedDatabase } from './db/database'
 import { NEVER_ROOTS, configuredRoots } from './files/policy'
@@ -37,6 +38,7 @@ export function appHandlers(d: {
       startedAt: d.startedAt,
       pid: process.pid,
       hostname: os.hostname(),
+      actor: actorOr(d.config.actor),
       services: d.fleet.statuses(),
       jobs: d.jobs.status(),
     }),

@@ -33,3 +33,5 @@ export function actorOr(fallback: string): string {
 export function callerSignal(): AbortSignal | undefined {
   return current.getStore()?.signal
 }
+
+export { personOf } from '../../shared/actor'

@@ -209,7 +209,7 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
   for (const a of f.approvals())
     g.add('models', 'approval-pending', 'warning', 'approvals waiting for a decision', '#/models', {
       name: `${a.model} v${a.version}`,
-      href: `#/models/${enc(a.model)}/${a.version}`,
+      href: `#/models/${enc(a.model)}`, // the model page, where it is approved or rejected
       detail: `requested by ${a.requestedBy} at ${new Date(a.requestedAt).toISOString()}`,
     })
   for (const r of f.releases())

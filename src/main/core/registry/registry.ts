@@ -26,7 +26,7 @@ import {
   type Stage,
   type Version,
 } from '../../../shared/registry'
-import { actorOr, callerSignal } from '../caller'
+import { actorOr, callerSignal, personOf } from '../caller'
 import type { FileAccess } from '../files/local-files'
 import { appendAudit, listAudit, verifyAudit } from './audit'
 import { fingerprintDataset, hashArtifact, type HashedArtifact } from './hash'
@@ -910,13 +910,14 @@ export function createRegistry(o: RegistryOptions) {
         if (!a) throw new GantryError('registry/unknown-approval', `no approval request #${id}`)
         if (a.status !== 'pending')
           throw new GantryError('registry/conflict', `approval request #${id} is already ${a.status}`)
-        if (decision === 'withdraw' && a.requested_by !== actorOr(o.actor)) {
+        const same = personOf(a.requested_by) === personOf(actorOr(o.actor))
+        if (decision === 'withdraw' && !same) {
           throw new GantryError(
             'registry/self-approval',
             `only ${a.requested_by}, who asked, can withdraw request #${id}`,
           )
         }
-        if (decision !== 'withdraw' && a.requested_by === actorOr(o.actor)) {
+        if (decision !== 'withdraw' && same) {
           throw new GantryError(
             'registry/self-approval',
             `${actorOr(o.actor)} asked for this promotion and cannot ${decision} it: someone else must decide`,

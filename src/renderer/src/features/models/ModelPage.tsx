@@ -15,6 +15,8 @@ import { ModelRelease } from '../release/ModelRelease'
 import { AuditTable, StageChip } from './Models'
 import { modelHref, useRegistryCall } from './useRegistry'
 import { when } from '../../ui/format'
+import { useStore } from '../../store'
+import { personOf } from '../../../../shared/actor'
 
 export function ModelPage({ name }: { name: string }) {
   const d = useRegistryCall('registry.getModel', { name }, name)
@@ -255,7 +257,14 @@ function Versions({ d, onError }: { d: ModelDetail; onError: (e: string | null) 
         </thead>
         <tbody>
           {d.versions.map((v) => (
-            <VersionRow key={v.version} m={d.model.name} v={v} onError={onError} />
+            <VersionRow
+              key={v.version}
+              m={d.model.name}
+              v={v}
+              onError={onError}
+              needsApproval={d.model.policy.productionNeedsApproval}
+              pending={d.approvals.some((a) => a.version === v.version && a.status === 'pending')}
+            />
           ))}
         </tbody>
       </table>
@@ -263,7 +272,20 @@ function Versions({ d, onError }: { d: ModelDetail; onError: (e: string | null) 
   )
 }
 
-function VersionRow({ m, v, onError }: { m: string; v: Version; onError: (e: string | null) => void }) {
+function VersionRow({
+  m,
+  v,
+  onError,
+  needsApproval,
+  pending,
+}: {
+  m: string
+  v: Version
+  onError: (e: string | null) => void
+  /** The model's policy asks an approval for production: only then is one requested. */
+  needsApproval: boolean
+  pending: boolean
+}) {
   const { bridge } = useBridge()
   const next = TRANSITIONS[v.stage]
   const [target, setTarget] = useState<Stage | ''>('')
@@ -342,10 +364,16 @@ function VersionRow({ m, v, onError }: { m: string; v: Version; onError: (e: str
             </button>
           </>
         ) : null}
-        {next.includes('production') ? (
-          <button type="button" onClick={() => void ask()}>
-            Request approval
-          </button>
+        {next.includes('production') && needsApproval ? (
+          pending ? (
+            <span className="tag" data-flag="approval-pending">
+              approval waiting
+            </span>
+          ) : (
+            <button type="button" onClick={() => void ask()}>
+              Request approval
+            </button>
+          )
         ) : null}
       </td>
     </tr>
@@ -367,6 +395,9 @@ function Approvals({ d, onError }: { d: ModelDetail; onError: (e: string | null)
 
 function ApprovalItem({ a, onError }: { a: Approval; onError: (e: string | null) => void }) {
   const { bridge } = useBridge()
+  const me = useStore((s) => s.info?.actor ?? null)
+  // The requester withdraws; someone else decides (the core refuses otherwise, on every door).
+  const mine = me !== null && personOf(me) === personOf(a.requestedBy)
   const [comment, setComment] = useState('')
   async function decide(decision: 'approve' | 'reject' | 'withdraw'): Promise<void> {
     const r = await bridge.call('registry.decideApproval', {
@@ -411,15 +442,23 @@ function ApprovalItem({ a, onError }: { a: Approval; onError: (e: string | null)
           <button type="button" onClick={() => void say()} disabled={!comment.trim()}>
             Comment
           </button>
-          <button type="button" onClick={() => void decide('approve')}>
-            Approve
-          </button>
-          <button type="button" onClick={() => void decide('reject')}>
-            Reject
-          </button>
-          <button type="button" onClick={() => void decide('withdraw')}>
-            Withdraw
-          </button>
+          {mine ? (
+            <>
+              <span className="muted small">you asked: someone else approves or rejects</span>
+              <button type="button" onClick={() => void decide('withdraw')}>
+                Withdraw
+              </button>
+            </>
+          ) : (
+            <>
+              <button type="button" onClick={() => void decide('approve')}>
+                Approve
+              </button>
+              <button type="button" onClick={() => void decide('reject')}>
+                Reject
+              </button>
+            </>
+          )}
         </div>
       ) : null}
     </div>
