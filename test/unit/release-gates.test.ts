@@ -4,7 +4,7 @@
 // thin window inconclusive; the body-size regex nginx's map uses matches exactly 0…limit; commands
 // split as a user typed them.
 import { describe, expect, it } from 'vitest'
-import { judge, rateInterval, type WindowData } from '../../src/main/core/release/gates'
+import { judge, kpiGates, rateInterval, type WindowData } from '../../src/main/core/release/gates'
 import { atMostRegex, commandsOf, renderNginx } from '../../src/main/core/release/nginx'
 import { splitCommand } from '../../src/main/cli/release'
 import { GateSettings, type Front } from '../../src/shared/release'
@@ -223,5 +223,28 @@ describe('the nginx file', () => {
     expect(splitCommand('sudo  -n systemctl reload nginx')).toEqual(['sudo', '-n', 'systemctl', 'reload', 'nginx'])
     expect(() => splitCommand(`nginx -p '/x`)).toThrow(/unclosed/)
     expect(splitCommand(`a '' b`)).toEqual(['a', '', 'b'])
+  })
+})
+
+describe('KPI gates', () => {
+  const kpi = (over: Partial<Parameters<typeof kpiGates>[0][number]>) => ({
+    name: 'conversion',
+    value: 0.02,
+    threshold: 0.03,
+    breached: true,
+    unit: '',
+    error: null,
+    direction: 'higher-is-better',
+    ...over,
+  })
+  it('a breached KPI fails the step even when its answer came with a warning (several series)', () => {
+    const [g] = kpiGates([kpi({ error: 'the query returned 3 series; their sum is used' })], false)
+    expect(g.verdict).toBe('fail')
+    expect(g.detail).toMatch(/note: the query returned 3 series/)
+  })
+  it('no value is pending while the step holds, inconclusive at its end', () => {
+    expect(kpiGates([kpi({ value: null, error: 'timeout' })], false)[0].verdict).toBe('pending')
+    expect(kpiGates([kpi({ value: null, error: 'timeout' })], true)[0].verdict).toBe('inconclusive')
+    expect(kpiGates([kpi({ value: 0.05, breached: false })], true)[0].verdict).toBe('pass')
   })
 })

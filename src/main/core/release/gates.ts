@@ -125,7 +125,8 @@ export function kpiGates(
         detail: `${k.name}: no threshold set`,
         numbers: { value: k.value },
       }
-    if (k.error || k.value === null)
+    // A value with a warning (several series summed, a partial answer) is still judged on its value.
+    if (k.value === null)
       return {
         gate: 'kpi',
         verdict: final ? 'inconclusive' : 'pending',
@@ -135,7 +136,7 @@ export function kpiGates(
     return {
       gate: 'kpi',
       verdict: k.breached ? 'fail' : final ? 'pass' : 'pending',
-      detail: `${k.name} ${k.value}${k.unit ? ` ${k.unit}` : ''} (${side} ${k.threshold} wanted; the model's KPI, both arms together)`,
+      detail: `${k.name} ${k.value}${k.unit ? ` ${k.unit}` : ''} (${side} ${k.threshold} wanted; the model's KPI, both arms together)${k.error ? `; note: ${k.error}` : ''}`,
       numbers: { value: k.value, threshold: k.threshold },
     }
   })

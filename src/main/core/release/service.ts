@@ -291,12 +291,26 @@ export function createReleaseService(o: ReleaseServiceOptions): ReleaseService {
    *  (another process aborted meanwhile: its state, not ours, must be the one left in nginx). */
   async function applyNow(model: string): Promise<ApplyResult> {
     let { front, traffic } = desired(model)
-    let res = await router.apply(front, traffic)
+    // A router that throws (an SFTP read of a host that went away) is a failed apply, not an
+    // exception: the callers journal, pause or retry on {ok: false}, and skip none of it.
+    const apply = async (): Promise<ApplyResult> => {
+      try {
+        return await router.apply(front, traffic)
+      } catch (err) {
+        return {
+          ok: false,
+          changed: false,
+          message: `could not apply the front: ${err instanceof Error ? err.message : String(err)}`,
+          warnings: [],
+        }
+      }
+    }
+    let res = await apply()
     for (let i = 0; i < 3 && res.ok; i++) {
       const now = desired(model)
       if (now.traffic.rev === traffic.rev && now.front.champion === front.champion) break
       ;({ front, traffic } = now)
-      res = await router.apply(front, traffic)
+      res = await apply()
     }
     lastApplied.set(model, traffic.rev)
     if (res.changed || !res.ok || !front.applied?.ok) {
