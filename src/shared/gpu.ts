@@ -30,6 +30,18 @@ export const GpuProcess = z.object({
   user: z.string().nullable(),
   /** Container id (docker, containerd, podman, kubepods) from /proc/PID/cgroup where readable. */
   container: z.string().nullable(),
+  /** Its command line (/proc/PID/cmdline), where readable. */
+  command: z.string().nullable().default(null),
+  /** CPU used since the previous process reading, % of one core (null on the first reading). */
+  cpuPct: n.default(null),
+  /** Resident host memory (VmRSS), bytes. */
+  hostMemBytes: n.default(null),
+  /** When it started (epoch ms: its start in clock ticks after the host's boot). */
+  startedAt: n.default(null),
+  /** Its share of the GPU's SMs (`nvidia-smi pmon -s u`), %; null where pmon has no sample. */
+  smPct: n.default(null),
+  /** Why the host's /proc says nothing of it, where it does not (another PID namespace, ended). */
+  unknownWhy: z.string().nullable().default(null),
 })
 export type GpuProcess = z.infer<typeof GpuProcess>
 
@@ -62,6 +74,35 @@ export const Gpu = z.object({
   unavailable: z.record(z.string(), z.string()),
 })
 export type Gpu = z.infer<typeof Gpu>
+
+/** nvidia-smi's clock event reasons in plain words: the group title, and the reason's text. */
+export const CLOCK_EVENT_REASONS: Record<string, { level: 'warning' | 'critical'; title: string; text: string }> = {
+  hw_thermal_slowdown: {
+    level: 'critical',
+    title: 'too hot: clocks cut by the hardware',
+    text: 'hardware thermal slowdown active (clocks cut: the GPU is too hot)',
+  },
+  sw_thermal_slowdown: {
+    level: 'warning',
+    title: 'running hot: clocks lowered by the driver',
+    text: 'software thermal slowdown active (the driver lowers clocks to stay under its temperature target)',
+  },
+  hw_power_brake_slowdown: {
+    level: 'critical',
+    title: 'power brake: clocks cut by an external signal',
+    text: 'hardware power brake active (an external power signal, e.g. the PSU or the chassis)',
+  },
+  hw_slowdown: {
+    level: 'warning',
+    title: 'hardware slowdown (heat or power brake)',
+    text: 'hardware slowdown active (thermal or power brake)',
+  },
+  sw_power_cap: {
+    level: 'warning',
+    title: 'power cap: clocks held down to stay under the power limit',
+    text: 'power capping active',
+  },
+}
 
 export const GpuState = z.enum(['starting', 'ok', 'no-driver', 'not-responding', 'error', 'off'])
 

@@ -136,6 +136,8 @@ export const ModelSummary = z.object({
   pendingApprovals: z.number().int().default(0),
   /** Its drift monitor's last read error, until a read succeeds (null: none, or no monitor). */
   monitorError: z.string().nullable().default(null),
+  /** Whether a drift monitor watches its inference logs. */
+  monitored: z.boolean().default(false),
 })
 export type ModelSummary = z.infer<typeof ModelSummary>
 

@@ -192,3 +192,40 @@ describe('gantry endpoint add/configure', () => {
     expect(JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8'))).toEqual({})
   })
 })
+
+describe('gantry health', () => {
+  it('without a console: what the command read itself, said so, with the approval waiting; exit 3 until it is decided', () => {
+    const data = tmpDir()
+    const work = tmpDir()
+    writeFileSync(join(work, 'model.onnx'), 'onnx-bytes')
+    json(
+      gantry(data, [
+        'register',
+        '--model',
+        'fraud',
+        '--artifact',
+        join(work, 'model.onnx'),
+        '--owner',
+        'risk',
+        '--json',
+      ]),
+    )
+    json(gantry(data, ['stage', 'fraud', '1', 'staging', '--json']))
+    json(gantry(data, ['request-approval', 'fraud', '1', '--json']))
+    const r = gantry(data, ['health'])
+    expect(r.status).toBe(3)
+    expect(r.stdout).toMatch(/no console is running/)
+    expect(r.stdout).toMatch(/\[warning\] models: approvals waiting for a decision — fraud v1/)
+    expect(r.stdout).toMatch(/requested by alice/)
+    const j = JSON.parse(gantry(data, ['health', '--json']).stdout) as {
+      areas: Record<string, { level: string; label: string }>
+      note: string
+    }
+    expect(j.areas.models).toMatchObject({ level: 'warning', label: 'Models: warning, 1 problem' })
+    expect(j.note).toMatch(/GPUs, endpoints and alerts are watched by a running console/)
+    gantry(data, ['approve', 'fraud', '1'], 'bob')
+    const after = JSON.parse(gantry(data, ['health', '--json']).stdout) as { areas: Record<string, { level: string }> }
+    expect(after.areas.models.level).toBe('ok')
+    expect(gantry(data, ['health', '--host', 'nope']).stderr).toMatch(/no host named "nope"/)
+  })
+})

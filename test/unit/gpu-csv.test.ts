@@ -14,10 +14,13 @@ import {
 import { diagnoseGpu } from '../../src/main/core/telemetry/gpu/diagnose'
 import { clockReasonsFromMask, parseHelpQueryGpu, planFields } from '../../src/main/core/telemetry/gpu/fields'
 import {
+  NO_PROC_FACTS,
   containerFromCgroup,
   enrich,
   parseComputeApps,
   parseComputeAppsCsv,
+  parsePmon,
+  type CpuHistory,
 } from '../../src/main/core/telemetry/gpu/processes'
 import { createLocalAccess } from '../../src/main/core/hosts/local-access'
 import { anyFiles } from '../helpers/files'
@@ -232,14 +235,51 @@ describe('compute apps', () => {
     expect(parseComputeApps('No running processes found\n')).toEqual([])
   })
 
+  it("reads pmon's SM share per process from the recorded H100 under load, '-' as no sample", () => {
+    const rows = parsePmon(bundleSection(BUNDLES.h100, 'load :: pmon (per-process monitor)'))
+    expect(rows.find((r) => r.pid === 11345)).toEqual({ gpu: 0, pid: 11345, sm: 99 })
+    expect(rows.find((r) => r.pid === 11327)?.sm).toBeNull()
+    // The idle section prints "-" for the pid too: no rows.
+    expect(parsePmon(bundleSection(BUNDLES.h100, 'idle :: pmon (per-process monitor)'))).toEqual([])
+  })
+
   it('maps a pid to its user and container from /proc', async () => {
-    const p = { gpuUuid: 'GPU-1', name: 'node', type: 'C' as const, usedMemoryMiB: 1, user: null, container: null }
-    const [me, gone] = await enrich(createLocalAccess(anyFiles), [
-      { ...p, pid: process.pid },
-      { ...p, pid: 2 ** 22 + 1 },
-    ])
+    const p = {
+      gpuUuid: 'GPU-1',
+      name: 'node',
+      type: 'C' as const,
+      usedMemoryMiB: 1,
+      user: null,
+      container: null,
+      ...NO_PROC_FACTS,
+    }
+    const history: CpuHistory = new Map()
+    let t = Date.now()
+    const read = () =>
+      enrich(
+        createLocalAccess(anyFiles),
+        [
+          { ...p, pid: process.pid },
+          { ...p, pid: 2 ** 22 + 1 },
+        ],
+        { history, now: () => t, sm: new Map([[`GPU-1:${process.pid}`, 37]]) },
+      )
+    const [me, gone] = await read()
     expect(me.user).toBeTruthy()
     expect(gone.user).toBeNull()
+    // nvitop's columns: the command line, resident memory, when it started, its SM share; CPU % from the second reading.
+    expect(me.command).toContain(process.argv0.split('/').pop())
+    expect(me.hostMemBytes).toBeGreaterThan(10 * 1024 * 1024)
+    expect(me.startedAt).toBeLessThanOrEqual(Date.now())
+    expect(me.startedAt).toBeGreaterThan(Date.now() - 24 * 3600_000 * 365)
+    expect(me.smPct).toBe(37)
+    expect(me.cpuPct).toBeNull()
+    expect(gone.unknownWhy).toMatch(/another PID namespace/)
+    const until = Date.now() + 300
+    while (Date.now() < until) Math.sqrt(Math.random()) // use some CPU between the readings
+    t += 1000
+    const [again] = await read()
+    expect(again.cpuPct).toBeGreaterThan(0)
     const id = '4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b'
     expect(containerFromCgroup(`0::/system.slice/docker-${id}.scope\n`)).toBe(id.slice(0, 12))
     expect(containerFromCgroup(`0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-${id}.scope`)).toBe(

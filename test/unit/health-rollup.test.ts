@@ -44,6 +44,7 @@ const model = (name: string, over: Partial<ModelSummary> = {}): ModelSummary => 
   problems: [],
   pendingApprovals: 0,
   monitorError: null,
+  monitored: false,
   ...over,
 })
 const endpoint = (id: number, name: string, verdict: EndpointStatus['verdict']): EndpointStatus =>

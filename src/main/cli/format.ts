@@ -1,4 +1,5 @@
 // Plain-text rendering of a host snapshot for terminals (the --json form is the contract's).
+import type { HealthRollup } from '../../shared/health'
 import type { HostSnapshot, StorageSnapshot } from '../../shared/contract'
 
 export function bytes(n: number | null | undefined): string {
@@ -38,6 +39,19 @@ export function formatHostReport(h: HostSnapshot, s: StorageSnapshot): string {
     lines.push(
       `  ${f.mount.padEnd(w)}  ${bytes(f.size).padStart(10)}  ${bytes(f.used).padStart(10)}  ${bytes(f.available).padStart(10)}  ${f.usedPct.toFixed(1).padStart(5)}  ${fc}`,
     )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** The health roll-up as text: the verdict, then each reason with its subjects' raw values. */
+export function formatHealth(r: HealthRollup, note: string | null): string {
+  const lines = [`${r.host === 'local' ? 'this machine' : r.host}: ${r.level.toUpperCase()}`]
+  if (note) lines.push(`  (${note})`)
+  if (r.reasons.length === 0) lines.push('  nothing needs anyone')
+  for (const x of r.reasons) {
+    lines.push(`  [${x.level}] ${x.area}: ${x.text}`)
+    for (const s of x.subjects.slice(0, 20)) lines.push(`      ${s.name}: ${s.detail.split('\n').join('; ')}`)
+    if (x.subjects.length > 20) lines.push(`      … and ${x.subjects.length - 20} more`)
   }
   return `${lines.join('\n')}\n`
 }

@@ -15,7 +15,8 @@ import {
   removeServerFile,
   writeServerFile,
 } from '../server/token'
-import { formatHostReport } from './format'
+import { formatHealth, formatHostReport } from './format'
+import type { HealthRollup } from '../../shared/health'
 import { addRegistryCommands } from './registry'
 import { addDeployCommands } from './deploy'
 import { addDriftCommands } from './drift'
@@ -105,6 +106,52 @@ export function buildProgram(): Command {
       const dataDir = resolveConfig({ dataDir: program.opts().dataDir }).dataDir
       const t = loadOrCreateToken(dataDir, METRICS_TOKEN_FILE)
       process.stdout.write(`${o.path ? t.path : t.token}\n`)
+    })
+  program
+    .command('health')
+    .description(
+      "the console's health list (the Overview's card): asked of the running console; without one, what this command can read itself (exit 0 healthy, 3 otherwise)",
+    )
+    .option('--host <name>', 'as seen from this host (its GPUs, storage and values; default this machine)')
+    .option('--json', 'print the roll-up as JSON')
+    .action(async (o: { host?: string; json?: boolean }) => {
+      const dataDir = resolveConfig({ dataDir: program.opts().dataDir }).dataDir
+      const info = readServerFile(dataDir)
+      let rollup: HealthRollup
+      let note: string | null = null
+      if (info && pidAlive(info.pid)) {
+        const r = await fetch(`${info.url.replace(/\/$/, '')}/api/health.get`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${loadOrCreateToken(dataDir).token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(o.host ? { host: o.host } : {}),
+          signal: AbortSignal.timeout(10_000),
+        }).catch((err: unknown) => fatal(new Error(`the console at ${info.url} did not answer: ${String(err)}`)))
+        const body = (await r.json().catch(() => null)) as
+          { ok: true; data: HealthRollup } | { ok: false; error: { code: string; message: string } } | null
+        if (!body) fatal(new Error(`the console at ${info.url} answered HTTP ${r.status} without a result`))
+        if (!body.ok) fatal(new GantryError(body.error.code as never, body.error.message))
+        rollup = body.data
+      } else {
+        // No console: one fresh reading of the host and its storage; GPUs, endpoints and alerts are
+        // watched only by a running console, and this says so rather than calling them healthy.
+        const gantry = open(program.opts(), { door: 'cli', hostIntervalMs: 0, storageIntervalMs: 0, gpuIntervalMs: 0 })
+        try {
+          await gantry.api.call('host.snapshot', { host: o.host, fresh: true })
+          await gantry.api.call('storage.list', { host: o.host, fresh: true })
+          const r = await gantry.api.call('health.get', o.host ? { host: o.host } : {})
+          if (!r.ok) throw new GantryError(r.error.code, r.error.message)
+          rollup = r.data as HealthRollup
+        } catch (err) {
+          fatal(err)
+        } finally {
+          await gantry.stop()
+        }
+        note =
+          'no console is running: this is what the command read itself (the registry, deploys, drift monitors, the host and its storage); GPUs, endpoints and alerts are watched by a running console (gantry serve)'
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify(note ? { ...rollup, note } : rollup, null, 2)}\n`)
+      else process.stdout.write(formatHealth(rollup, note))
+      process.exit(rollup.level === 'ok' ? 0 : 3)
     })
   program
     .command('host')

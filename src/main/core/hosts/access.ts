@@ -71,7 +71,47 @@ export interface HostAccess {
   forward(host: string, port: number): Promise<Duplex>
   /** The owner (an account name) and /proc/PID/cgroup of processes on that host, where /proc shows
    *  them; absent entries ended or live in another pid namespace. */
-  processes(pids: number[]): Promise<Map<number, { user: string | null; cgroup: string | null }>>
+  processes(pids: number[]): Promise<Map<number, ProcFacts>>
+}
+
+/** What a host's /proc says of one process (each null where not readable). */
+export interface ProcFacts {
+  user: string | null
+  cgroup: string | null
+  /** argv joined by spaces (NULs and newlines as spaces), at most 4 KiB. */
+  cmdline?: string | null
+  rssBytes?: number | null
+  /** utime + stime, seconds. */
+  cpuSeconds?: number | null
+  /** Epoch ms: boot time + its start time. */
+  startedAt?: number | null
+}
+
+/** USER_HZ: the clock ticks /proc/PID/stat counts in (100 on every mainstream Linux). */
+export const PROC_TICKS = 100
+
+/** Facts from the text of /proc/PID/stat (the command name may hold spaces and parentheses:
+ *  the fields are counted after its last ")") and /proc/PID/status. */
+export function procStatFacts(
+  stat: string | null,
+  status: string | null,
+  bootSec: number | null,
+): Pick<ProcFacts, 'cpuSeconds' | 'startedAt' | 'rssBytes'> {
+  let cpuSeconds: number | null = null
+  let startedAt: number | null = null
+  if (stat) {
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .trim()
+      .split(/\s+/)
+    const ut = Number(f[11])
+    const st = Number(f[12])
+    const start = Number(f[19])
+    if (Number.isFinite(ut) && Number.isFinite(st)) cpuSeconds = (ut + st) / PROC_TICKS
+    if (Number.isFinite(start) && bootSec !== null) startedAt = Math.round((bootSec + start / PROC_TICKS) * 1000)
+  }
+  const rss = status ? /^VmRSS:\s+(\d+)\s*kB/m.exec(status) : null
+  return { cpuSeconds, startedAt, rssBytes: rss ? Number(rss[1]) * 1024 : null }
 }
 
 /** The bounded part of running a command, the same on every host: the deadline and the abort

@@ -7,7 +7,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { lstat, mkdir, open, readlink, rename, symlink, unlink } from 'node:fs/promises'
 import { userName } from '../util/users'
 import type { FileAccess } from '../files/local-files'
-import { boundedRun, type HostAccess, type HostProcess, type LinkStat, type RunOptions, type RunResult } from './access'
+import {
+  boundedRun,
+  procStatFacts,
+  type HostAccess,
+  type HostProcess,
+  type LinkStat,
+  type ProcFacts,
+  type RunOptions,
+  type RunResult,
+} from './access'
 
 const DEFAULT_MAX = 16 * 1024 * 1024
 
@@ -179,21 +188,38 @@ export function createLocalAccess(
       }),
     async processes(pids) {
       // procfs answers from memory: these reads do not wait on a disk.
-      const out = new Map<number, { user: string | null; cgroup: string | null }>()
+      const out = new Map<number, ProcFacts>()
+      const read = (path: string): string | null => {
+        try {
+          return readFileSync(path, 'utf8')
+        } catch {
+          return null // ended, in another pid namespace, or not readable
+        }
+      }
+      const btime = /^btime (\d+)/m.exec(read(`${proc}/stat`) ?? '')
+      const bootSec = btime ? Number(btime[1]) : null
       for (const pid of pids) {
         let user: string | null = null
-        let cgroup: string | null = null
         try {
           user = userName(statSync(`${proc}/${pid}`).uid)
         } catch {
           // ended, or in another pid namespace
         }
-        try {
-          cgroup = readFileSync(`${proc}/${pid}/cgroup`, 'utf8')
-        } catch {
-          // not readable
-        }
-        if (user !== null || cgroup !== null) out.set(pid, { user, cgroup })
+        const cgroup = read(`${proc}/${pid}/cgroup`)
+        const stat = read(`${proc}/${pid}/stat`)
+        if (user === null && cgroup === null && stat === null) continue
+        const cmd = read(`${proc}/${pid}/cmdline`)
+        out.set(pid, {
+          user,
+          cgroup,
+          cmdline: cmd
+            ? cmd
+                .replace(/[\0\n]+/g, ' ')
+                .trim()
+                .slice(0, 4096) || null
+            : null,
+          ...procStatFacts(stat, read(`${proc}/${pid}/status`), bootSec),
+        })
       }
       return out
     },

@@ -599,7 +599,10 @@ export function createRegistry(o: RegistryOptions) {
           })(),
           problems: problemsOf(m.id),
           pendingApprovals: (pendingQ.get(m.id) as { n: number }).n,
-          monitorError: (monitorQ.get(m.name) as { last_error: string | null } | undefined)?.last_error ?? null,
+          ...(() => {
+            const mon = monitorQ.get(m.name) as { last_error: string | null } | undefined
+            return { monitorError: mon?.last_error ?? null, monitored: mon !== undefined }
+          })(),
         }
       })
     },

@@ -1,15 +1,20 @@
 // A tiny inline trend line for table cells: plain SVG (one path), so a table of endpoints can
 // carry one per row without a chart instance each. Gaps (null) break the line; no data says so.
+import { clock } from './format'
+
 export function Sparkline({
   points,
   width = 96,
   height = 22,
   label,
+  format = (v: number) => v.toFixed(2),
 }: {
   points: readonly (readonly [number, number | null])[]
   width?: number
   height?: number
   label: string
+  /** How a value reads (its unit): the last value is printed beside the line, the range on hover. */
+  format?: (v: number) => string
 }) {
   const vals = points.map((p) => p[1]).filter((v): v is number => v !== null && Number.isFinite(v))
   if (points.length < 2 || vals.length < 2) {
@@ -35,15 +40,15 @@ export function Sparkline({
     d += `${pen ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`
     pen = true
   }
+  const last = vals[vals.length - 1]
+  const words = `${label}: now ${format(last)}; ${format(lo)} to ${format(hi)} since ${clock(t0)}`
   return (
-    <svg
-      className="sparkline"
-      width={width}
-      height={height}
-      role="img"
-      aria-label={`${label}: ${lo.toFixed(2)} to ${hi.toFixed(2)}`}
-    >
-      <path d={d} fill="none" stroke="currentColor" strokeWidth="1.5" />
-    </svg>
+    <span className="spark" title={words}>
+      <svg className="sparkline" width={width} height={height} role="img" aria-label={words}>
+        <line x1="0" x2={width} y1={height - 0.5} y2={height - 0.5} className="spark-axis" />
+        <path d={d} fill="none" stroke="currentColor" strokeWidth="1.5" />
+      </svg>
+      <span className="small spark-value">{format(last)}</span>
+    </span>
   )
 }

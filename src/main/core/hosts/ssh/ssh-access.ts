@@ -4,7 +4,16 @@
 // and links through SFTP, process owners and cgroups through one small script. Nothing is installed
 // on the host: only sh, cat, kill and the tools asked for.
 import type { ClientChannel, SFTPWrapper } from 'ssh2'
-import { boundedRun, notRun, type HostAccess, type HostProcess, type RunOptions, type RunResult } from '../access'
+import {
+  boundedRun,
+  notRun,
+  procStatFacts,
+  type HostAccess,
+  type HostProcess,
+  type ProcFacts,
+  type RunOptions,
+  type RunResult,
+} from '../access'
 import type { PathPolicy } from '../../files/policy'
 import type { SshConnection } from './connection'
 import { createSftpFiles } from './sftp-files'
@@ -190,32 +199,53 @@ export function createSshAccess(o: { name: string; connection: SshConnection; po
             ),
         ),
     async processes(pids) {
-      const out = new Map<number, { user: string | null; cgroup: string | null }>()
+      const out = new Map<number, ProcFacts>()
       const safe = [...new Set(pids.filter((p) => Number.isInteger(p) && p > 0))].slice(0, 500)
       if (!safe.length) return out
-      // Two programs for any number of processes (not two per process): stat names the owners,
-      // grep -H prefixes every cgroup line with its file. Ended processes are simply absent.
-      const script =
-        'cd /proc || exit 1; stat -c "%n %U" -- "$@" 2>/dev/null; echo @@cgroups; grep -H "" -- $(printf "%s/cgroup " "$@") 2>/dev/null; exit 0'
+      // Two programs for all the owners and cgroups together (stat names the owners, grep -H
+      // prefixes each cgroup line with its file), the boot time and each process's stat and
+      // status read by the shell itself, and one tr per process for its NUL-separated command
+      // line. Ended processes are simply absent.
+      const script = [
+        'cd /proc || exit 1',
+        'while read -r k v _; do [ "$k" = btime ] && echo "@@btime $v"; done < stat',
+        'stat -c "@@user %n %U" -- "$@" 2>/dev/null',
+        'grep -H "" -- $(printf "%s/cgroup " "$@") 2>/dev/null | sed "s/^/@@cg /"',
+        'for p in "$@"; do [ -r "$p/stat" ] || continue',
+        '  read -r st < "$p/stat" && echo "@@stat $p $st"',
+        '  while read -r k v _; do [ "$k" = VmRSS: ] && echo "@@rss $p $v"; done < "$p/status"',
+        '  printf "@@cmd %s " "$p"; tr "\\000\\n" "  " < "$p/cmdline" | head -c 4096; echo',
+        'done 2>/dev/null',
+        'exit 0',
+      ].join('\n')
       const r = await run(['sh', '-c', script, 'sh', ...safe.map(String)], {
         timeoutMs: 10_000,
         maxBytes: 4 * 1024 * 1024,
       })
-      const at = r.stdout.indexOf('@@cgroups\n')
-      if (at < 0) return out
+      let bootSec: number | null = null
       const users = new Map<number, string>()
-      for (const line of r.stdout.slice(0, at).split('\n')) {
-        const [pid, user] = line.trim().split(' ')
-        if (Number(pid) > 0) users.set(Number(pid), user ?? '')
-      }
       const cgroups = new Map<number, string>()
-      for (const line of r.stdout.slice(at + 10).split('\n')) {
-        const m = /^(\d+)\/cgroup:(.*)$/.exec(line)
-        if (m) cgroups.set(Number(m[1]), (cgroups.get(Number(m[1])) ?? '') + m[2] + '\n')
+      const stats = new Map<number, string>()
+      const rss = new Map<number, string>()
+      const cmds = new Map<number, string>()
+      for (const line of r.stdout.split('\n')) {
+        let m: RegExpExecArray | null
+        if ((m = /^@@btime (\d+)/.exec(line))) bootSec = Number(m[1])
+        else if ((m = /^@@user (\d+) (.*)$/.exec(line))) users.set(Number(m[1]), m[2].trim())
+        else if ((m = /^@@cg (\d+)\/cgroup:(.*)$/.exec(line)))
+          cgroups.set(Number(m[1]), (cgroups.get(Number(m[1])) ?? '') + m[2] + '\n')
+        else if ((m = /^@@stat (\d+) (.*)$/.exec(line))) stats.set(Number(m[1]), m[2])
+        else if ((m = /^@@rss (\d+) (\d+)/.exec(line))) rss.set(Number(m[1]), `VmRSS: ${m[2]} kB`)
+        else if ((m = /^@@cmd (\d+) (.*)$/.exec(line))) cmds.set(Number(m[1]), m[2].trim())
       }
       for (const pid of safe) {
-        if (!users.has(pid) && !cgroups.has(pid)) continue
-        out.set(pid, { user: users.get(pid) || null, cgroup: cgroups.get(pid) ?? null })
+        if (!users.has(pid) && !cgroups.has(pid) && !stats.has(pid)) continue
+        out.set(pid, {
+          user: users.get(pid) || null,
+          cgroup: cgroups.get(pid) ?? null,
+          cmdline: cmds.get(pid) || null,
+          ...procStatFacts(stats.get(pid) ?? null, rss.get(pid) ?? null, bootSec),
+        })
       }
       return out
     },

@@ -1,40 +1,11 @@
 // Per-GPU diagnosis an operator can act on: each verdict with its reason, worst first.
 import type { Health } from '../../../../shared/contract'
-import type { Gpu } from '../../../../shared/gpu'
+import { CLOCK_EVENT_REASONS, type Gpu } from '../../../../shared/gpu'
 import { HealthBuilder } from '../health'
 import { XID_MEANINGS, normalizeBusId, type XidEvent } from './xid'
 
 /** Used when the driver does not tell us the slowdown threshold (the CSV stream does not). */
 export const DEFAULT_WARN_TEMP_C = 85
-
-/** nvidia-smi's clock event reasons in plain words: the group title, and the reason's text. */
-const REASON_TEXT: Record<string, { level: 'warning' | 'critical'; title: string; text: string }> = {
-  hw_thermal_slowdown: {
-    level: 'critical',
-    title: 'too hot: clocks cut by the hardware',
-    text: 'hardware thermal slowdown active (clocks cut: the GPU is too hot)',
-  },
-  sw_thermal_slowdown: {
-    level: 'warning',
-    title: 'running hot: clocks lowered by the driver',
-    text: 'software thermal slowdown active (the driver lowers clocks to stay under its temperature target)',
-  },
-  hw_power_brake_slowdown: {
-    level: 'critical',
-    title: 'power brake: clocks cut by an external signal',
-    text: 'hardware power brake active (an external power signal, e.g. the PSU or the chassis)',
-  },
-  hw_slowdown: {
-    level: 'warning',
-    title: 'hardware slowdown (heat or power brake)',
-    text: 'hardware slowdown active (thermal or power brake)',
-  },
-  sw_power_cap: {
-    level: 'warning',
-    title: 'power cap: clocks held down to stay under the power limit',
-    text: 'power capping active',
-  },
-}
 
 export function diagnoseGpu(gpu: Gpu, xids: readonly XidEvent[] = [], slowdownC: number | null = null): Health {
   const h = new HealthBuilder()
@@ -51,7 +22,7 @@ export function diagnoseGpu(gpu: Gpu, xids: readonly XidEvent[] = [], slowdownC:
     }
   }
   for (const r of gpu.clockEventReasons ?? []) {
-    const known = REASON_TEXT[r]
+    const known = CLOCK_EVENT_REASONS[r]
     if (!known) continue
     // A cap active while the sampled draw is far below the limit is not a contradiction: the
     // driver caps on short peaks the sampled draw averages away, or on a lower enforced limit.

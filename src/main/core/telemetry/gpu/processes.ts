@@ -2,9 +2,19 @@
 // cadence, each pid mapped to its OS user (/proc/PID owner, /etc/passwd) and container
 // (/proc/PID/cgroup: docker, containerd, CRI-O, podman, kubepods) where /proc allows.
 import type { GpuProcess } from '../../../../shared/gpu'
-import type { HostAccess } from '../../hosts/access'
+import type { HostAccess, ProcFacts } from '../../hosts/access'
 import { readNumber } from './values'
 import { driverFailure } from './stream'
+
+/** A process before /proc and pmon were asked (each fact unknown). */
+export const NO_PROC_FACTS = {
+  command: null,
+  cpuPct: null,
+  hostMemBytes: null,
+  startedAt: null,
+  smPct: null,
+  unknownWhy: null,
+} as const
 
 export const COMPUTE_APPS_FIELDS = 'gpu_uuid,pid,process_name,used_gpu_memory'
 
@@ -27,6 +37,7 @@ export function parseComputeApps(text: string): GpuProcess[] {
       usedMemoryMiB: readNumber(cells[cells.length - 1]).value,
       user: null,
       container: null,
+      ...NO_PROC_FACTS,
     })
   }
   return out
@@ -49,15 +60,90 @@ export function containerFromCgroup(cgroup: string): string | null {
   return null
 }
 
-/** Fills user and container from /proc where readable (host PIDs; inside a container they may not exist). */
-/** Each process with its OS user and container, as that host's /proc shows them. */
-export async function enrich(access: HostAccess, procs: GpuProcess[]): Promise<GpuProcess[]> {
+/** CPU seconds of each process at the previous reading (a process is its pid and start time). */
+export type CpuHistory = Map<string, { at: number; cpuSeconds: number }>
+
+/** Each process with what that host's /proc says of it: user, container, command line, CPU since
+ *  the previous reading, resident memory, start time; and why nothing, where /proc has nothing. */
+export async function enrich(
+  access: HostAccess,
+  procs: GpuProcess[],
+  o: { now?: () => number; history?: CpuHistory; sm?: Map<string, number | null> } = {},
+): Promise<GpuProcess[]> {
   if (procs.length === 0) return procs
-  const info = await access.processes(procs.map((p) => p.pid)).catch(() => new Map())
-  return procs.map((p) => {
+  let info: Map<number, ProcFacts>
+  let failed: string | null = null
+  try {
+    info = await access.processes(procs.map((p) => p.pid))
+  } catch (err) {
+    info = new Map()
+    failed = err instanceof Error ? err.message : String(err)
+  }
+  const at = (o.now ?? Date.now)()
+  const seen = new Set<string>()
+  const out = procs.map((p): GpuProcess => {
     const i = info.get(p.pid)
-    return { ...p, user: i?.user ?? null, container: i?.cgroup ? containerFromCgroup(i.cgroup) : null }
+    const sm = o.sm?.get(`${p.gpuUuid}:${p.pid}`) ?? null
+    if (!i)
+      return {
+        ...p,
+        user: null,
+        container: null,
+        ...NO_PROC_FACTS,
+        smPct: sm,
+        unknownWhy: failed
+          ? `the host's /proc could not be read: ${failed}`
+          : "not in this host's /proc: its pid is another PID namespace's (a container's), or it ended",
+      }
+    let cpuPct: number | null = null
+    const key = `${p.pid}:${i.startedAt ?? ''}`
+    seen.add(key)
+    if (i.cpuSeconds !== null && i.cpuSeconds !== undefined && o.history) {
+      const before = o.history.get(key)
+      if (before && at > before.at)
+        cpuPct = Math.max(0, ((i.cpuSeconds - before.cpuSeconds) / ((at - before.at) / 1000)) * 100)
+      o.history.set(key, { at, cpuSeconds: i.cpuSeconds })
+    }
+    return {
+      ...p,
+      user: i.user,
+      container: i.cgroup ? containerFromCgroup(i.cgroup) : null,
+      command: i.cmdline ?? null,
+      cpuPct,
+      hostMemBytes: i.rssBytes ?? null,
+      startedAt: i.startedAt ?? null,
+      smPct: sm,
+      unknownWhy: i.user === null ? "its owner's uid has no name in the host's /etc/passwd" : null,
+    }
   })
+  if (o.history) for (const k of o.history.keys()) if (!seen.has(k)) o.history.delete(k) // ended
+  return out
+}
+
+/** `nvidia-smi pmon -c 1 -s u`: SM % per (GPU index, pid). Columns are found by the header
+ *  (`# gpu pid type sm mem enc dec [jpg ofa] command`); "-" is no sample (null). */
+export function parsePmon(text: string): { gpu: number; pid: number; sm: number | null }[] {
+  const lines = text.split(/\r?\n/)
+  const head = lines.find((l) => /^#\s*gpu\s+pid\b/i.test(l))
+  if (!head) return []
+  const cols = head
+    .replace(/^#/, '')
+    .trim()
+    .split(/\s+/)
+    .map((c) => c.toLowerCase())
+  const [gi, pi, si] = [cols.indexOf('gpu'), cols.indexOf('pid'), cols.indexOf('sm')]
+  if (gi < 0 || pi < 0 || si < 0) return []
+  const out: { gpu: number; pid: number; sm: number | null }[] = []
+  for (const l of lines) {
+    if (l.startsWith('#') || !l.trim()) continue
+    const c = l.trim().split(/\s+/)
+    const gpu = Number(c[gi])
+    const pid = Number(c[pi])
+    if (!Number.isInteger(gpu) || !Number.isInteger(pid)) continue
+    const sm = Number(c[si])
+    out.push({ gpu, pid, sm: c[si] === '-' || !Number.isFinite(sm) ? null : sm })
+  }
+  return out
 }
 
 /** The compute apps on a host. No abort on purpose: the access settles only once nvidia-smi is
@@ -67,6 +153,7 @@ export async function queryComputeApps(
   bin: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  o: { history?: CpuHistory; uuidOf?: (index: number) => string | undefined; now?: () => number } = {},
 ): Promise<GpuProcess[]> {
   const r = await access.run([bin, `--query-compute-apps=${COMPUTE_APPS_FIELDS}`, '--format=csv,noheader,nounits'], {
     timeoutMs,
@@ -81,7 +168,35 @@ export async function queryComputeApps(
     throw new Error(
       `nvidia-smi --query-compute-apps failed: ${(r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.code}`}`,
     )
-  return enrich(access, parseComputeApps(r.stdout))
+  const procs = parseComputeApps(r.stdout)
+  return enrich(access, procs, {
+    history: o.history,
+    now: o.now,
+    sm: procs.length ? await smShares(access, bin, signal, o.uuidOf) : undefined,
+  })
+}
+
+/** SM % per "uuid:pid" from one pmon sample; empty where pmon is missing or fails (the share is then unknown). */
+async function smShares(
+  access: HostAccess,
+  bin: string,
+  signal: AbortSignal | undefined,
+  uuidOf: ((index: number) => string | undefined) | undefined,
+): Promise<Map<string, number | null>> {
+  const out = new Map<string, number | null>()
+  if (!uuidOf) return out
+  const r = await access
+    .run([bin, 'pmon', '-c', '1', '-s', 'u'], { timeoutMs: 5000, maxBytes: 1024 * 1024, signal })
+    .catch(() => null)
+  if (!r || r.code !== 0) return out
+  for (const row of parsePmon(r.stdout)) {
+    const uuid = uuidOf(row.gpu)
+    if (!uuid) continue
+    const k = `${uuid}:${row.pid}`
+    // pmon prints a process once per sample; a null never hides a number seen for it.
+    if (row.sm !== null || !out.has(k)) out.set(k, row.sm === null ? (out.get(k) ?? null) : row.sm)
+  }
+  return out
 }
 
 /** A recorded `--query-compute-apps=… --format=csv` with its header (any column order, units allowed). */
@@ -117,6 +232,7 @@ export function parseComputeAppsCsv(text: string): GpuProcess[] {
         usedMemoryMiB: mem < 0 ? null : readNumber(at(mem)).value,
         user: null,
         container: null,
+        ...NO_PROC_FACTS,
       },
     ]
   })

@@ -10,7 +10,7 @@ import type { Gpu, GpuDetail, GpuProcess, GpuSnapshot } from '../../../../shared
 import { GantryError } from '../../errors'
 import { createPoller, type Poller } from '../../util/poller'
 import { diagnoseGpu } from './diagnose'
-import { queryComputeApps } from './processes'
+import { queryComputeApps, type CpuHistory } from './processes'
 import { createGpuStream, type GpuStream, type StreamState } from './stream'
 import { normalizeNvidiaSmiLog } from './xml'
 import { parseXidLog, readKernelLog, type XidEvent } from './xid'
@@ -87,6 +87,7 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
   let gpus: Gpu[] = []
   let at = o.now()
   let processes: GpuProcess[] = []
+  const cpuHistory: CpuHistory = new Map()
   let processesAt: number | null = null
   let xids: XidEvent[] | null = null
   const slowdown = new Map<string, number | null>()
@@ -161,7 +162,12 @@ export function createGpuService(o: GpuServiceOptions): GpuService {
     intervalMs: o.processIntervalMs,
     timeoutMs: 10_000,
     now: o.now,
-    run: () => queryComputeApps(o.access, o.bin, 10_000, quit.signal),
+    run: () =>
+      queryComputeApps(o.access, o.bin, 10_000, quit.signal, {
+        history: cpuHistory,
+        now: o.now,
+        uuidOf: (index) => gpus.find((g) => g.index === index)?.uuid,
+      }),
     onOutcome: (out) => {
       if (out.ok) {
         processes = out.value

@@ -1,5 +1,6 @@
 // Parsing `nvidia-smi -q -x` (the `--from-xml` path and node-nvidia-smi readings) into the normalized
 // GPU model, tolerating the element drift across drivers (notes/gpu.md "XML (-q -x) schema drift").
+import { NO_PROC_FACTS } from './processes'
 import { parseStringPromise } from 'xml2js'
 import type { GpuDetail, Gpu, GpuProcess, MigDevice } from '../../../../shared/gpu'
 import { FieldReader, cleanText, readFlag, readNumber } from './values'
@@ -257,6 +258,7 @@ function processesFromXml(g: Obj, gpuUuid: string): GpuProcess[] {
       usedMemoryMiB: readNumber(get(p, 'used_memory')).value,
       user: null,
       container: null,
+      ...NO_PROC_FACTS,
     })
   }
   return out

@@ -1,12 +1,17 @@
 // One GPU: health with every reason, history charts (15 min … 7 days), who is using it (user and
 // container), clock event reasons, ECC / remapped rows, PCIe, and the MIG layout from `-q -x`.
-import { useState } from 'react'
+import { useCallback, useMemo, useState } from 'react'
 import { useBridge } from '../../bridge/context'
 import { useShallow } from 'zustand/react/shallow'
-import type { Gpu } from '../../../../shared/contract'
+import type { Gpu, GpuProcess, Series } from '../../../../shared/contract'
+import { CLOCK_EVENT_REASONS } from '../../../../shared/gpu'
+import { createColumnHelper } from '@tanstack/react-table'
+import { DataTable } from '../../ui/DataTable'
+import { bytes, duration, stamp } from '../../ui/format'
 import { useResolvedTheme } from '../../app/theme'
 import { useStore } from '../../store'
-import { Chart } from '../../ui/Chart'
+import { Chart, type Threshold } from '../../ui/Chart'
+import { GPU_SERIES } from '../../../../shared/series'
 import { HealthBadge, HealthReasons } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
 import { stateText } from './Gpus'
@@ -20,6 +25,124 @@ function Facts({ rows }: { rows: [string, string][] }) {
   return (
     <dl className="facts">{rows.map(([k, val]) => [<dt key={`${k}-t`}>{k}</dt>, <dd key={`${k}-d`}>{val}</dd>])}</dl>
   )
+}
+
+const pcol = createColumnHelper<GpuProcess>()
+const since = (t: number | null): string => (t === null ? '—' : duration(Math.max(0, (Date.now() - t) / 1000)))
+/** nvitop's columns: who, what, how much of the GPU, the CPU and the host's memory, for how long. */
+const PROCESS_COLUMNS = [
+  pcol.accessor('pid', {
+    header: 'PID',
+    meta: { width: 80 },
+    cell: (c) => <span className="mono">{c.getValue()}</span>,
+  }),
+  pcol.accessor((p) => p.user ?? '', {
+    id: 'user',
+    header: 'User',
+    meta: { width: 110, title: (p) => p.user ?? p.unknownWhy ?? 'unknown' },
+    cell: (c) =>
+      c.row.original.user ?? (
+        <span className="muted" title={c.row.original.unknownWhy ?? undefined}>
+          unknown ⓘ
+        </span>
+      ),
+  }),
+  pcol.accessor((p) => p.container ?? '', {
+    id: 'container',
+    header: 'Container',
+    meta: { width: 120, priority: 2 },
+    cell: (c) => <span className="mono">{c.getValue() || <span className="muted">—</span>}</span>,
+  }),
+  pcol.accessor((p) => p.command ?? p.name, {
+    id: 'command',
+    header: 'Command',
+    cell: (c) => <span className="mono small">{c.getValue()}</span>,
+  }),
+  pcol.accessor((p) => p.usedMemoryMiB ?? -1, {
+    id: 'mem',
+    header: 'GPU memory',
+    meta: { width: 110, num: true },
+    cell: (c) => v(c.row.original.usedMemoryMiB, ' MiB'),
+  }),
+  pcol.accessor((p) => p.smPct ?? -1, {
+    id: 'sm',
+    header: 'SM',
+    meta: {
+      width: 70,
+      num: true,
+      title: (p) => (p.smPct === null ? 'no pmon sample for it' : `${p.smPct} % of the SMs`),
+    },
+    cell: (c) => (c.row.original.smPct === null ? '—' : `${c.row.original.smPct} %`),
+  }),
+  pcol.accessor((p) => p.cpuPct ?? -1, {
+    id: 'cpu',
+    header: 'CPU',
+    meta: {
+      width: 70,
+      num: true,
+      priority: 2,
+      title: (p) => (p.cpuPct === null ? 'known from the second reading' : `${p.cpuPct.toFixed(1)} % of one core`),
+    },
+    cell: (c) => (c.row.original.cpuPct === null ? '—' : `${c.row.original.cpuPct.toFixed(0)} %`),
+  }),
+  pcol.accessor((p) => p.hostMemBytes ?? -1, {
+    id: 'rss',
+    header: 'Host memory',
+    meta: { width: 110, num: true, priority: 2 },
+    cell: (c) => bytes(c.row.original.hostMemBytes),
+  }),
+  pcol.accessor((p) => p.startedAt ?? 0, {
+    id: 'runtime',
+    header: 'Running for',
+    meta: { width: 110, priority: 3, title: (p) => (p.startedAt ? `since ${stamp(p.startedAt)}` : 'unknown') },
+    cell: (c) => since(c.row.original.startedAt),
+  }),
+]
+
+/** One history chart of a GPU page. Its series and lines are memoized on the history and the
+ *  limits: the page re-renders with every 1 Hz sample, the chart only when its data moved. */
+function HistoryChart({
+  spec,
+  h,
+  gpu,
+  uuid,
+  theme,
+}: {
+  spec: (typeof GPU_CHARTS)[number]
+  h: Series | null | undefined
+  gpu: Gpu
+  uuid: string
+  theme: string
+}) {
+  const slowdown = gpu.temperature.slowdownC
+  const limit = gpu.power.limitW
+  const series = useMemo(() => [{ name: spec.label, points: h?.points ?? [], color: '#4c9aff' }], [h, spec.label])
+  const range = useMemo(() => (h ? ([h.from, h.to] as const) : undefined), [h])
+  const thresholds = useMemo(() => thresholdsOf(spec.key, slowdown, limit), [spec.key, slowdown, limit])
+  const format = useCallback((x: number) => `${Math.round(x)} ${spec.unit}`, [spec.unit])
+  return (
+    <Chart
+      label={`${spec.label} of GPU ${gpu.index}`}
+      theme={theme}
+      height={160}
+      group={`gpu-${uuid}`}
+      unit={spec.unit}
+      yMax={spec.max}
+      yFormat={format}
+      xRange={range}
+      thresholds={thresholds}
+      series={series}
+    />
+  )
+}
+
+/** The lines a GPU's own limits draw on its charts: its slowdown temperature, its power limit. */
+function thresholdsOf(key: string, slowdownC: number | null, limitW: number | null): Threshold[] {
+  if (key === GPU_SERIES.temp.key && slowdownC !== null)
+    return [{ value: slowdownC, label: `slowdown ${slowdownC} °C`, level: 'critical' }]
+  if (key === GPU_SERIES.power.key && limitW !== null)
+    return [{ value: limitW, label: `power limit ${Math.round(limitW)} W`, level: 'warning' }]
+  return []
 }
 
 export function GpuDetailScreen({ uuid }: { uuid: string }) {
@@ -87,15 +210,7 @@ export function GpuDetailScreen({ uuid }: { uuid: string }) {
                 return (
                   <div key={series.key}>
                     <h3 className="chart-title">{series.label}</h3>
-                    <Chart
-                      label={`${series.label} of GPU ${gpu.index}`}
-                      theme={theme}
-                      height={160}
-                      yMax={series.max}
-                      yFormat={(x) => `${Math.round(x)} ${series.unit}`}
-                      xRange={h ? [h.from, h.to] : undefined}
-                      series={[{ name: series.label, points: h?.points ?? [], color: '#4c9aff' }]}
-                    />
+                    <HistoryChart spec={series} h={h} gpu={gpu} uuid={uuid} theme={theme} />
                   </div>
                 )
               })}
@@ -109,30 +224,15 @@ export function GpuDetailScreen({ uuid }: { uuid: string }) {
                 {s.snap?.processesAt ? 'No compute processes on this GPU.' : 'Process list not read yet.'}
               </p>
             ) : (
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th scope="col">PID</th>
-                    <th scope="col">User</th>
-                    <th scope="col">Container</th>
-                    <th scope="col">Process</th>
-                    <th scope="col" className="num">
-                      GPU memory
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {procs.map((p) => (
-                    <tr key={p.pid}>
-                      <td className="mono">{p.pid}</td>
-                      <td>{p.user ?? <span className="muted">unknown</span>}</td>
-                      <td className="mono">{p.container ?? <span className="muted">—</span>}</td>
-                      <td className="mono">{p.name}</td>
-                      <td className="num">{v(p.usedMemoryMiB, ' MiB')}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                label={`Processes on GPU ${gpu.index}`}
+                data={procs}
+                columns={PROCESS_COLUMNS}
+                rowKey={(p) => String(p.pid)}
+                rowAttrs={(p) => ({ 'data-pid': String(p.pid) })}
+                initialSort={[{ id: 'mem', desc: true }]}
+                filterPlaceholder="Filter processes"
+              />
             )}
           </section>
 
@@ -143,7 +243,11 @@ export function GpuDetailScreen({ uuid }: { uuid: string }) {
                 rows={[
                   [
                     'Clock event reasons',
-                    gpu.clockEventReasons === null ? 'unknown' : gpu.clockEventReasons.join(', ') || 'none',
+                    gpu.clockEventReasons === null
+                      ? 'unknown'
+                      : gpu.clockEventReasons
+                          .map((r) => CLOCK_EVENT_REASONS[r]?.title ?? r.replace(/_/g, ' '))
+                          .join('; ') || 'none',
                   ],
                   ['SM clock', `${v(gpu.clocks.smMHz, ' MHz')} (max ${v(gpu.clocks.maxSmMHz, ' MHz')})`],
                   ['Memory clock', v(gpu.clocks.memoryMHz, ' MHz')],

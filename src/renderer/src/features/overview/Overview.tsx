@@ -131,6 +131,7 @@ export function Overview() {
             )}
           </section>
 
+          <SetupChecklist />
           <ModelsOverview />
 
           <h2 className="section-title">Usage</h2>
@@ -175,6 +176,8 @@ export function Overview() {
               label="CPU and memory use over the last 15 minutes"
               theme={theme}
               yMax={100}
+              unit="%"
+              group="overview"
               yFormat={(v) => `${Math.round(v)} %`}
               series={[
                 { name: 'CPU', points: cpu?.points ?? [], color: '#4c9aff' },
@@ -250,6 +253,56 @@ function GpuSummary({ gpu, hostName }: { gpu: GpuSnapshot; hostName: string }) {
         ))}
       </div>
     </>
+  )
+}
+
+/** Until the console watches something of each kind: what to do next, each a link to where. */
+function SetupChecklist() {
+  const endpoints = useStore((st) => st.endpoints)
+  const models = useRegistryCall('registry.listModels', {}, 'setup-models')
+  const targets = useRegistryCall('deploy.listTargets', {}, 'setup-targets')
+  if (!models.data || !targets.data) return null
+  const steps = [
+    {
+      done: endpoints.length > 0,
+      text: 'Add a model-server endpoint to poll',
+      how: 'gantry endpoint add URL',
+      href: '#/serving',
+    },
+    {
+      done: models.data.length > 0,
+      text: 'Register a model version',
+      how: 'gantry register --model M --artifact PATH',
+      href: '#/models',
+    },
+    {
+      done: targets.data.length > 0,
+      text: 'Add a deployment target to a model',
+      how: 'gantry target add M NAME …',
+      href: '#/models',
+    },
+    {
+      done: models.data.some((m) => m.monitored),
+      text: "Watch a model's inference-log folder for drift",
+      how: 'gantry drift-monitor M --folder DIR',
+      href: models.data[0] ? `#/models/${encodeURIComponent(models.data[0].name)}` : '#/models',
+    },
+  ]
+  if (steps.every((x) => x.done)) return null
+  return (
+    <section className="panel" aria-label="Setup" data-testid="setup-checklist">
+      <h2>Set up</h2>
+      <ul className="checklist">
+        {steps.map((x) => (
+          <li key={x.text} data-done={x.done}>
+            <span aria-hidden="true">{x.done ? '✓' : '○'}</span>{' '}
+            <span className="sr-only">{x.done ? 'done:' : 'to do:'}</span>{' '}
+            {x.done ? x.text : <a href={x.href}>{x.text}</a>}{' '}
+            {x.done ? null : <code className="muted small">{x.how}</code>}
+          </li>
+        ))}
+      </ul>
+    </section>
   )
 }
 

@@ -227,8 +227,13 @@ export function Storage() {
               label={`Use of ${selectedFs.mount} over time`}
               theme={theme}
               yMax={100}
+              unit="%"
               yFormat={(v) => `${Math.round(v)} %`}
               xRange={s.history ? [s.history.from, s.history.to] : undefined}
+              thresholds={[
+                { value: 90, label: 'warning at 90 %', level: 'warning' },
+                { value: 95, label: 'critical at 95 %', level: 'critical' },
+              ]}
               series={[{ name: 'Used', points: s.history?.points ?? [], color: '#4c9aff' }]}
             />
           )}
