@@ -158,10 +158,14 @@ describe.skipIf(skip)('SSH hosts', () => {
     const streamPid = Number(remoteProcesses('[-]lms')[0]?.split(' ')[0])
     expect(streamPid).toBeGreaterThan(0)
     const procs = await g.fleet.get('gpu-a').access.processes([streamPid, 1, streamPid, 2 ** 22 + 7])
-    expect(procs.get(streamPid)).toEqual({
-      user: login.user,
-      cgroup: readFileSync(`/proc/${streamPid}/cgroup`, 'utf8'),
-    })
+    const facts = procs.get(streamPid)
+    expect(facts).toMatchObject({ user: login.user, cgroup: readFileSync(`/proc/${streamPid}/cgroup`, 'utf8') })
+    // nvitop's facts, read there by the shell: the command line, memory, CPU time, start time.
+    expect(facts?.cmdline).toMatch(/nvidia-smi .*-lms/)
+    expect(facts?.rssBytes).toBeGreaterThan(1024 * 1024)
+    expect(facts?.cpuSeconds).toBeGreaterThanOrEqual(0)
+    expect(facts?.startedAt).toBeGreaterThan(Date.now() - 10 * 60_000)
+    expect(facts?.startedAt).toBeLessThanOrEqual(Date.now() + 1000)
     expect(procs.get(1)?.user).toBe('root')
     expect(procs.has(2 ** 22 + 7)).toBe(false)
     // Commands there are bounded as here: the deadline kills the remote program, the cap too.
