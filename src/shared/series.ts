@@ -50,6 +50,9 @@ export const SERVING_SERIES = {
   rps: spec('serving.rps', 'req/s', 'Requests per second'),
   errPct: spec('serving.err_pct', '%', 'Errors'),
   p95Ms: spec('serving.p95_ms', 'ms', 'p95 latency (or average)'),
+  ttftMs: spec('serving.ttft_p95_ms', 'ms', 'Time to first token, p95'),
+  tokensPerSec: spec('serving.tokens_per_s', 'tok/s', 'Generated tokens per second'),
+  kvCachePct: spec('serving.kv_cache_pct', '%', 'KV cache used', 100),
 } as const
 
 /** The key of a series kept per thing: `gpu.util:<uuid>`, `fs.used:/var`, `serving.rps:3`. */

@@ -52,6 +52,10 @@ export const ServingMetrics = z.object({
   latencySource: z.enum(['histogram', 'counters']).nullable(),
   queueDepth: z.number().nullable(),
   kvCachePct: z.number().nullable(),
+  /** LLM servers: p95 time to first token over the window (or the lifetime), ms. */
+  ttftP95Ms: z.number().nullable().default(null),
+  /** LLM servers: generated tokens per second over the window. */
+  tokensPerSec: z.number().nullable().default(null),
 })
 export type ServingMetrics = z.infer<typeof ServingMetrics>
 

@@ -45,6 +45,9 @@ describe('serving metrics from one scrape (server lifetime)', () => {
     // One observation in (0, 1]: rank 0.5 interpolates to 0.5 s.
     expect(m?.p50Ms).toBe(500)
     expect(m?.avgLatencyMs).toBeCloseTo(503.4303665161133, 9)
+    // Time to first token: one observation in (0.25, 0.5] s → p95 interpolates to 0.4875 s.
+    expect(m?.ttftP95Ms).toBeCloseTo((0.25 + 0.25 * 0.95) * 1000, 9)
+    expect(m?.tokensPerSec).toBeNull() // a rate needs two scrapes
   })
 
   it('Triton: average latency from the duration counter (1,327,965 µs over 3 requests)', () => {

@@ -147,6 +147,8 @@ export async function measureAlerts(o: {
         latencySource: 'histogram',
         queueDepth: 0,
         kvCachePct: 30,
+        ttftP95Ms: null,
+        tokensPerSec: null,
       },
       metricsUrl: null,
       problems: [],

@@ -51,6 +51,9 @@ interface Recipe {
   durationCounters?: { duration: string; count: string; toMs: number }
   queue: (s: Scrape | null) => number | null
   kvCachePct?: (s: Scrape | null) => number | null
+  /** LLM servers: the time-to-first-token histogram (seconds), and the generated-tokens counter. */
+  ttftHistogram?: string
+  generatedTokens?: (s: Scrape | null) => number | null
 }
 
 const RECIPES: Partial<Record<ServingKind, Recipe>> = {
@@ -67,6 +70,8 @@ const RECIPES: Partial<Record<ServingKind, Recipe>> = {
       const v = first(s, ['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc'])
       return v === null ? null : v * 100
     },
+    ttftHistogram: 'vllm:time_to_first_token_seconds',
+    generatedTokens: (s) => sum(s, 'vllm:generation_tokens_total'),
   },
   tgi: {
     requests: (s) => sum(s, 'tgi_request_count'),
@@ -151,10 +156,26 @@ export function servingMetrics(kind: ServingKind, prev: Scrape | null, cur: Scra
       latencySource = 'counters'
     }
   }
+  // LLM servers: time to first token (p95 over the window, or the lifetime) and tokens per second.
+  let ttftP95Ms: number | null = null
+  if (r.ttftHistogram) {
+    const h = mergedHistogram(cur, r.ttftHistogram)
+    if (h) {
+      const v = histogramQuantile(0.95, histogramDelta(mergedHistogram(prev, r.ttftHistogram), h).buckets)
+      ttftP95Ms = v === null ? null : v * 1000
+    }
+  }
+  const tokNow = r.generatedTokens?.(cur) ?? null
+  const tokensPerSec =
+    tokNow !== null && prev && windowMs
+      ? counterDelta(r.generatedTokens?.(prev) ?? null, tokNow) / (windowMs / 1000)
+      : null
   return {
     windowMs,
     requests,
     errors,
+    ttftP95Ms,
+    tokensPerSec,
     requestRate,
     errorRate,
     p50Ms,

@@ -101,7 +101,9 @@ export function Chart(props: {
     members.add(c)
     const onPointer = (e: unknown): void => {
       if (syncing) return
-      const x = (e as { axesInfo?: { axisDim: string; value: number }[] }).axesInfo?.find((a) => a.axisDim === 'x')?.value
+      const x = (e as { axesInfo?: { axisDim: string; value: number }[] }).axesInfo?.find(
+        (a) => a.axisDim === 'x',
+      )?.value
       if (x === undefined) return
       syncing = true
       try {

@@ -3,6 +3,9 @@
 import type { Health, HealthLevel } from '../../../shared/contract'
 import type { AreaHealth, HealthRollup } from '../../../shared/health'
 
+/** How bad a level is, for sorting worst first. */
+export const LEVEL_RANK: Record<HealthLevel, number> = { ok: 0, unknown: 1, warning: 2, critical: 3 }
+
 const LABEL: Record<HealthLevel, string> = {
   ok: 'Healthy',
   warning: 'Warning',

@@ -3,7 +3,9 @@
 import type { ReactNode } from 'react'
 import { ago } from './format'
 import { useNow } from './hooks'
-import { stamp } from './format'
+import { clock, stamp } from './format'
+import { useShallow } from 'zustand/react/shallow'
+import { useStore } from '../store'
 
 export type ScreenState = 'loading' | 'ready' | 'error' | 'empty'
 
@@ -18,6 +20,7 @@ export function Screen(props: {
   children?: ReactNode
 }) {
   const now = useNow()
+  const { connection, since } = useStore(useShallow((st) => ({ connection: st.connection, since: st.connectionSince })))
   return (
     <section className="screen" data-screen={props.id} data-state={props.state} aria-labelledby={`${props.id}-title`}>
       <header className="screen-head">
@@ -33,7 +36,9 @@ export function Screen(props: {
       </header>
       {props.state === 'loading' ? (
         <p className="state-note" role="status">
-          Loading…
+          {connection === 'closed'
+            ? `Not connected to the Gantry core since ${clock(since)}: this screen loads once it is back.`
+            : 'Loading…'}
         </p>
       ) : props.state === 'error' ? (
         <p className="state-note error" role="alert">

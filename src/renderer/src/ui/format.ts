@@ -68,3 +68,8 @@ export function when(t: number | null | undefined, now = Date.now()): string {
 export function stamp(t: number): string {
   return `${dateOf(new Date(t))} ${clock(t)}`
 }
+
+/** yes / no / unknown (null: Gantry could not tell). */
+export function yn(b: boolean | null | undefined): string {
+  return b === null || b === undefined ? 'unknown' : b ? 'yes' : 'no'
+}

@@ -13,7 +13,7 @@ import type {
 import type { Version } from '../../../../shared/registry'
 import { useBridge } from '../../bridge/context'
 import { useStore } from '../../store'
-import { useRegistryCall } from '../models/useRegistry'
+import { useCall } from '../../bridge/useCall'
 import { when } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
 
@@ -630,8 +630,8 @@ export function useRollback(
 
 export function DeploySection({ model, versions }: { model: string; versions: Version[] }) {
   const { bridge } = useBridge()
-  const targets = useRegistryCall('deploy.listTargets', { model }, `targets-${model}`)
-  const history = useRegistryCall('deploy.list', { model, limit: 50 }, `deploys-${model}`)
+  const targets = useCall('deploy.listTargets', { model }, `targets-${model}`)
+  const history = useCall('deploy.list', { model, limit: 50 }, `deploys-${model}`)
   const [adding, setAdding] = useState(false)
   const [asked, setAsked] = useState<{ target: DeployTarget; version: number } | null>(null)
   const [live, setLive] = useState<Deployment | null>(null)

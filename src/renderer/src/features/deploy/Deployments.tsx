@@ -3,13 +3,13 @@
 import { useEffect } from 'react'
 import { useBridge } from '../../bridge/context'
 import { Screen } from '../../ui/Screen'
-import { useRegistryCall } from '../models/useRegistry'
+import { useCall } from '../../bridge/useCall'
 import { DeploymentsTable } from './DeploySection'
 
 export function Deployments() {
   const { bridge } = useBridge()
-  const list = useRegistryCall('deploy.list', { limit: 200 }, 'all-deploys')
-  const targets = useRegistryCall('deploy.listTargets', {}, 'all-targets')
+  const list = useCall('deploy.list', { limit: 200 }, 'all-deploys')
+  const targets = useCall('deploy.listTargets', {}, 'all-targets')
   const reload = list.reload
   useEffect(() => bridge.on('deploy.progress', () => reload()), [bridge, reload])
   const inFlight = (list.data ?? []).filter((d) => ['intent', 'switching', 'verifying', 'reverting'].includes(d.state))

@@ -7,7 +7,7 @@ import type { Gpu, GpuProcess, Series } from '../../../../shared/contract'
 import { CLOCK_EVENT_REASONS } from '../../../../shared/gpu'
 import { createColumnHelper } from '@tanstack/react-table'
 import { DataTable } from '../../ui/DataTable'
-import { bytes, duration, stamp } from '../../ui/format'
+import { bytes, duration, stamp, yn } from '../../ui/format'
 import { useResolvedTheme } from '../../app/theme'
 import { useStore } from '../../store'
 import { Chart, type Threshold } from '../../ui/Chart'
@@ -19,7 +19,6 @@ import { GPU_CHARTS, GPU_RANGES } from './slice'
 
 const v = (n: number | string | null | undefined, unit = ''): string =>
   n === null || n === undefined ? '—' : `${n}${unit}`
-const yn = (b: boolean | null): string => (b === null ? '—' : b ? 'yes' : 'no')
 
 function Facts({ rows }: { rows: [string, string][] }) {
   return (

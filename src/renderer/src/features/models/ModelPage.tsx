@@ -13,13 +13,14 @@ import { ModelKpis } from './ModelKpis'
 import { ModelAlerts, ModelRetrain } from './ModelRetrain'
 import { ModelRelease } from '../release/ModelRelease'
 import { AuditTable, StageChip } from './Models'
-import { modelHref, useRegistryCall } from './useRegistry'
+import { modelHref } from './useRegistry'
+import { useCall } from '../../bridge/useCall'
 import { when } from '../../ui/format'
 import { useStore } from '../../store'
 import { personOf } from '../../../../shared/actor'
 
 export function ModelPage({ name }: { name: string }) {
-  const d = useRegistryCall('registry.getModel', { name }, name)
+  const d = useCall('registry.getModel', { name }, name)
   const [error, setError] = useState<string | null>(null)
   return (
     <Screen

@@ -10,7 +10,8 @@ import { bytes, stamp } from '../../ui/format'
 import { DataTable } from '../../ui/DataTable'
 import { MidName } from '../../ui/Name'
 import { Screen } from '../../ui/Screen'
-import { modelHref, useRegistryCall } from './useRegistry'
+import { modelHref } from './useRegistry'
+import { useCall } from '../../bridge/useCall'
 import { when } from '../../ui/format'
 import { AlertMark } from '../alerts/AlertMark'
 
@@ -26,8 +27,8 @@ export function Models() {
   const [owner, setOwner] = useState('')
   const [stage, setStage] = useState<Stage | ''>('')
   const input = { owner: owner || undefined, stage: stage || undefined }
-  const list = useRegistryCall('registry.listModels', input, JSON.stringify(input))
-  const all = useRegistryCall('registry.listModels', {}, 'all')
+  const list = useCall('registry.listModels', input, JSON.stringify(input))
+  const all = useCall('registry.listModels', {}, 'all')
   const owners = useMemo(
     () => [...new Set((all.data ?? []).map((m) => m.ownerTeam).filter((o): o is string => !!o))].sort(),
     [all.data],
@@ -494,8 +495,8 @@ function ImportPanel() {
 }
 
 function AuditPanel() {
-  const v = useRegistryCall('audit.verify', {}, 'verify')
-  const recent = useRegistryCall('audit.list', { limit: 15 }, 'recent')
+  const v = useCall('audit.verify', {}, 'verify')
+  const recent = useCall('audit.list', { limit: 500 }, 'recent')
   return (
     <section className="panel table-wrap" data-testid="audit">
       <div className="health-head pad">
@@ -520,55 +521,69 @@ function AuditPanel() {
   )
 }
 
-export function AuditTable({
-  rows,
-}: {
-  rows: {
-    seq: number
-    at: number
-    actor: string
-    action: string
-    model: string | null
-    version: number | null
-    after: unknown
-  }[]
-}) {
+type AuditEntry = {
+  seq: number
+  at: number
+  actor: string
+  action: string
+  model: string | null
+  version: number | null
+  after: unknown
+}
+const acol = createColumnHelper<AuditEntry>()
+const AUDIT_COLUMNS = [
+  acol.accessor('seq', {
+    header: '#',
+    meta: { width: 70, num: true },
+    cell: (c) => <span className="mono">{c.getValue()}</span>,
+  }),
+  acol.accessor('at', {
+    header: 'When',
+    meta: { width: 150, title: (r) => stamp(r.at) },
+    cell: (c) => <span className="small">{when(c.getValue())}</span>,
+  }),
+  acol.accessor('actor', { header: 'Who', meta: { width: 170 } }),
+  acol.accessor('action', {
+    header: 'What',
+    meta: { width: 170 },
+    cell: (c) => <span className="mono">{c.getValue()}</span>,
+  }),
+  acol.accessor((r) => (r.model ? `${r.model}${r.version ? ` v${r.version}` : ''}` : ''), {
+    id: 'model',
+    header: 'Model',
+    meta: { width: 200, priority: 2 },
+    cell: (c) =>
+      c.row.original.model ? (
+        <a className="mono" href={modelHref(c.row.original.model, c.row.original.version ?? undefined)}>
+          {c.getValue()}
+        </a>
+      ) : (
+        ''
+      ),
+  }),
+  acol.accessor((r) => summarize(r.after), {
+    id: 'detail',
+    header: 'Detail',
+    meta: { title: (r) => JSON.stringify(r.after, null, 1) ?? '' },
+    cell: (c) => <span className="mono small">{c.getValue()}</span>,
+  }),
+]
+
+/** The audit rows on the console's table: filter by who, what or which model; newest first. */
+export function AuditTable({ rows }: { rows: AuditEntry[] }) {
   if (!rows.length) return <p className="muted pad">Nothing has happened yet.</p>
   return (
-    <table className="table" data-testid="audit-rows">
-      <thead>
-        <tr>
-          <th scope="col" className="num">
-            #
-          </th>
-          <th scope="col">When</th>
-          <th scope="col">Who</th>
-          <th scope="col">What</th>
-          <th scope="col">Model</th>
-          <th scope="col">Detail</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.seq}>
-            <td className="num mono">{r.seq}</td>
-            <td className="small">{when(r.at)}</td>
-            <td>{r.actor}</td>
-            <td className="mono">{r.action}</td>
-            <td className="mono">
-              {r.model ? (
-                <a
-                  href={modelHref(r.model, r.version ?? undefined)}
-                >{`${r.model}${r.version ? ` v${r.version}` : ''}`}</a>
-              ) : (
-                ''
-              )}
-            </td>
-            <td className="mono small detail">{summarize(r.after)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <div data-testid="audit-rows">
+      <DataTable
+        label="History"
+        data={rows}
+        columns={AUDIT_COLUMNS}
+        rowKey={(r) => String(r.seq)}
+        initialSort={[{ id: 'seq', desc: true }]}
+        filterPlaceholder="Filter the history (who, what, model)"
+        maxHeight={480}
+      />
+    </div>
   )
 }
 

@@ -6,7 +6,8 @@ import { useBridge } from '../../bridge/context'
 import { bytes } from '../../ui/format'
 import { Screen } from '../../ui/Screen'
 import { StageChip } from './Models'
-import { modelHref, useRegistryCall } from './useRegistry'
+import { modelHref } from './useRegistry'
+import { useCall } from '../../bridge/useCall'
 import { when } from '../../ui/format'
 
 interface DiffRow {
@@ -46,7 +47,7 @@ export function diffVersions(parent: Version, v: Version): DiffRow[] {
 
 export function VersionPage({ name, version }: { name: string; version: number }) {
   const { bridge } = useBridge()
-  const r = useRegistryCall('registry.getVersion', { name, version }, `${name}@${version}`)
+  const r = useCall('registry.getVersion', { name, version }, `${name}@${version}`)
   const [check, setCheck] = useState<ArtifactCheck | null>(null)
   const [checking, setChecking] = useState(false)
   const v = r.data?.version

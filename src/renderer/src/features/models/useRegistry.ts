@@ -1,48 +1,4 @@
-// Registry data for the Models screens: a call to the core, made again whenever the registry
-// changes (the core's registry.changed event, whoever made the change: this window, the CLI, a
-// pipeline).
-import { useCallback, useEffect, useState } from 'react'
-import type { MethodInput, MethodName, MethodOutput } from '../../../../shared/contract'
-import { useBridge } from '../../bridge/context'
-
-export interface Loaded<T> {
-  data: T | null
-  error: string | null
-  loading: boolean
-  reload(): void
-}
-
-export function useRegistryCall<M extends MethodName>(
-  method: M,
-  input: MethodInput<M>,
-  key: string,
-): Loaded<MethodOutput<M>> {
-  const { bridge } = useBridge()
-  const [data, setData] = useState<MethodOutput<M> | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [loading, setLoading] = useState(true)
-  const [tick, setTick] = useState(0)
-  const reload = useCallback(() => setTick((t) => t + 1), [])
-
-  useEffect(() => bridge.on('registry.changed', () => setTick((t) => t + 1)), [bridge])
-  useEffect(() => {
-    let alive = true
-    void bridge.call(method, input).then((r) => {
-      if (!alive) return
-      setLoading(false)
-      if (r.ok) {
-        setData(r.data)
-        setError(null)
-      } else setError(r.error.message)
-    })
-    return () => {
-      alive = false
-    }
-    // `key` stands for the input's content (objects are new on every render).
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [bridge, method, key, tick])
-  return { data, error, loading, reload }
-}
+// Links to the Models screens.
 
 export const modelHref = (name: string, version?: number): string =>
   `#/models/${encodeURIComponent(name)}${version === undefined ? '' : `/${version}`}`

@@ -5,7 +5,7 @@ import type { GpuSnapshot } from '../../../../shared/contract'
 import { Chart } from '../../ui/Chart'
 import { bytes, duration, pct, rate } from '../../ui/format'
 import { FLAG_TEXT } from '../../../../shared/registry'
-import { useRegistryCall } from '../models/useRegistry'
+import { useCall } from '../../bridge/useCall'
 import { HealthBadge, RollupReasons } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
 import { useResolvedTheme } from '../../app/theme'
@@ -259,8 +259,8 @@ function GpuSummary({ gpu, hostName }: { gpu: GpuSnapshot; hostName: string }) {
 /** Until the console watches something of each kind: what to do next, each a link to where. */
 function SetupChecklist() {
   const endpoints = useStore((st) => st.endpoints)
-  const models = useRegistryCall('registry.listModels', {}, 'setup-models')
-  const targets = useRegistryCall('deploy.listTargets', {}, 'setup-targets')
+  const models = useCall('registry.listModels', {}, 'setup-models')
+  const targets = useCall('deploy.listTargets', {}, 'setup-targets')
   if (!models.data || !targets.data) return null
   const steps = [
     {
@@ -308,7 +308,7 @@ function SetupChecklist() {
 
 /** Models at a glance: how many, which need attention (flags, drift), recent deployments that failed. */
 function ModelsOverview() {
-  const models = useRegistryCall('registry.listModels', {}, 'overview-models')
+  const models = useCall('registry.listModels', {}, 'overview-models')
   const list = models.data ?? []
   const drifted = list.filter((m) => m.drift?.drifted)
   const flagged = list.filter((m) => m.flags.length > 0)

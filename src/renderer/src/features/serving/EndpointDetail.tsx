@@ -2,7 +2,9 @@
 // charts of request rate, error share, p95 latency and availability from the stored series.
 import { useEffect, useState } from 'react'
 import { useShallow } from 'zustand/react/shallow'
-import type { Series } from '../../../../shared/contract'
+import type { ProbeResult, Series } from '../../../../shared/contract'
+import { SERVING_SERIES } from '../../../../shared/series'
+import { yn } from '../../ui/format'
 import { useResolvedTheme } from '../../app/theme'
 import { useBridge } from '../../bridge/context'
 import { useStore } from '../../store'
@@ -16,13 +18,64 @@ const RANGES = [
   { label: '24 h', ms: 24 * 3600_000 },
   { label: '7 d', ms: 7 * 24 * 3600_000 },
 ]
-const SERIES = [
-  { key: 'serving.rps', label: 'Requests per second', unit: 'rps', max: undefined },
-  { key: 'serving.err_pct', label: 'Errors', unit: '%', max: undefined },
-  { key: 'serving.p95_ms', label: 'p95 latency (or average)', unit: 'ms', max: undefined },
-  { key: 'serving.up', label: 'Answering (1) or not (0)', unit: '', max: 1 },
-] as const
-const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
+const S = SERVING_SERIES
+/** Every endpoint's charts; LLM servers (vLLM) add time to first token, tokens/s and KV cache. */
+const SERIES = [S.rps, S.errPct, S.p95Ms, S.up]
+const LLM_SERIES = [S.ttftMs, S.tokensPerSec, S.kvCachePct]
+const LLM_KINDS = new Set(['vllm'])
+
+/** The latest poll's numbers, each with its unit (or why it has none). */
+function CurrentValues({ l }: { l: ProbeResult | null }) {
+  const m = l?.metrics ?? null
+  const f = (v: number | null | undefined, unit: string, d = 1): string => (v == null ? '—' : `${v.toFixed(d)} ${unit}`)
+  const rows: [string, string][] = [
+    ['Requests per second', f(m?.requestRate, 'req/s', 2)],
+    ['Errors', f(m?.errorRate == null ? null : m.errorRate * 100, '%')],
+    [
+      'Latency p50 / p95 / p99',
+      m?.p95Ms != null
+        ? `${f(m.p50Ms, 'ms', 0)} / ${f(m.p95Ms, 'ms', 0)} / ${f(m.p99Ms, 'ms', 0)}`
+        : `average ${f(m?.avgLatencyMs, 'ms', 0)}`,
+    ],
+    ['Queue', m?.queueDepth == null ? '—' : `${m.queueDepth} waiting`],
+  ]
+  if (l && LLM_KINDS.has(l.kind))
+    rows.push(
+      ['Time to first token, p95', f(m?.ttftP95Ms, 'ms', 0)],
+      ['Generated tokens', f(m?.tokensPerSec, 'tok/s', 1)],
+      ['KV cache used', f(m?.kvCachePct, '%', 0)],
+    )
+  return (
+    <section className="panel" data-testid="endpoint-now">
+      <h2>Now</h2>
+      {!l ? (
+        <p className="muted">Not polled yet.</p>
+      ) : !m ? (
+        <p className="muted">
+          {l.metricsUrl
+            ? `No metrics: ${l.problems.find((p) => /metrics/i.test(p)) ?? 'not readable'}`
+            : 'This runtime publishes no metrics.'}
+        </p>
+      ) : (
+        <>
+          <dl className="kv">
+            {rows.map(([k, v]) => (
+              <div key={k} className="shortcut-row">
+                <dt>{k}</dt>
+                <dd data-value={k}>{v}</dd>
+              </div>
+            ))}
+          </dl>
+          <p className="muted small">
+            {m.windowMs
+              ? `over the last ${(m.windowMs / 1000).toFixed(0)} s between two scrapes`
+              : 'since the server started (one scrape so far)'}
+          </p>
+        </>
+      )}
+    </section>
+  )
+}
 
 export function EndpointDetail({ id }: { id: number }) {
   const { bridge, reloadEndpoints } = useBridge()
@@ -37,7 +90,7 @@ export function EndpointDetail({ id }: { id: number }) {
     let alive = true
     void (async () => {
       const next: Record<string, Series | null> = {}
-      for (const s of SERIES) {
+      for (const s of [...SERIES, ...LLM_SERIES]) {
         const r = await bridge.call('telemetry.query', { key: `${s.key}:${id}`, rangeMs, maxPoints: 500 })
         next[s.key] = r.ok ? r.data : null // unknown-series until the first poll stored a value
       }
@@ -80,6 +133,7 @@ export function EndpointDetail({ id }: { id: number }) {
               ))}
             </ul>
           ) : null}
+          <CurrentValues l={l} />
           <section className="panel" data-testid="endpoint-history">
             <div className="health-head">
               <h2>History</h2>
@@ -92,7 +146,7 @@ export function EndpointDetail({ id }: { id: number }) {
               </div>
             </div>
             <div className="chart-grid">
-              {SERIES.map((s) => {
+              {[...SERIES, ...(LLM_KINDS.has(l?.kind ?? entry.endpoint.kind ?? '') ? LLM_SERIES : [])].map((s) => {
                 const h = history[s.key]
                 return (
                   <div key={s.key}>
@@ -102,6 +156,8 @@ export function EndpointDetail({ id }: { id: number }) {
                       theme={theme}
                       height={150}
                       yMax={s.max}
+                      unit={s.unit}
+                      group={`endpoint-${id}`}
                       yFormat={(v) => `${Math.round(v * 100) / 100} ${s.unit}`}
                       xRange={h ? [h.from, h.to] : undefined}
                       series={[{ name: s.label, points: h?.points ?? [], color: '#4c9aff' }]}

@@ -14,10 +14,9 @@ import { Sparkline } from '../../ui/Sparkline'
 import { useShallow } from 'zustand/react/shallow'
 import { useStore } from '../../store'
 import { AlertMark } from '../alerts/AlertMark'
-import { when } from '../../ui/format'
+import { when, yn } from '../../ui/format'
 
 const VERDICT = { up: 'up', hung: 'HUNG', 'not-ready': 'not ready', down: 'down', unknown: 'not polled yet' } as const
-const yn = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no')
 const fmt = (v: number | null, unit: string, d = 1): string | null => (v === null ? null : `${v.toFixed(d)}${unit}`)
 
 const col = createColumnHelper<EndpointStatus>()

@@ -6,14 +6,14 @@ import { useStore } from '../../store'
 import { ago } from '../../ui/format'
 import { useNow } from '../../ui/hooks'
 import { Screen } from '../../ui/Screen'
-import { useRegistryCall } from '../models/useRegistry'
+import { useCall } from '../../bridge/useCall'
 
 export function Settings() {
   const { theme, setTheme, info } = useStore(
     useShallow((s) => ({ theme: s.theme, setTheme: s.setTheme, info: s.info })),
   )
   const now = useNow()
-  const roots = useRegistryCall('files.roots', {}, 'files-roots')
+  const roots = useCall('files.roots', {}, 'files-roots')
   return (
     <Screen id="settings" title="Settings" state={info ? 'ready' : 'loading'}>
       <section className="panel">

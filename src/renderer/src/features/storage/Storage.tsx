@@ -7,14 +7,13 @@ import { useResolvedTheme } from '../../app/theme'
 import { useStore } from '../../store'
 import { Chart } from '../../ui/Chart'
 import { bytes, pct, rate, until } from '../../ui/format'
-import { HealthBadge } from '../../ui/Health'
+import { LEVEL_RANK, HealthBadge } from '../../ui/Health'
 import { useNow } from '../../ui/hooks'
 import { Screen } from '../../ui/Screen'
 import { STORAGE_RANGES } from './slice'
 import { AlertMark } from '../alerts/AlertMark'
 
 type SortKey = 'mount' | 'size' | 'usedPct' | 'available' | 'forecast'
-const RANK = { ok: 0, unknown: 1, warning: 2, critical: 3 } as const
 
 function forecastText(f: Filesystem, now: number): string {
   const fc = f.forecast
@@ -41,7 +40,7 @@ function sortValue(f: Filesystem, key: SortKey): number | string {
     case 'forecast':
       return f.forecast.fullAt ?? Number.MAX_SAFE_INTEGER
     default:
-      return RANK[f.health.level] * 1000 + f.usedPct
+      return LEVEL_RANK[f.health.level] * 1000 + f.usedPct
   }
 }
 
