@@ -64,6 +64,23 @@ test.describe('with 64 GPUs streaming at 1 Hz', () => {
     const updated = page.locator('[data-screen="gpus"] .updated')
     const first = await updated.getAttribute('title')
     await expect(updated).not.toHaveAttribute('title', first ?? '')
+    // Each tile: its utilization trend (live samples) and its process count.
+    await expect(page.locator('[data-testid="gpu-tiles"] .tile').first().locator('svg.sparkline path')).toHaveAttribute(
+      'd',
+      /^M[\d.]+,[\d.]+L/,
+    )
+    await expect(page.locator('[data-testid="gpu-tiles"] .tile').first().getByTestId('tile-procs')).toContainText(
+      /process/,
+    )
+    // The dense list: one row per GPU, worst first, remembered.
+    await page.getByRole('button', { name: 'List' }).click()
+    await expect(page.getByTestId('gpu-list')).toContainText('64 rows')
+    await expect(page.getByTestId('gpu-list').locator('tbody tr[data-gpu]').first()).toHaveAttribute(
+      'data-health',
+      /warning|critical/,
+    )
+    await page.reload()
+    await expect(page.getByTestId('gpu-list')).toBeVisible()
   })
 })
 

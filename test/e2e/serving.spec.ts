@@ -41,7 +41,10 @@ test('probes a model server and shows what it really serves, with the raw respon
     await row.getByRole('link').click()
     await expect(page.locator('[data-screen="endpoint-detail"][data-state="ready"]')).toBeVisible()
     await expect(page.getByTestId('endpoint-models')).toContainText('prompt_model')
-    await expect(page.getByTestId('endpoint-history').locator('canvas')).toHaveCount(4)
+    // Four charts for every endpoint, three more for an LLM server (time to first token, tokens/s, KV cache).
+    await expect(page.getByTestId('endpoint-history').locator('canvas')).toHaveCount(7)
+    await expect(page.getByTestId('endpoint-now')).toContainText('Time to first token, p95')
+    await expect(page.getByTestId('endpoint-now')).toContainText('KV cache used')
     await expect(page.locator('[data-screen="endpoint-detail"] pre.raw').first()).toContainText('GET')
     await expect(page.getByTestId('verdict')).toHaveText('up')
     // A smoke request that never answers turns a healthy-looking server into "hung"; a registry

@@ -44,7 +44,7 @@ describe('gantry deploy / rollback / deployments', () => {
     const bad = gantry(w.dataDir, ['deploy', 'm', '--version', '2', '--target', 'local'])
     expect(bad.status).toBe(4)
     expect(bad.stdout).toMatch(/REVERTED/)
-    expect(bad.stdout).toMatch(/reason: wrong version served/)
+    expect(bad.stdout).toMatch(/reason: verification timed out after \d+ s: wrong version served/)
 
     const hist = JSON.parse(gantry(w.dataDir, ['deployments', 'm', '--json']).stdout) as Deployment[]
     expect(hist.map((h) => `${h.kind}:${h.state}:${h.actor}`)).toEqual([

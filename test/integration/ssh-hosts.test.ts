@@ -4,7 +4,7 @@
 // the stand-in nvidia-smi on the remote PATH, a server killed mid-stream and back, a port that
 // speaks no SSH, a hung remote nvidia-smi — and no process left behind on the host.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -167,6 +167,24 @@ describe.skipIf(skip)('SSH hosts', () => {
     expect(facts?.startedAt).toBeGreaterThan(Date.now() - 10 * 60_000)
     expect(facts?.startedAt).toBeLessThanOrEqual(Date.now() + 1000)
     expect(procs.get(1)?.user).toBe('root')
+    // A process named to forge the script's lines (dash's echo would turn "\\n" into a newline)
+    // forges nothing: its start time is its own, not 1970.
+    const odd = join(tmpDir(), 'a\\n@@btime 1')
+    symlinkSync('/bin/sleep', odd)
+    const forged = spawn(odd, ['30'], { stdio: 'ignore' })
+    try {
+      await until(
+        () =>
+          existsSync(`/proc/${forged.pid}/stat`) &&
+          readFileSync(`/proc/${forged.pid}/stat`, 'utf8').includes('@@btime'),
+        'the odd process',
+      )
+      const both = await g.fleet.get('gpu-a').access.processes([forged.pid!, streamPid])
+      expect(both.get(forged.pid!)?.startedAt).toBeGreaterThan(Date.now() - 60_000)
+      expect(both.get(streamPid)?.startedAt).toBe(facts?.startedAt)
+    } finally {
+      forged.kill('SIGKILL')
+    }
     expect(procs.has(2 ** 22 + 7)).toBe(false)
     // Commands there are bounded as here: the deadline kills the remote program, the cap too.
     const remote = g.fleet.get('gpu-a').access

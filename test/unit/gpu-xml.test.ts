@@ -1,5 +1,6 @@
 // The `nvidia-smi -q -x` parser against every real recording in test/fixtures/gpu (values below are
 // read from those files), plus the shape quirks and hostile input it must survive.
+import { NO_PROC_FACTS } from '../../src/main/core/telemetry/gpu/processes'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -123,6 +124,7 @@ describe('Tesla T4, driver 515 (v11, power_readings, clocks_throttle_reasons)', 
         usedMemoryMiB: 22,
         user: null,
         container: null,
+        ...NO_PROC_FACTS,
       },
       {
         gpuUuid: 'GPU-d37e67a5-91dd-3774-a5cb-99096249601a',
@@ -132,6 +134,7 @@ describe('Tesla T4, driver 515 (v11, power_readings, clocks_throttle_reasons)', 
         usedMemoryMiB: 1005,
         user: null,
         container: null,
+        ...NO_PROC_FACTS,
       },
     ])
   })
@@ -386,6 +389,7 @@ describe('other recordings', () => {
         usedMemoryMiB: 22,
         user: null,
         container: null,
+        ...NO_PROC_FACTS,
       },
     ])
   })

@@ -176,4 +176,32 @@ describe('health roll-up', () => {
     expect(r.level).toBe('unknown')
     expect(r.areas.overview.label).toMatch(/unknown/)
   })
+
+  it('a shown host that is not reached now says so, though its last values are kept', () => {
+    const down = {
+      name: 'gpu-b',
+      kind: 'ssh',
+      address: 'ops@gpu-b:22',
+      owner: null,
+      enabled: true,
+      connection: { state: 'unreachable', since: 1, lastError: 'connect ECONNREFUSED', attempts: 3, fingerprint: null },
+      health: { level: 'critical', reasons: ['unreachable: connect ECONNREFUSED'] },
+      hostname: 'gpu-b',
+      gpus: { count: 8, avgUtilPct: null, state: 'ok' },
+      storage: null,
+      cpuPct: null,
+      memPct: null,
+      lastUpdate: 1,
+      sources: ['ssh'],
+    }
+    const r = rollUp(facts({ hosts: () => [down] as never }), 'gpu-b', 5)
+    const reason = r.reasons.find((x) => x.key === 'hosts:host-unreachable')
+    expect(reason?.subjects[0]).toMatchObject({
+      name: 'gpu-b',
+      href: '#/overview?host=gpu-b',
+      detail: 'connect ECONNREFUSED',
+    })
+    expect(r.areas.hosts.level).toBe('critical')
+    expect(r.level).toBe('critical')
+  })
 })

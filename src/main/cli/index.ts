@@ -1,6 +1,7 @@
 // The `gantry` command line: the same core as the desktop and the headless console, for field
 // engineers and scripts. Every subcommand is a thin call into createGantry's api.
 import { Command, InvalidArgumentError } from 'commander'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { HostSnapshot, ProbeResult, ServingEndpoint, StorageSnapshot } from '../../shared/contract'
 import { SERVING_KINDS } from '../../shared/serving'
@@ -10,6 +11,7 @@ import { startServer } from '../server/server'
 import {
   METRICS_TOKEN_FILE,
   consoleLink,
+  isLoopbackHost,
   loadOrCreateToken,
   readServerFile,
   removeServerFile,
@@ -44,6 +46,24 @@ function pidAlive(pid: number): boolean {
     return true
   } catch (err) {
     return (err as { code?: string }).code === 'EPERM'
+  }
+}
+
+/** The console a server file names, if it really is one: a live `gantry serve` process (its
+ *  command line says so where /proc is readable: a reused pid is not it) on a loopback address
+ *  (the token is never sent anywhere else). */
+function consoleAt(info: { url: string; pid: number }): boolean {
+  if (!pidAlive(info.pid)) return false
+  try {
+    if (!isLoopbackHost(new URL(info.url).hostname.replace(/^\[|\]$/g, ''))) return false
+  } catch {
+    return false
+  }
+  try {
+    const argv = readFileSync(`/proc/${info.pid}/cmdline`, 'utf8').split('\0')
+    return argv.includes('serve') || argv.some((a) => /electron|gantry/i.test(a))
+  } catch {
+    return process.platform !== 'linux' // no /proc to ask (macOS, Windows): the pid is trusted
   }
 }
 
@@ -119,7 +139,7 @@ export function buildProgram(): Command {
       const info = readServerFile(dataDir)
       let rollup: HealthRollup
       let note: string | null = null
-      if (info && pidAlive(info.pid)) {
+      if (info && consoleAt(info)) {
         const r = await fetch(`${info.url.replace(/\/$/, '')}/api/health.get`, {
           method: 'POST',
           headers: { authorization: `Bearer ${loadOrCreateToken(dataDir).token}`, 'content-type': 'application/json' },

@@ -663,7 +663,8 @@ export function createDriftMonitor(o: {
              ON CONFLICT(model) DO UPDATE SET config_json = excluded.config_json,
                state_json = CASE WHEN ? THEN state_json ELSE '{}' END,
                rev = CASE WHEN ? THEN rev ELSE rev + 1 END,
-               updated_at = excluded.updated_at`,
+               updated_at = excluded.updated_at,
+               last_error = NULL, last_error_at = NULL`,
           )
           .run(model, JSON.stringify(config), o.now(), keep ? 1 : 0, keep ? 1 : 0)
         if (keep) {

@@ -134,17 +134,23 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
         })
   }
 
-  // --- the other hosts ------------------------------------------------------------------------
-  for (const h of f.hosts()) {
-    if ((h.name === view && host) || !h.enabled) continue
+  // --- the other hosts, and this one's connection -----------------------------------------------
+  const hosts = f.hosts()
+  for (const h of hosts) {
+    if (!h.enabled) continue
     const down = ['unreachable', 'auth-failed', 'host-key-unknown', 'host-key-changed'].includes(h.connection.state)
+    // The shown host's own values are above; what is added for it is only that it is not
+    // reached now (its values are then the last received, not live) — or, for a host known from
+    // Prometheus only (no samples of its own here), its verdict from there.
+    if (h.name === view && host && !down) continue
     if (h.health.level === 'ok' && !down) continue
     const level: HealthLevel = down ? 'critical' : h.health.level
     const kind = down ? 'host-unreachable' : `host-${level}`
     const title = down ? 'hosts not reachable' : level === 'unknown' ? 'hosts not fully readable' : `hosts ${level}`
     g.add('hosts', kind, level, title, '#/hosts', {
-      name: h.name,
-      href: `#/overview${hostQuery(h.name)}`,
+      name: h.name === 'local' ? 'this machine' : h.name,
+      // Always with ?host=: a link without one keeps the host the console shows.
+      href: `#/overview?host=${enc(h.name)}`,
       detail: (down && h.connection.lastError ? [h.connection.lastError] : h.health.reasons).join('\n') || level,
     })
   }
@@ -220,12 +226,18 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
         detail: r.reason ?? 'paused',
       })
   for (const mon of f.monitors()) {
-    const why = [...(mon.lastError ? [mon.lastError.message] : []), ...mon.problems]
-    if (why.length)
+    if (mon.lastError)
       g.add('drift', 'monitor-error', 'warning', 'drift monitors that cannot read their logs', '#/drift', {
         name: mon.model,
         href: `#/models/${enc(mon.model)}`,
-        detail: why.join('\n'),
+        detail: mon.lastError.message,
+      })
+    // Rows or files the last read skipped (a line not JSON, a Parquet file still being written).
+    if (mon.problems.length)
+      g.add('drift', 'monitor-skipped', 'warning', 'drift monitors skipping rows or files', '#/drift', {
+        name: mon.model,
+        href: `#/models/${enc(mon.model)}`,
+        detail: mon.problems.join('\n'),
       })
   }
 
@@ -293,7 +305,7 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
     const level = rs.reduce<HealthLevel>((w, r) => worse(w, r.level), 'ok')
     if (name === 'alerts') {
       // Alerts count what an operator counts there: open alerts, not the rules they come from.
-      const open = rs.filter((r) => r.key !== 'alerts:alert-problems').reduce((n, r) => n + r.subjects.length, 0)
+      const open = counts.open
       const broken = rs.some((r) => r.key === 'alerts:alert-problems')
       return {
         level,
@@ -319,7 +331,8 @@ export function rollUp(f: HealthFacts, view: string, at: number): HealthRollup {
     )
   areas.overview = area('overview', reasons)
   // Nothing read yet from this host: the verdict is not "healthy" but unknown.
-  const level = !host && reasons.length === 0 ? 'unknown' : areas.overview.level
+  const known = host !== null || hosts.some((h) => h.name === view && h.lastUpdate !== null)
+  const level = !known && reasons.length === 0 ? 'unknown' : areas.overview.level
   if (level !== areas.overview.level)
     areas.overview = { ...areas.overview, level, label: 'Overview: unknown, no sample yet' }
   return { at, host: view, level, areas, reasons }

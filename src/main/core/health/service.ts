@@ -32,7 +32,10 @@ export function createHealthService(o: {
   let soon: ReturnType<typeof setTimeout> | null = null
   let tick: ReturnType<typeof setInterval> | null = null
 
-  const signature = (r: HealthRollup): string => JSON.stringify([r.level, r.reasons])
+  // What a push is for: a reason, a level or a subject came or went. Raw values that move with
+  // every sample (a temperature, a free-memory %) are not; screens re-ask every minute for them.
+  const signature = (r: HealthRollup): string =>
+    JSON.stringify([r.level, r.reasons.map((x) => [x.key, x.level, x.subjects.map((y) => y.name)])])
   const compute = (host: string): HealthRollup => rollUp(o.facts, host, o.now())
 
   const refresh = (): void => {

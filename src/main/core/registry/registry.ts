@@ -913,7 +913,15 @@ export function createRegistry(o: RegistryOptions) {
         if (!a) throw new GantryError('registry/unknown-approval', `no approval request #${id}`)
         if (a.status !== 'pending')
           throw new GantryError('registry/conflict', `approval request #${id} is already ${a.status}`)
-        const same = personOf(a.requested_by) === personOf(actorOr(o.actor))
+        const who = actorOr(o.actor)
+        const same = personOf(a.requested_by) === personOf(who)
+        // A caller whose OS account the door could not tell ("token holder via web") cannot be
+        // told apart from the requester: it may comment or withdraw its own, not decide.
+        if (decision !== 'withdraw' && personOf(who) === 'token holder')
+          throw new GantryError(
+            'registry/self-approval',
+            `the console could not tell who you are (${who}): approve or reject from the command line as yourself (gantry approve)`,
+          )
         if (decision === 'withdraw' && !same) {
           throw new GantryError(
             'registry/self-approval',

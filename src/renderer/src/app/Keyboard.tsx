@@ -159,7 +159,7 @@ function Palette({ nav, close }: { nav: NavItem[]; close(): void }) {
                 <Command.Item
                   key={h.name}
                   value={`host ${h.name} ${h.hostname ?? ''}`}
-                  onSelect={() => go(hostHref(h.name, 'overview'))}
+                  onSelect={() => go(`#/overview?host=${encodeURIComponent(h.name)}`)}
                 >
                   {h.name === 'local' ? 'this machine' : h.name}
                   <span className="muted small"> {h.health.level}</span>

@@ -123,6 +123,7 @@ export const createAppSlice: StateCreator<Store, [], [], AppSlice> = (set) => ({
         gpuState: 'loading',
         gpuError: null,
         gpuHistory: {},
+        gpuTrend: {},
         gpuDetail: null,
         gpuDetailState: 'idle',
         gpuDetailError: null,

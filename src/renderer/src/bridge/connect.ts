@@ -201,6 +201,11 @@ export function connectStore(
   const fleetTimer = setInterval(() => {
     if (s().connection === 'open') void loadHosts()
   }, 5000)
+  // The roll-up is pushed when its reasons change; its raw values (a temperature) and the core's
+  // interest in this host (it recomputes a host asked for in the last 10 minutes) are renewed here.
+  const healthPoll = setInterval(() => {
+    if (s().connection === 'open') void loadHealth()
+  }, 60_000)
   // Acknowledgements and silences made elsewhere (the CLI) show within a few seconds.
   const alertsPoll = setInterval(() => {
     if (s().connection === 'open') void loadAlerts()
@@ -211,6 +216,7 @@ export function connectStore(
     reloadHosts: loadHosts,
     off: () => {
       clearInterval(fleetTimer)
+      clearInterval(healthPoll)
       clearInterval(alertsPoll)
       offs.forEach((off) => off())
     },

@@ -71,7 +71,8 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
 export function DataTable<T>(p: DataTableProps<T>) {
   const [sorting, setSorting] = useState<SortingState>(p.initialSort ?? [])
   const [filter, setFilter] = useState('')
-  const [active, setActive] = useState(-1)
+  // The highlighted row by its id, so a live re-sort does not move the highlight to another row.
+  const [activeId, setActiveId] = useState<string | null>(null)
   const wrap = useRef<HTMLDivElement>(null)
   const scroller = useRef<HTMLDivElement>(null)
   const width = useWidth(wrap)
@@ -109,6 +110,11 @@ export function DataTable<T>(p: DataTableProps<T>) {
     globalFilterFn: 'includesString',
   })
   const rows = table.getRowModel().rows
+  const active = activeId === null ? -1 : rows.findIndex((r) => r.id === activeId)
+  const setActive = (next: number | ((a: number) => number)): void => {
+    const i = typeof next === 'function' ? next(active) : next
+    setActiveId(rows[Math.max(0, Math.min(rows.length - 1, i))]?.id ?? null)
+  }
   const virtual = p.maxHeight !== undefined && rows.length * ROW_PX > p.maxHeight
   const v = useVirtualizer({
     count: rows.length,
@@ -118,22 +124,20 @@ export function DataTable<T>(p: DataTableProps<T>) {
     enabled: virtual,
   })
   useEffect(() => {
-    if (active >= rows.length) setActive(rows.length - 1)
-  }, [rows.length, active])
-  useEffect(() => {
     if (active < 0) return
     if (virtual) v.scrollToIndex(active, { align: 'auto' })
     else scroller.current?.querySelector(`tr[data-index="${active}"]`)?.scrollIntoView?.({ block: 'nearest' })
   }, [active, virtual, v])
 
   const onKey = (e: React.KeyboardEvent): void => {
-    if (e.target instanceof HTMLInputElement || e.ctrlKey || e.metaKey || e.altKey) return
+    // Only keys meant for the rows: a focused button, link or field inside keeps its own.
+    if (e.target !== e.currentTarget || e.ctrlKey || e.metaKey || e.altKey) return
     const last = rows.length - 1
     if (e.key === 'j' || e.key === 'ArrowDown') setActive((a) => Math.min(last, a + 1))
     else if (e.key === 'k' || e.key === 'ArrowUp') setActive((a) => Math.max(0, a - 1))
     else if (e.key === 'Home') setActive(0)
     else if (e.key === 'End') setActive(last)
-    else if (e.key === 'Enter' && active >= 0 && p.onOpen && !(e.target instanceof HTMLAnchorElement)) {
+    else if (e.key === 'Enter' && active >= 0 && p.onOpen) {
       p.onOpen(rows[active].original)
     } else return
     e.preventDefault()

@@ -212,8 +212,10 @@ export function createSshAccess(o: { name: string; connection: SshConnection; po
         'stat -c "@@user %n %U" -- "$@" 2>/dev/null',
         'grep -H "" -- $(printf "%s/cgroup " "$@") 2>/dev/null | sed "s/^/@@cg /"',
         'for p in "$@"; do [ -r "$p/stat" ] || continue',
-        '  read -r st < "$p/stat" && echo "@@stat $p $st"',
-        '  while read -r k v _; do [ "$k" = VmRSS: ] && echo "@@rss $p $v"; done < "$p/status"',
+        // Never echo what a process chose (its name is in stat): dash's echo expands backslash
+        // escapes, so a name with "\\n@@btime 1" would forge a line. printf %s and tr frame it.
+        '  printf "@@stat %s " "$p"; tr "\\n" " " < "$p/stat"; echo',
+        '  while read -r k v _; do [ "$k" = VmRSS: ] && printf "@@rss %s %s\\n" "$p" "$v"; done < "$p/status"',
         '  printf "@@cmd %s " "$p"; tr "\\000\\n" "  " < "$p/cmdline" | head -c 4096; echo',
         'done 2>/dev/null',
         'exit 0',
@@ -230,13 +232,19 @@ export function createSshAccess(o: { name: string; connection: SshConnection; po
       const cmds = new Map<number, string>()
       for (const line of r.stdout.split('\n')) {
         let m: RegExpExecArray | null
-        if ((m = /^@@btime (\d+)/.exec(line))) bootSec = Number(m[1])
-        else if ((m = /^@@user (\d+) (.*)$/.exec(line))) users.set(Number(m[1]), m[2].trim())
-        else if ((m = /^@@cg (\d+)\/cgroup:(.*)$/.exec(line)))
+        // The first of each: a later line claiming the same key is not the script's own.
+        if ((m = /^@@btime (\d+)/.exec(line))) bootSec ??= Number(m[1])
+        else if ((m = /^@@user (\d+) (.*)$/.exec(line))) {
+          if (!users.has(Number(m[1]))) users.set(Number(m[1]), m[2].trim())
+        } else if ((m = /^@@cg (\d+)\/cgroup:(.*)$/.exec(line)))
           cgroups.set(Number(m[1]), (cgroups.get(Number(m[1])) ?? '') + m[2] + '\n')
-        else if ((m = /^@@stat (\d+) (.*)$/.exec(line))) stats.set(Number(m[1]), m[2])
-        else if ((m = /^@@rss (\d+) (\d+)/.exec(line))) rss.set(Number(m[1]), `VmRSS: ${m[2]} kB`)
-        else if ((m = /^@@cmd (\d+) (.*)$/.exec(line))) cmds.set(Number(m[1]), m[2].trim())
+        else if ((m = /^@@stat (\d+) (.*)$/.exec(line))) {
+          if (!stats.has(Number(m[1]))) stats.set(Number(m[1]), m[2])
+        } else if ((m = /^@@rss (\d+) (\d+)/.exec(line))) {
+          if (!rss.has(Number(m[1]))) rss.set(Number(m[1]), `VmRSS: ${m[2]} kB`)
+        } else if ((m = /^@@cmd (\d+) (.*)$/.exec(line))) {
+          if (!cmds.has(Number(m[1]))) cmds.set(Number(m[1]), m[2].trim())
+        }
       }
       for (const pid of safe) {
         if (!users.has(pid) && !cgroups.has(pid) && !stats.has(pid)) continue

@@ -81,6 +81,7 @@ export async function enrich(
   }
   const at = (o.now ?? Date.now)()
   const seen = new Set<string>()
+  const cpuNow = new Map<string, number | null>()
   const out = procs.map((p): GpuProcess => {
     const i = info.get(p.pid)
     const sm = o.sm?.get(`${p.gpuUuid}:${p.pid}`) ?? null
@@ -95,15 +96,20 @@ export async function enrich(
           ? `the host's /proc could not be read: ${failed}`
           : "not in this host's /proc: its pid is another PID namespace's (a container's), or it ended",
       }
-    let cpuPct: number | null = null
+    // One CPU figure per process per reading (a process on several GPUs has a row on each).
     const key = `${p.pid}:${i.startedAt ?? ''}`
-    seen.add(key)
-    if (i.cpuSeconds !== null && i.cpuSeconds !== undefined && o.history) {
-      const before = o.history.get(key)
-      if (before && at > before.at)
-        cpuPct = Math.max(0, ((i.cpuSeconds - before.cpuSeconds) / ((at - before.at) / 1000)) * 100)
-      o.history.set(key, { at, cpuSeconds: i.cpuSeconds })
+    let cpuPct: number | null = null
+    if (cpuNow.has(key)) cpuPct = cpuNow.get(key) ?? null
+    else {
+      if (i.cpuSeconds !== null && i.cpuSeconds !== undefined && o.history) {
+        const before = o.history.get(key)
+        if (before && at > before.at)
+          cpuPct = Math.max(0, ((i.cpuSeconds - before.cpuSeconds) / ((at - before.at) / 1000)) * 100)
+        o.history.set(key, { at, cpuSeconds: i.cpuSeconds })
+      }
+      cpuNow.set(key, cpuPct)
     }
+    seen.add(key)
     return {
       ...p,
       user: i.user,
@@ -113,7 +119,13 @@ export async function enrich(
       hostMemBytes: i.rssBytes ?? null,
       startedAt: i.startedAt ?? null,
       smPct: sm,
-      unknownWhy: i.user === null ? "its owner's uid has no name in the host's /etc/passwd" : null,
+      // A uid without a name is printed as "uid 1234" here and "UNKNOWN" by stat over SSH.
+      unknownWhy:
+        i.user === null
+          ? "its owner could not be read from the host's /proc"
+          : /^(uid \d+|UNKNOWN)$/.test(i.user)
+            ? "its owner's uid has no name in the host's /etc/passwd (a container's user?)"
+            : null,
     }
   })
   if (o.history) for (const k of o.history.keys()) if (!seen.has(k)) o.history.delete(k) // ended

@@ -7,7 +7,10 @@ import { useShallow } from 'zustand/react/shallow'
 import type { Gpu, GpuSnapshot, Health } from '../../../../shared/contract'
 import { hostHref } from '../../app/slice'
 import { useStore } from '../../store'
-import { HealthBadge } from '../../ui/Health'
+import { HealthBadge, LEVEL_RANK } from '../../ui/Health'
+import { Sparkline } from '../../ui/Sparkline'
+import { DataTable } from '../../ui/DataTable'
+import { createColumnHelper } from '@tanstack/react-table'
 import { Screen } from '../../ui/Screen'
 import { AlertMark } from '../alerts/AlertMark'
 
@@ -49,7 +52,19 @@ function Meter({ label, value, text, title }: { label: string; value: number | n
   )
 }
 
-const GpuTile = memo(function GpuTile({ gpu, health, host }: { gpu: Gpu; health: Health | undefined; host: string }) {
+const GpuTile = memo(function GpuTile({
+  gpu,
+  health,
+  host,
+  trend,
+  procs,
+}: {
+  gpu: Gpu
+  health: Health | undefined
+  host: string
+  trend: readonly [number, number | null][] | undefined
+  procs: number | null
+}) {
   const h = health ?? { level: 'unknown' as const, reasons: [] }
   const utilWhy = gpu.utilization.gpuPct === null ? gpu.unavailable['utilization.gpu'] : undefined
   return (
@@ -83,6 +98,18 @@ const GpuTile = memo(function GpuTile({ gpu, health, host }: { gpu: Gpu; health:
         value={pctOf(gpu.power.drawW, gpu.power.limitW)}
         text={`${gpu.power.drawW === null ? '—' : gpu.power.drawW.toFixed(0)} / ${num(gpu.power.limitW, 'W')}`}
       />
+      <div className="tile-trend">
+        <Sparkline
+          points={trend ?? []}
+          width={150}
+          height={18}
+          label={`GPU ${gpu.index} utilization`}
+          format={(v) => `${Math.round(v)} %`}
+        />
+        <span className="muted small" data-testid="tile-procs">
+          {procs === null ? 'processes not read yet' : `${procs} process${procs === 1 ? '' : 'es'}`}
+        </span>
+      </div>
       <div className="tile-foot muted">
         <span>{num(gpu.temperature.gpuC, '°C')}</span>
         <span>{gpu.pstate ?? ''}</span>
@@ -94,7 +121,17 @@ const GpuTile = memo(function GpuTile({ gpu, health, host }: { gpu: Gpu; health:
 
 export function Gpus() {
   const hostName = useStore((st) => st.hostName)
-  const { gpu, state, error } = useStore(useShallow((s) => ({ gpu: s.gpu, state: s.gpuState, error: s.gpuError })))
+  const { gpu, state, error, trend } = useStore(
+    useShallow((s) => ({ gpu: s.gpu, state: s.gpuState, error: s.gpuError, trend: s.gpuTrend })),
+  )
+  const [view, setView] = useState<'tiles' | 'list'>(() =>
+    localStorage.getItem('gantry-gpu-view') === 'list' ? 'list' : 'tiles',
+  )
+  const choose = (v: 'tiles' | 'list'): void => {
+    localStorage.setItem('gantry-gpu-view', v)
+    setView(v)
+  }
+  const procs = processCounts(gpu)
   const health = new Map(gpu?.health.map((h) => [h.uuid, h.health]))
   const note = gpu ? stateText(gpu) : null
   const screenState =
@@ -128,12 +165,33 @@ export function Gpus() {
           {gpu.xids === null ? ' · kernel log not readable (XIDs unknown)' : ''}
         </p>
       ) : null}
-      {gpu && gpu.gpus.length > VIRTUAL_FROM ? (
-        <VirtualTiles gpus={gpu.gpus} health={health} host={hostName} />
+      {gpu && gpu.gpus.length ? (
+        <div className="segmented" role="group" aria-label="View">
+          <button type="button" aria-pressed={view === 'tiles'} onClick={() => choose('tiles')}>
+            Tiles
+          </button>
+          <button type="button" aria-pressed={view === 'list'} onClick={() => choose('list')}>
+            List
+          </button>
+        </div>
+      ) : null}
+      {gpu && view === 'list' ? (
+        <section className="panel table-wrap">
+          <GpuList gpus={gpu.gpus} health={health} host={hostName} procs={procs} />
+        </section>
+      ) : gpu && gpu.gpus.length > VIRTUAL_FROM ? (
+        <VirtualTiles gpus={gpu.gpus} health={health} host={hostName} trend={trend} procs={procs} />
       ) : (
         <div className="tiles" data-testid="gpu-tiles">
           {gpu?.gpus.map((g) => (
-            <GpuTile key={g.uuid} gpu={g} health={health.get(g.uuid)} host={hostName} />
+            <GpuTile
+              key={g.uuid}
+              gpu={g}
+              health={health.get(g.uuid)}
+              host={hostName}
+              trend={trend[g.uuid]}
+              procs={procs.get(g.uuid) ?? (gpu.processesAt === null ? null : 0)}
+            />
           ))}
         </div>
       )}
@@ -146,7 +204,19 @@ const VIRTUAL_FROM = 96
 const TILE_MIN_PX = 250
 const GAP_PX = 12
 
-function VirtualTiles({ gpus, health, host }: { gpus: Gpu[]; health: Map<string, Health>; host: string }) {
+function VirtualTiles({
+  gpus,
+  health,
+  host,
+  trend,
+  procs,
+}: {
+  gpus: Gpu[]
+  health: Map<string, Health>
+  host: string
+  trend: Record<string, [number, number | null][]>
+  procs: Map<string, number>
+}) {
   const ref = useRef<HTMLDivElement>(null)
   const [width, setWidth] = useState(1000)
   const [margin, setMargin] = useState(0)
@@ -187,10 +257,113 @@ function VirtualTiles({ gpus, health, host }: { gpus: Gpu[]; health: Map<string,
           style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))`, paddingBottom: GAP_PX }}
         >
           {gpus.slice(row.index * cols, row.index * cols + cols).map((g) => (
-            <GpuTile key={g.uuid} gpu={g} health={health.get(g.uuid)} host={host} />
+            <GpuTile
+              key={g.uuid}
+              gpu={g}
+              health={health.get(g.uuid)}
+              host={host}
+              trend={trend[g.uuid]}
+              procs={procs.get(g.uuid) ?? 0}
+            />
           ))}
         </div>
       ))}
     </div>
+  )
+}
+
+/** Compute processes per GPU uuid from the snapshot's last process reading. */
+function processCounts(gpu: GpuSnapshot | null): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const p of gpu?.processes ?? []) if (p.gpuUuid) out.set(p.gpuUuid, (out.get(p.gpuUuid) ?? 0) + 1)
+  return out
+}
+
+type Row = { gpu: Gpu; health: Health; procs: number; host: string }
+const gcol = createColumnHelper<Row>()
+const LIST_COLUMNS = [
+  gcol.accessor((r) => r.gpu.index, {
+    id: 'gpu',
+    header: 'GPU',
+    meta: { width: 70, num: true },
+    cell: (c) => <span className="mono">{c.getValue()}</span>,
+  }),
+  gcol.accessor((r) => LEVEL_RANK[r.health.level], {
+    id: 'health',
+    header: 'Health',
+    meta: { title: (r) => r.health.reasons.join('\n') || 'healthy' },
+    cell: (c) => (
+      <>
+        <HealthBadge
+          level={c.row.original.health.level}
+          compact
+          label={`GPU ${c.row.original.gpu.index}: ${c.row.original.health.level}`}
+        />{' '}
+        <a href={hostHref(c.row.original.host, 'gpus', c.row.original.gpu.uuid)} className="small">
+          {c.row.original.health.reasons[0] ?? 'healthy'}
+        </a>
+      </>
+    ),
+  }),
+  gcol.accessor((r) => r.gpu.name, { id: 'name', header: 'Model', meta: { width: 200, priority: 3 } }),
+  gcol.accessor((r) => r.gpu.utilization.gpuPct ?? -1, {
+    id: 'util',
+    header: 'Util',
+    meta: { width: 70, num: true },
+    cell: (c) => num(c.row.original.gpu.utilization.gpuPct, '%'),
+  }),
+  gcol.accessor((r) => pctOf(r.gpu.memory.usedMiB, r.gpu.memory.totalMiB) ?? -1, {
+    id: 'mem',
+    header: 'Memory',
+    meta: { width: 140, num: true },
+    cell: (c) => pair(c.row.original.gpu.memory.usedMiB, c.row.original.gpu.memory.totalMiB),
+  }),
+  gcol.accessor((r) => r.gpu.temperature.gpuC ?? -1, {
+    id: 'temp',
+    header: 'Temp',
+    meta: { width: 70, num: true },
+    cell: (c) => num(c.row.original.gpu.temperature.gpuC, '°C'),
+  }),
+  gcol.accessor((r) => r.gpu.power.drawW ?? -1, {
+    id: 'power',
+    header: 'Power',
+    meta: { width: 110, num: true, priority: 2 },
+    cell: (c) =>
+      `${c.row.original.gpu.power.drawW === null ? '—' : c.row.original.gpu.power.drawW.toFixed(0)} / ${num(c.row.original.gpu.power.limitW, 'W')}`,
+  }),
+  gcol.accessor('procs', { header: 'Procs', meta: { width: 70, num: true, priority: 2 } }),
+]
+
+/** Many GPUs at once: one dense row each, sortable (worst first), filterable, j/k and Enter. */
+function GpuList({
+  gpus,
+  health,
+  host,
+  procs,
+}: {
+  gpus: Gpu[]
+  health: Map<string, Health>
+  host: string
+  procs: Map<string, number>
+}) {
+  const rows = gpus.map((g) => ({
+    gpu: g,
+    health: health.get(g.uuid) ?? { level: 'unknown' as const, reasons: [] },
+    procs: procs.get(g.uuid) ?? 0,
+    host,
+  }))
+  return (
+    <DataTable
+      label="GPUs"
+      testId="gpu-list"
+      data={rows}
+      columns={LIST_COLUMNS}
+      rowKey={(r) => r.gpu.uuid}
+      rowAttrs={(r) => ({ 'data-gpu': r.gpu.uuid, 'data-health': r.health.level })}
+      onOpen={(r) => (window.location.hash = hostHref(host, 'gpus', r.gpu.uuid))}
+      filterPlaceholder="Filter GPUs"
+      initialSort={[{ id: 'health', desc: true }]}
+      maxHeight={640}
+    />
   )
 }

@@ -17,6 +17,8 @@ export const GPU_RANGES = [
 /** The charts of a GPU's page, in order: the series the core writes (src/shared/series.ts). */
 export const GPU_CHARTS = [GPU_SERIES.util, GPU_SERIES.memUsedPct, GPU_SERIES.temp, GPU_SERIES.power] as const
 
+export const TREND_SAMPLES = 60
+
 export interface GpuSlice {
   gpu: GpuSnapshot | null
   gpuState: LoadState
@@ -26,6 +28,8 @@ export interface GpuSlice {
   gpuDetail: GpuDetail | null
   gpuDetailState: LoadState | 'idle'
   gpuDetailError: string | null
+  /** Each GPU's utilization over its last TREND_SAMPLES live samples (the tiles' sparklines). */
+  gpuTrend: Record<string, [number, number | null][]>
   setGpu(s: GpuSnapshot): void
   setGpuError(message: string): void
   setGpuRange(ms: number): void
@@ -42,7 +46,18 @@ export const createGpuSlice: StateCreator<Store, [], [], GpuSlice> = (set) => ({
   gpuDetail: null,
   gpuDetailState: 'idle',
   gpuDetailError: null,
-  setGpu: (gpu) => set({ gpu, gpuState: 'ready', gpuError: null }),
+  gpuTrend: {},
+  setGpu: (gpu) =>
+    set((st) => {
+      const gpuTrend: GpuSlice['gpuTrend'] = {}
+      for (const g of gpu.gpus) {
+        const before = st.gpuTrend[g.uuid] ?? []
+        const last = before[before.length - 1]
+        gpuTrend[g.uuid] =
+          last && last[0] >= gpu.at ? before : [...before.slice(-(TREND_SAMPLES - 1)), [gpu.at, g.utilization.gpuPct]]
+      }
+      return { gpu, gpuState: 'ready', gpuError: null, gpuTrend }
+    }),
   setGpuError: (message) => set({ gpuState: 'error', gpuError: message }),
   setGpuRange: (gpuRangeMs) => set({ gpuRangeMs }),
   setGpuHistory: (key, s) => set((st) => ({ gpuHistory: { ...st.gpuHistory, [key]: s } })),
