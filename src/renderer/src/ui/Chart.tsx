@@ -45,6 +45,13 @@ export interface Threshold {
   level?: 'warning' | 'critical'
 }
 
+/** The next round number at or above x (an axis top that falls on a tick: 95 → 100, 262 → 300). */
+function niceCeil(x: number): number {
+  if (!(x > 0)) return 1
+  const step = 10 ** Math.floor(Math.log10(x))
+  return Math.ceil(x / step) * step
+}
+
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim()
 }
@@ -143,7 +150,7 @@ export function Chart(props: {
     const lines = (JSON.parse(thresholdsKey) as Threshold[]).map((t) => ({
       yAxis: t.value,
       name: t.label,
-      label: { formatter: t.label, color: t.level === 'critical' ? crit : warn, position: 'insideEndTop' },
+      label: { formatter: t.label, color: t.level === 'critical' ? crit : warn, position: 'insideStartTop' },
       lineStyle: { color: t.level === 'critical' ? crit : warn, type: 'dashed', width: 1 },
     }))
     c.setOption(
@@ -181,7 +188,12 @@ export function Chart(props: {
         yAxis: {
           type: 'value',
           min: 0,
-          max: props.yMax,
+          // A threshold above the data still shows: the axis reaches past it.
+          max:
+            props.yMax ??
+            (lines.length
+              ? (v: { max: number }) => niceCeil(Math.max(v.max, ...lines.map((l) => l.yAxis * 1.05)))
+              : undefined),
           name: props.unit,
           nameTextStyle: { color: text, align: 'right' },
           axisLabel: { color: text, formatter: fmt },

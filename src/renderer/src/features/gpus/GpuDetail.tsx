@@ -41,8 +41,8 @@ const PROCESS_COLUMNS = [
     meta: { width: 110, title: (p) => p.user ?? p.unknownWhy ?? 'unknown' },
     cell: (c) =>
       c.row.original.user ?? (
-        <span className="muted" title={c.row.original.unknownWhy ?? undefined}>
-          unknown ⓘ
+        <span className="muted why" title={c.row.original.unknownWhy ?? undefined}>
+          unknown (why?)
         </span>
       ),
   }),
@@ -86,7 +86,7 @@ const PROCESS_COLUMNS = [
   }),
   pcol.accessor((p) => p.hostMemBytes ?? -1, {
     id: 'rss',
-    header: 'Host memory',
+    header: 'Host mem',
     meta: { width: 110, num: true, priority: 2 },
     cell: (c) => bytes(c.row.original.hostMemBytes),
   }),
@@ -104,16 +104,19 @@ function HistoryChart({
   spec,
   h,
   gpu,
+  slowdownC,
   uuid,
   theme,
 }: {
   spec: (typeof GPU_CHARTS)[number]
   h: Series | null | undefined
   gpu: Gpu
+  /** The slowdown temperature: the live stream may not carry it, the -q -x detail does. */
+  slowdownC: number | null
   uuid: string
   theme: string
 }) {
-  const slowdown = gpu.temperature.slowdownC
+  const slowdown = slowdownC
   const limit = gpu.power.limitW
   const series = useMemo(() => [{ name: spec.label, points: h?.points ?? [], color: '#4c9aff' }], [h, spec.label])
   const range = useMemo(() => (h ? ([h.from, h.to] as const) : undefined), [h])
@@ -209,7 +212,14 @@ export function GpuDetailScreen({ uuid }: { uuid: string }) {
                 return (
                   <div key={series.key}>
                     <h3 className="chart-title">{series.label}</h3>
-                    <HistoryChart spec={series} h={h} gpu={gpu} uuid={uuid} theme={theme} />
+                    <HistoryChart
+                      spec={series}
+                      h={h}
+                      gpu={gpu}
+                      slowdownC={detailGpu?.temperature.slowdownC ?? gpu.temperature.slowdownC}
+                      uuid={uuid}
+                      theme={theme}
+                    />
                   </div>
                 )
               })}

@@ -4,7 +4,7 @@ import { useShallow } from 'zustand/react/shallow'
 import type { GpuSnapshot } from '../../../../shared/contract'
 import { Chart } from '../../ui/Chart'
 import { bytes, duration, pct, rate } from '../../ui/format'
-import { FLAG_TEXT } from '../../../../shared/registry'
+import { FLAG_TEXT, attentionFlags } from '../../../../shared/registry'
 import { useCall } from '../../bridge/useCall'
 import { HealthBadge, RollupReasons } from '../../ui/Health'
 import { Screen } from '../../ui/Screen'
@@ -311,7 +311,8 @@ function ModelsOverview() {
   const models = useCall('registry.listModels', {}, 'overview-models')
   const list = models.data ?? []
   const drifted = list.filter((m) => m.drift?.drifted)
-  const flagged = list.filter((m) => m.flags.length > 0)
+  // The roll-up's rule: "no owner" counts for a model in production only.
+  const flagged = list.filter((m) => attentionFlags(m).length > 0)
   const pending = list.reduce((n, m) => n + m.pendingApprovals, 0)
   const monitorErrors = list.filter((m) => m.monitorError)
   return (
@@ -334,7 +335,12 @@ function ModelsOverview() {
               <HealthBadge level="warning" compact /> {flagged.length} need attention:{' '}
               {flagged
                 .slice(0, 5)
-                .map((m) => `${m.name} (${m.flags.map((f) => FLAG_TEXT[f]).join(', ')})`)
+                .map(
+                  (m) =>
+                    `${m.name} (${attentionFlags(m)
+                      .map((f) => FLAG_TEXT[f])
+                      .join(', ')})`,
+                )
                 .join('; ')}
             </li>
           ) : null}
