@@ -118,7 +118,9 @@ test('register, promote with an approval by someone else, verify, diff and audit
   // The Overview names what needs attention.
   await page.locator('a[data-nav="overview"]').click()
   await expect(page.getByTestId('models-overview')).toContainText('2 models, 1 in production')
-  await expect(page.getByTestId('models-overview')).toContainText('orphan (no owner')
+  // "No owner" asks something of someone only in production (the health roll-up's rule, here too).
+  await expect(page.getByTestId('models-overview')).toContainText('fraud (production version has no drift reference)')
+  await expect(page.getByTestId('models-overview')).not.toContainText('orphan (no owner')
 })
 
 test('imports a Triton model repository and reports what it skipped', async ({ page, gantry }) => {

@@ -83,6 +83,10 @@ test.describe('health that agrees everywhere', () => {
     await expect(page.getByTestId('nav-badge-models')).toHaveAttribute('data-level', 'warning')
     await expect(page.getByTestId('overview-approvals')).toContainText('1 approval waiting')
     await expectHealthAgrees(page)
+    // The version page says so too, and where it is decided.
+    await page.goto(`${gantry.url}#/models/housing/2`)
+    await expect(page.getByTestId('version-approval')).toContainText('asked by ana')
+    await page.goto(`${gantry.url}#/overview`)
 
     // An endpoint the CLI adds while the console runs: polled within one poll (500 ms here).
     const serve = join(work, 'serve')

@@ -103,7 +103,7 @@ describe('gantry registry commands', () => {
     const verdict = gantry(data, ['audit', 'verify'])
     expect(verdict.status).toBe(0)
     expect(verdict.stdout).toMatch(/audit chain ok: \d+ rows, head [0-9a-f]{64}/)
-  })
+  }, 60_000) // a dozen CLI processes: about 2 s each on a loaded 2-core machine
 
   it('exits 3 on a broken audit chain and on a changed artifact, naming what is wrong', () => {
     const data = tmpDir()

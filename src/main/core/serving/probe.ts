@@ -258,7 +258,11 @@ export async function probeWithScrape(
   const { kind, by } = opts.kind ? { kind: opts.kind, by: 'given' } : await detect(ctx)
   const r: Partial<ProbeResult> = { live: null, ready: null, runtimeVersion: null, models: [] }
   await PROBES[kind](ctx, r)
-  if (kind !== 'generic' && r.live === null) ctx.problems.unshift('the server did not answer')
+  if (kind !== 'generic' && r.live === null) {
+    // Why, in the headline: a hung server "timed out", a closed port "refused" (the first check's own error).
+    const why = ctx.checks.find((c) => c.error && !c.error.startsWith('skipped'))?.error
+    ctx.problems.unshift(`the server did not answer${why ? `: ${why}` : ''}`)
+  }
   const mUrl = metricsUrl(kind, base)
   let metrics: ProbeResult['metrics'] = null
   let latest: Scrape | null = null

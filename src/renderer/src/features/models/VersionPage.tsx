@@ -48,6 +48,8 @@ export function diffVersions(parent: Version, v: Version): DiffRow[] {
 export function VersionPage({ name, version }: { name: string; version: number }) {
   const { bridge } = useBridge()
   const r = useCall('registry.getVersion', { name, version }, `${name}@${version}`)
+  const model = useCall('registry.getModel', { name }, `model-${name}`)
+  const pending = (model.data?.approvals ?? []).filter((a) => a.version === version && a.status === 'pending')
   const [check, setCheck] = useState<ArtifactCheck | null>(null)
   const [checking, setChecking] = useState(false)
   const v = r.data?.version
@@ -83,6 +85,12 @@ export function VersionPage({ name, version }: { name: string; version: number }
             ))}{' '}
             {v.description}
           </p>
+          {pending.map((a) => (
+            <p key={a.id} className="state-note warn" data-testid="version-approval">
+              Approval #{a.id} for production is waiting for a decision (asked by {a.requestedBy}, {when(a.requestedAt)}
+              ): <a href={modelHref(name)}>decide it on the model page</a>.
+            </p>
+          ))}
           <div className="two-col">
             <section className="panel" data-testid="artifact">
               <h2>Artifact</h2>
